@@ -1,0 +1,49 @@
+"""matdiff-tex: checked, step-by-step matrix derivatives for Markdown and LaTeX notes.
+
+The public API is small and imports nothing heavy until it is used:
+
+    derive(f, x, *, layout="numerator", shapes=None, order=1) -> Derivation
+    evaluate(latex, values) -> numpy array or float
+    render_text(text, fmt="markdown", **options) -> str
+    MatdiffError
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import MatdiffError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .derivation import Derivation
+
+__all__ = ["MatdiffError", "derive", "evaluate", "render_text", "__version__"]
+__version__ = "0.1.0"
+
+
+def derive(
+    f: str,
+    x: str,
+    *,
+    layout: str = "numerator",
+    shapes: dict[str, Any] | None = None,
+    order: int = 1,
+) -> "Derivation":
+    """Differentiate the LaTeX expression ``f`` by the variable ``x``; the result is checked."""
+    from .engine import derive as _derive
+
+    return _derive(f, x, layout=layout, shapes=shapes, order=order)
+
+
+def evaluate(latex: str, values: dict[str, Any]) -> Any:
+    """Compute a LaTeX expression (anything ``derive`` writes) with numpy arrays for its symbols."""
+    from .evaluate import evaluate as _evaluate
+
+    return _evaluate(latex, values)
+
+
+def render_text(text: str, fmt: str = "markdown", **options: Any) -> str:
+    """Expand every directive of a Markdown or LaTeX document held in memory."""
+    from .document import render_text as _render_text
+
+    return _render_text(text, fmt=fmt, **options)

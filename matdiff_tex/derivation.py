@@ -1,0 +1,89 @@
+"""What the engine hands to the renderer: a derivation as data.
+
+The engine records :class:`Step` objects holding expression trees; it never
+formats LaTeX.  The renderer asks :meth:`Derivation.rows` for the lines to put
+in a template, each already written as LaTeX by the expression writer, plus a
+note key that the templates turn into zh or en text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .expr.nodes import Node
+
+Layout = Literal["numerator", "denominator"]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of a derivation: ``lhs &= expr  ==> note``.
+
+    ``lhs`` is set on the first line of a chain (``\\mathrm{d}f``, the derivative
+    itself, ``\\text{vec}(\\mathrm{d}F)``); later lines of the chain leave it None.
+    ``note`` is a key of the notes table in ``templates/notes.toml``; ``note_args``
+    are expressions the note text mentions (e.g. ``var`` for the variable).
+    """
+
+    expr: "Node"
+    rule: str
+    note: str | None = None
+    note_args: tuple[tuple[str, "Node"], ...] = ()
+    lhs: "Node | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A step written out as LaTeX, ready for a template."""
+
+    lhs: str | None
+    rhs: str
+    note: str | None
+    note_args: dict[str, str]
+    rule: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The checked derivative of ``f`` by ``x`` with the steps that lead to it."""
+
+    f_latex: str
+    x_latex: str
+    layout: Layout
+    order: int
+    lhs: "Node"
+    result: "Node"
+    steps: tuple[Step, ...]
+    shape: tuple[int | str, int | str]
+    dims: dict[str, int | str] = field(default_factory=dict)
+    checked: bool = False
+
+    @property
+    def lhs_latex(self) -> str:
+        """``\\frac{\\partial F}{\\partial X}`` as the author's symbols print."""
+        from .expr.writer import to_latex
+
+        return to_latex(self.lhs)
+
+    @property
+    def result_latex(self) -> str:
+        from .expr.writer import to_latex
+
+        return to_latex(self.result)
+
+    def rows(self) -> list[Row]:
+        """Every step as LaTeX: what the templates iterate over."""
+        from .expr.writer import to_latex
+
+        return [
+            Row(
+                lhs=None if step.lhs is None else to_latex(step.lhs),
+                rhs=to_latex(step.expr),
+                note=step.note,
+                note_args={name: to_latex(node) for name, node in step.note_args},
+                rule=step.rule,
+            )
+            for step in self.steps
+        ]

@@ -1,0 +1,105 @@
+"""User-facing errors.
+
+Every failure a user can cause is a :class:`MatdiffError`.  An error raised while
+reading F or X knows which of the two (``field``) and the character span inside
+it (``span``); the document layer later attaches the file, line and column with
+:meth:`MatdiffError.located`, and :meth:`MatdiffError.format` prints it as
+
+    path:line:col: error: message
+        <source line>
+        ^
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Literal
+
+Field = Literal["F", "X"]
+
+
+class MatdiffError(Exception):
+    """An error the user can fix: bad input, unsupported notation, wrong shapes."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: Field | None = None,
+        span: tuple[int, int] | None = None,
+        path: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        source_line: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.span = span
+        self.path = path
+        self.line = line
+        self.col = col
+        self.source_line = source_line
+
+    def located(
+        self,
+        *,
+        path: str | None,
+        line: int,
+        col: int,
+        source_line: str | None = None,
+    ) -> "MatdiffError":
+        """A copy of this error placed at ``path:line:col`` (1-based line and column)."""
+        located = copy.copy(self)
+        located.path = path
+        located.line = line
+        located.col = col
+        located.source_line = source_line
+        return located
+
+    def format(self) -> str:
+        """``path:line:col: error: message`` followed by the source line and a caret."""
+        where = ":".join(
+            str(part) for part in (self.path or "<input>", self.line, self.col) if part is not None
+        )
+        text = f"{where}: {self.kind}: {self.message}"
+        if self.source_line is not None and self.col is not None:
+            source = self.source_line.rstrip("\r\n")
+            caret_pad = "".join("\t" if ch == "\t" else " " for ch in source[: self.col - 1])
+            text += f"\n    {source}\n    {caret_pad}^"
+        return text
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return self.format()
+        if self.field is not None and self.span is not None:
+            return f"{self.message} (in {self.field} at character {self.span[0] + 1})"
+        return self.message
+
+
+class LatexSyntaxError(MatdiffError):
+    """F or X is not well-formed LaTeX, or uses notation matdiff-tex does not read."""
+
+
+class UnsupportedError(MatdiffError):
+    """A well-formed construct that matdiff-tex cannot differentiate or evaluate."""
+
+
+class ShapeError(MatdiffError):
+    """Operands whose sizes do not fit together (or a size that is refused)."""
+
+
+class DirectiveError(MatdiffError):
+    """A malformed ``\\deriv``/``\\hessian`` directive or one of its options."""
+
+
+class ConfigError(MatdiffError):
+    """A bad value in pyproject.toml, matdiff-tex.toml, front matter or on the command line."""
+
+
+class InternalError(MatdiffError):
+    """A bug in matdiff-tex: most importantly, a derivative that failed its check."""
+
+    kind = "internal error"
