@@ -1,0 +1,93 @@
+"""Sizes of matrices: integers, dimension names and their products.
+
+A :class:`Dim` is ``coeff * name_1 * name_2 * ...`` — enough for everything the
+rules produce: the size ``mn`` of ``vec(X)`` for an ``m x n`` matrix, ``pq`` of a
+Kronecker product, ``3n`` when a given size meets a symbolic one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NAME = re.compile(r"[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Dim:
+    """``coeff`` times the product of ``names`` (kept sorted)."""
+
+    coeff: int = 1
+    names: tuple[str, ...] = ()
+
+    @staticmethod
+    def of(value: "int | str | Dim") -> "Dim":
+        """A Dim from an int (``3``), a name (``"n"``) or a Dim."""
+        if isinstance(value, Dim):
+            return value
+        if isinstance(value, int):
+            return Dim(value)
+        text = str(value).strip()
+        if text.isdigit():
+            return Dim(int(text))
+        if not _NAME.fullmatch(text):
+            raise ValueError(f"not a dimension name: {value!r}")
+        return Dim(1, (text,))
+
+    def __mul__(self, other: "Dim | int") -> "Dim":
+        other = Dim.of(other)
+        return Dim(self.coeff * other.coeff, tuple(sorted(self.names + other.names)))
+
+    @property
+    def is_one(self) -> bool:
+        return self.coeff == 1 and not self.names
+
+    @property
+    def is_int(self) -> bool:
+        return not self.names
+
+    @property
+    def is_atom(self) -> bool:
+        """A single name or a plain integer (something shape inference can bind)."""
+        return not self.names or (self.coeff == 1 and len(self.names) == 1)
+
+    def value(self, bindings: dict[str, int] | None = None) -> int:
+        """The integer size, with ``bindings`` for the names."""
+        total = self.coeff
+        for name in self.names:
+            if bindings is None or name not in bindings:
+                raise KeyError(name)
+            total *= bindings[name]
+        return total
+
+    def substitute(self, bindings: dict[str, "Dim"]) -> "Dim":
+        result = Dim(self.coeff)
+        for name in self.names:
+            result = result * bindings.get(name, Dim(1, (name,)))
+        return result
+
+    def latex(self) -> str:
+        """``mn``, ``3n``, ``12``; names longer than one letter are separated by thin spaces."""
+        parts = [] if self.coeff == 1 and self.names else [str(self.coeff)]
+        parts += list(self.names)
+        if all(len(p) == 1 for p in parts if not p.isdigit()) and sum(p.isdigit() for p in parts) <= 1:
+            return "".join(parts)
+        return " \\cdot ".join(parts)
+
+    def __str__(self) -> str:
+        return self.latex()
+
+
+ONE = Dim(1)
+Shape = tuple[Dim, Dim]
+SCALAR: Shape = (ONE, ONE)
+
+
+def shape_latex(shape: Shape) -> str:
+    """``m \\times n`` for messages and notes."""
+    return f"{shape[0].latex()} \\times {shape[1].latex()}"
+
+
+def shape_text(shape: Shape) -> str:
+    """``m x n`` for plain-text error messages."""
+    return f"{shape[0]}x{shape[1]}"

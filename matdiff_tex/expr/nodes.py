@@ -1,0 +1,479 @@
+"""The typed expression tree shared by the reader, the rules, the checker and the writer.
+
+Every node is a frozen dataclass whose ``shape`` (rows, cols) is computed when it is
+built, so a rule that builds a non-conformable product fails at once instead of
+printing nonsense.  Scalars are 1x1.  Nodes read from the author's LaTeX keep the
+span of their source text (``span``, excluded from equality) for error messages.
+
+Symbols remember how the author wrote them (``style``: ``boldsymbol``, ``mathbf``,
+``bm``, ``vec`` or ``plain``) and constants built by the rules copy the style of the
+variable, so ``\\mathbf`` stays ``\\mathbf`` in the output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from fractions import Fraction
+from typing import Iterator, Literal
+
+from ..errors import ShapeError
+from .dims import ONE, SCALAR, Dim, Shape, shape_text
+
+Span = tuple[int, int] | None
+Kind = Literal["matrix", "vector", "scalar"]
+
+
+class Node:
+    """Base of all expression nodes."""
+
+    __slots__ = ()
+    shape: Shape
+    _child_fields: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", self._shape())
+
+    def _shape(self) -> Shape:
+        return SCALAR
+
+    @property
+    def rows(self) -> Dim:
+        return self.shape[0]
+
+    @property
+    def cols(self) -> Dim:
+        return self.shape[1]
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == SCALAR
+
+    @property
+    def is_square(self) -> bool:
+        return self.shape[0] == self.shape[1]
+
+    def children(self) -> tuple["Node", ...]:
+        kids: list[Node] = []
+        for name in self._child_fields:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                kids.extend(value)
+            else:
+                kids.append(value)
+        return tuple(kids)
+
+    def with_children(self, kids: tuple["Node", ...] | list["Node"]) -> "Node":
+        """The same node with new children (in ``children()`` order)."""
+        kids = list(kids)
+        changes: dict[str, object] = {}
+        for name in self._child_fields:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                changes[name] = tuple(kids[: len(value)])
+                del kids[: len(value)]
+            else:
+                changes[name] = kids.pop(0)
+        return replace(self, **changes)
+
+    def walk(self) -> Iterator["Node"]:
+        """This node and all its descendants, parents first."""
+        yield self
+        for kid in self.children():
+            yield from kid.walk()
+
+    def contains(self, target: "Node") -> bool:
+        return any(node == target for node in self.walk())
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ShapeError(message)
+
+
+# ---------------------------------------------------------------- atoms
+
+
+@dataclass(frozen=True, slots=True)
+class Sym(Node):
+    """A named matrix, vector or scalar: ``\\boldsymbol{X}``, ``\\mathbf{x}``, ``\\lambda``."""
+
+    name: str
+    kind: Kind
+    nrows: Dim = ONE
+    ncols: Dim = ONE
+    style: str = "boldsymbol"
+    span: Span = field(default=None, compare=False, repr=False)
+    shape: Shape = field(init=False, compare=False, repr=False)
+
+    def _shape(self) -> Shape:
+        return (self.nrows, self.ncols)
+
+
+@dataclass(frozen=True, slots=True)
+class Num(Node):
+    """A rational scalar constant."""
+
+    value: Fraction
+    span: Span = field(default=None, compare=False, repr=False)
+    shape: Shape = field(init=False, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(Node):
+    """The identity matrix ``I_n``."""
+
+    n: Dim
+    style: str = "boldsymbol"
+    shape: Shape = field(init=False, compare=False, repr=False)
+
+    def _shape(self) -> Shape:
+        return (self.n, self.n)
+
+
+@dataclass(frozen=True, slots=True)
+class Zero(Node):
+    """The zero matrix of a given size."""
+
+    nrows: Dim
+    ncols: Dim
+    style: str = "boldsymbol"
+    shape: Shape = field(init=False, compare=False, repr=False)
+
+    def _shape(self) -> Shape:
+        return (self.nrows, self.ncols)
+
+
+@dataclass(frozen=True, slots=True)
+class Ones(Node):
+    """The column vector of ones ``1_n``."""
+
+    n: Dim
+    style: str = "boldsymbol"
+    shape: Shape = field(init=False, compare=False, repr=False)
+
+    def _shape(self) -> Shape:
+        return (self.n, ONE)
+
+
+@dataclass(frozen=True, slots=True)
+class Commutation(Node):
+    """The commutation matrix ``K_{mn}``: ``K_{mn} vec(A) = vec(A^T)`` for ``A`` of size m x n."""
+
+    m: Dim
+    n: Dim
+    style: str = "boldsymbol"
+    shape: Shape = field(init=False, compare=False, repr=False)
+
+    def _shape(self) -> Shape:
+        size = self.m * self.n
+        return (size, size)
+
+
+# ---------------------------------------------------------------- algebra
+
+
+@dataclass(frozen=True, slots=True)
+class Add(Node):
+    """A sum of two or more terms of one shape."""
+
+    terms: tuple[Node, ...]
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("terms",)
+
+    def _shape(self) -> Shape:
+        first = self.terms[0].shape
+        for term in self.terms[1:]:
+            _require(
+                term.shape == first,
+                f"cannot add a {shape_text(first)} and a {shape_text(term.shape)} term",
+            )
+        return first
+
+
+def product_shape(shapes: list[Shape]) -> Shape:
+    """Shape of a juxtaposition product; 1x1 factors act as scalars."""
+    acc: Shape | None = None
+    for shape in shapes:
+        if acc is None or acc == SCALAR:
+            acc = shape
+        elif shape == SCALAR:
+            continue
+        else:
+            _require(
+                acc[1] == shape[0],
+                f"cannot multiply a {shape_text(acc)} matrix by a {shape_text(shape)} matrix",
+            )
+            acc = (acc[0], shape[1])
+    return acc if acc is not None else SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Mul(Node):
+    """A product by juxtaposition; 1x1 factors are scalars and may stand anywhere."""
+
+    factors: tuple[Node, ...]
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("factors",)
+
+    def _shape(self) -> Shape:
+        return product_shape([f.shape for f in self.factors])
+
+
+@dataclass(frozen=True, slots=True)
+class Transpose(Node):
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return (self.arg.shape[1], self.arg.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Inverse(Node):
+    """The matrix inverse (or the reciprocal of a scalar)."""
+
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        _require(self.arg.is_square, f"cannot invert a non-square {shape_text(self.arg.shape)} matrix")
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Power(Node):
+    """An integer power of a square matrix, or any rational power of a scalar."""
+
+    arg: Node
+    exponent: Fraction
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        _require(self.arg.is_square, f"cannot raise a non-square {shape_text(self.arg.shape)} matrix to a power")
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class HadamardPower(Node):
+    """An element-wise power ``U^{\\circ k}``."""
+
+    arg: Node
+    exponent: Fraction
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Frac(Node):
+    """``\\frac{num}{den}`` with a scalar denominator."""
+
+    num: Node
+    den: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("num", "den")
+
+    def _shape(self) -> Shape:
+        _require(self.den.is_scalar, "the denominator of \\frac must be a scalar")
+        return self.num.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Hadamard(Node):
+    """Element-wise product ``A \\odot B``."""
+
+    left: Node
+    right: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("left", "right")
+
+    def _shape(self) -> Shape:
+        _require(
+            self.left.shape == self.right.shape,
+            f"the Hadamard product needs equal sizes, got {shape_text(self.left.shape)} and "
+            f"{shape_text(self.right.shape)}",
+        )
+        return self.left.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Kron(Node):
+    """Kronecker product ``A \\otimes B``."""
+
+    left: Node
+    right: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("left", "right")
+
+    def _shape(self) -> Shape:
+        return (self.left.rows * self.right.rows, self.left.cols * self.right.cols)
+
+
+# ---------------------------------------------------------------- functions
+
+
+@dataclass(frozen=True, slots=True)
+class Trace(Node):
+    arg: Node
+    style: str = "operatorname"
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        _require(self.arg.is_square, f"the trace needs a square matrix, got {shape_text(self.arg.shape)}")
+        return SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Det(Node):
+    """The determinant, written ``|X|`` (``style="bars"``) or ``\\det(X)``."""
+
+    arg: Node
+    style: str = "bars"
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        _require(self.arg.is_square, f"the determinant needs a square matrix, got {shape_text(self.arg.shape)}")
+        return SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Func(Node):
+    """A named scalar function; applied to a vector or matrix it acts element by element.
+
+    ``name`` is a key of :data:`matdiff_tex.expr.functions.FUNCTIONS` (``exp``, ``log``,
+    ``sin``, ``cos``, ``tanh``, ``sigma``, ``sqrt``, ``sigma_p`` ...).
+    """
+
+    name: str
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Softmax(Node):
+    """``softmax(u) = exp(u) / (1^T exp(u))`` of a column vector."""
+
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        _require(self.arg.cols.is_one, f"softmax needs a column vector, got {shape_text(self.arg.shape)}")
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class NormSq(Node):
+    """``\\|x\\|_2^2`` of a vector or ``\\|X\\|_F^2`` of a matrix (``sub`` as written: "", "2", "F")."""
+
+    arg: Node
+    sub: str = "2"
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+
+@dataclass(frozen=True, slots=True)
+class Expm(Node):
+    """The matrix exponential, written ``e^{X}`` (``style="e"``) or ``\\operatorname{expm}(X)``."""
+
+    arg: Node
+    style: str = "e"
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        _require(self.arg.is_square, f"the matrix exponential needs a square matrix, got {shape_text(self.arg.shape)}")
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Vec(Node):
+    """Column-stacking ``vec(A)``."""
+
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return (self.arg.rows * self.arg.cols, ONE)
+
+
+@dataclass(frozen=True, slots=True)
+class Diag(Node):
+    """``diag(v)``: the diagonal matrix with the entries of a column vector."""
+
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        _require(self.arg.cols.is_one, f"diag needs a column vector, got {shape_text(self.arg.shape)}")
+        return (self.arg.rows, self.arg.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Integral(Node):
+    """``\\int_0^1 body \\, d var`` over a scalar variable (the derivative of expm)."""
+
+    var: Sym
+    body: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("body",)
+
+    def _shape(self) -> Shape:
+        return self.body.shape
+
+
+# ---------------------------------------------------------------- presentation only
+
+
+@dataclass(frozen=True, slots=True)
+class Differential(Node):
+    """``\\mathrm{d}X`` — or ``\\mathrm{d}(expr)`` not yet expanded."""
+
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Partial(Node):
+    """``\\frac{\\partial num}{\\partial den}`` (``den2`` set: a second derivative)."""
+
+    num: Node
+    den: Node
+    den2: Node | None = None
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("num", "den")
+
+
+@dataclass(frozen=True, slots=True)
+class Colored(Node):
+    """``\\textcolor{color}{arg}`` — marks the factor being differentiated (seed 000)."""
+
+    arg: Node
+    color: str
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return self.arg.shape
+
+
+def node_fields(node: Node) -> dict[str, object]:
+    """The constructor fields of a node (for debugging and generic rebuilding)."""
+    return {f.name: getattr(node, f.name) for f in fields(node) if f.init}  # type: ignore[arg-type]
