@@ -1,0 +1,366 @@
+"""Expression tree -> LaTeX, in the style of the seed posts.
+
+Precedence, loosest first: ``+``/``-`` < ``\\otimes``/``\\odot`` < juxtaposition <
+function application < postfix (``^{\\top}``, powers).  Operands of ``\\otimes`` and
+``\\odot`` that are not atoms are parenthesised, as seed 002 writes
+``\\boldsymbol{I} \\otimes (\\boldsymbol{AB})``; runs of plain symbols of one bold style
+merge into one group (``\\boldsymbol{ABX}``).  Everything written here is read back
+by :mod:`matdiff_tex.expr.reader`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import singledispatch
+
+from .functions import FUNCTIONS
+from .nodes import (
+    Add,
+    Colored,
+    Commutation,
+    Det,
+    Diag,
+    Differential,
+    Expm,
+    Frac,
+    Func,
+    Hadamard,
+    HadamardPower,
+    Identity,
+    Integral,
+    Inverse,
+    Kron,
+    Mul,
+    Node,
+    NormSq,
+    Num,
+    Ones,
+    Partial,
+    Power,
+    Softmax,
+    Sym,
+    Trace,
+    Transpose,
+    Vec,
+    Zero,
+)
+
+ADD, KRON, MUL, APPLY, POSTFIX, ATOM = range(6)
+
+STYLE_MACROS = {
+    "boldsymbol": r"\boldsymbol",
+    "mathbf": r"\mathbf",
+    "bm": r"\bm",
+    "vec": r"\vec",
+}
+
+
+def to_latex(node: Node) -> str:
+    """The LaTeX for ``node``."""
+    return _write(node)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _styled(letter: str, style: str) -> str:
+    macro = STYLE_MACROS.get(style)
+    return letter if macro is None else f"{macro}{{{letter}}}"
+
+
+def _symbol_base(name: str) -> tuple[str, str]:
+    """``"W_1"`` -> (``W``, ``1``); Greek names get their backslash."""
+    base, _, sub = name.partition("_")
+    if len(base) > 1 and base.isalpha():
+        base = "\\" + base
+    return base, sub
+
+
+def _sub(text: str) -> str:
+    return f"_{{{text}}}" if text else ""
+
+
+def number(value: Fraction) -> str:
+    """``3``, ``\\frac{1}{2}``, ``-\\frac{3}{4}``."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
+def exponent(value: Fraction) -> str:
+    """An exponent inside ``^{...}``: ``2``, ``-1``, ``1/2``."""
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def precedence(node: Node) -> int:
+    """How tightly ``node`` binds when written."""
+    if isinstance(node, Add):
+        return ADD
+    if isinstance(node, (Kron, Hadamard)):
+        return KRON
+    if isinstance(node, Mul):
+        return MUL
+    if isinstance(node, Num):
+        return ATOM if node.value >= 0 and node.value.denominator == 1 else MUL
+    if isinstance(node, (Transpose, Inverse, Power, HadamardPower)):
+        return POSTFIX
+    if isinstance(node, Integral):
+        return APPLY
+    if isinstance(node, Frac):
+        return ATOM
+    if isinstance(node, Differential):
+        return ATOM if _is_plain_atom(node.arg) else APPLY
+    return ATOM
+
+
+def _is_plain_atom(node: Node) -> bool:
+    return isinstance(node, (Sym, Identity, Zero, Ones, Commutation))
+
+
+def _wrap(node: Node, minimum: int) -> str:
+    text = _write(node)
+    return f"({text})" if precedence(node) < minimum else text
+
+
+def _postfix_base(node: Node) -> str:
+    """The base of ``^{...}``: atoms and function calls as they are, the rest in parentheses."""
+    if isinstance(node, (Transpose, Inverse, Power, HadamardPower)) or precedence(node) < ATOM:
+        return f"({_write(node)})"
+    return _write(node)
+
+
+# ---------------------------------------------------------------- nodes
+
+
+@singledispatch
+def _write(node: Node) -> str:
+    raise TypeError(f"no LaTeX writer for {type(node).__name__}")
+
+
+@_write.register
+def _(node: Sym) -> str:
+    base, sub = _symbol_base(node.name)
+    return _styled(base, node.style) + _sub(sub)
+
+
+@_write.register
+def _(node: Num) -> str:
+    return number(node.value)
+
+
+@_write.register
+def _(node: Identity) -> str:
+    return _styled("I", node.style) + _sub(node.n.latex())
+
+
+@_write.register
+def _(node: Zero) -> str:
+    return _styled("0", node.style) + f"_{{{node.nrows.latex()} \\times {node.ncols.latex()}}}"
+
+
+@_write.register
+def _(node: Ones) -> str:
+    return _styled("1", node.style) + _sub(node.n.latex())
+
+
+@_write.register
+def _(node: Commutation) -> str:
+    m, n = node.m.latex(), node.n.latex()
+    single = len(m) == 1 and len(n) == 1 and m.isalpha() and n.isalpha()
+    return _styled("K", node.style) + _sub(m + n if single else f"{m},{n}")
+
+
+@_write.register
+def _(node: Add) -> str:
+    parts: list[str] = []
+    for i, term in enumerate(node.terms):
+        text = _wrap(term, ADD + 1) if isinstance(term, Add) else _write(term)
+        if i == 0:
+            parts.append(text)
+        elif text.startswith("-"):
+            parts.append(f" - {text[1:].lstrip()}")
+        else:
+            parts.append(f" + {text}")
+    return "".join(parts)
+
+
+def _mergeable(node: Node) -> bool:
+    return (
+        isinstance(node, Sym)
+        and node.kind == "matrix"
+        and node.style in STYLE_MACROS
+        and len(node.name) == 1
+    )
+
+
+@_write.register
+def _(node: Mul) -> str:
+    coeff = Fraction(1)
+    numer: list[Node] = []
+    denom: list[Node] = []
+    for factor in node.factors:
+        if isinstance(factor, Num):
+            coeff *= factor.value
+        elif isinstance(factor, Power) and factor.arg.is_scalar and factor.exponent == -1:
+            denom.append(factor.arg)
+        elif isinstance(factor, Inverse) and factor.arg.is_scalar:
+            denom.append(factor.arg)
+        else:
+            numer.append(factor)
+    sign = "-" if coeff < 0 else ""
+    coeff = abs(coeff)
+    pieces: list[str] = []
+    if denom:
+        scalars = [f for f in numer if f.is_scalar]
+        numer = [f for f in numer if not f.is_scalar]
+        top_parts = ([str(coeff.numerator)] if coeff.numerator != 1 or not scalars else []) + _factor_texts(scalars)
+        several = len(denom) > 1 or coeff.denominator != 1
+        bottom_parts = ([str(coeff.denominator)] if coeff.denominator != 1 else []) + [
+            _wrap(d, MUL + 1) if several else _write(d) for d in denom
+        ]
+        pieces.append(f"\\frac{{{' '.join(top_parts)}}}{{{' '.join(bottom_parts)}}}")
+    elif coeff != 1 or not numer:
+        pieces.append(number(coeff))
+    pieces.extend(_factor_texts(numer))
+    return sign + " ".join(pieces)
+
+
+def _factor_texts(factors: list[Node]) -> list[str]:
+    """Factors of a product, merging runs of bare bold matrices of one style."""
+    texts: list[str] = []
+    run: list[Sym] = []
+
+    def flush() -> None:
+        if run:
+            texts.append(_styled("".join(s.name for s in run), run[0].style))
+            run.clear()
+
+    for factor in factors:
+        if _mergeable(factor) and (not run or run[0].style == factor.style):  # type: ignore[union-attr]
+            run.append(factor)  # type: ignore[arg-type]
+            continue
+        flush()
+        if _mergeable(factor):
+            run.append(factor)  # type: ignore[arg-type]
+            continue
+        texts.append(_wrap(factor, MUL + 1) if precedence(factor) <= MUL else _write(factor))
+    flush()
+    return texts
+
+
+@_write.register
+def _(node: Transpose) -> str:
+    if isinstance(node.arg, Inverse) and not node.arg.arg.is_scalar:
+        return f"{_postfix_base(node.arg.arg)}^{{-\\top}}"
+    return f"{_postfix_base(node.arg)}^{{\\top}}"
+
+
+@_write.register
+def _(node: Inverse) -> str:
+    if node.arg.is_scalar:
+        return f"\\frac{{1}}{{{_write(node.arg)}}}"
+    return f"{_postfix_base(node.arg)}^{{-1}}"
+
+
+@_write.register
+def _(node: Power) -> str:
+    if node.arg.is_scalar and node.exponent == -1:
+        return f"\\frac{{1}}{{{_write(node.arg)}}}"
+    return f"{_postfix_base(node.arg)}^{{{exponent(node.exponent)}}}"
+
+
+@_write.register
+def _(node: HadamardPower) -> str:
+    return f"{_postfix_base(node.arg)}^{{\\circ {exponent(node.exponent)}}}"
+
+
+@_write.register
+def _(node: Frac) -> str:
+    return f"\\frac{{{_write(node.num)}}}{{{_write(node.den)}}}"
+
+
+@_write.register
+def _(node: Hadamard) -> str:
+    return f"{_wrap(node.left, ATOM)} \\odot {_wrap(node.right, ATOM)}"
+
+
+@_write.register
+def _(node: Kron) -> str:
+    return f"{_wrap(node.left, APPLY)} \\otimes {_wrap(node.right, APPLY)}"
+
+
+@_write.register
+def _(node: Trace) -> str:
+    return f"\\operatorname{{tr}}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Det) -> str:
+    if node.style == "det":
+        return f"\\det({_write(node.arg)})"
+    return f"|{_write(node.arg)}|"
+
+
+@_write.register
+def _(node: Func) -> str:
+    info = FUNCTIONS[node.name]
+    if node.name == "sqrt":
+        return f"\\sqrt{{{_write(node.arg)}}}"
+    if node.name in ("log", "ln") and isinstance(node.arg, Det):
+        det = node.arg
+        return f"{info.latex}\\det({_write(det.arg)})" if det.style == "det" else f"{info.latex}{_write(det)}"
+    return f"{info.latex}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Softmax) -> str:
+    return f"\\operatorname{{softmax}}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: NormSq) -> str:
+    sub = f"_{{{node.sub}}}" if node.sub else ""
+    return f"\\|{_write(node.arg)}\\|{sub}^{{2}}"
+
+
+@_write.register
+def _(node: Expm) -> str:
+    if node.style == "expm":
+        return f"\\operatorname{{expm}}({_write(node.arg)})"
+    return f"e^{{{_write(node.arg)}}}"
+
+
+@_write.register
+def _(node: Vec) -> str:
+    return f"\\text{{vec}}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Diag) -> str:
+    return f"\\operatorname{{diag}}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Integral) -> str:
+    return f"\\int_{{0}}^{{1}} {_write(node.body)} \\, \\mathrm{{d}}{_write(node.var)}"
+
+
+@_write.register
+def _(node: Differential) -> str:
+    if _is_plain_atom(node.arg):
+        return f"\\mathrm{{d}}{_write(node.arg)}"
+    return f"\\mathrm{{d}}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Partial) -> str:
+    num = _wrap(node.num, MUL)
+    if node.den2 is None:
+        return f"\\frac{{\\partial {num}}}{{\\partial {_write(node.den)}}}"
+    return f"\\frac{{\\partial^{{2}} {num}}}{{\\partial {_write(node.den)} \\, \\partial {_write(node.den2)}}}"
+
+
+@_write.register
+def _(node: Colored) -> str:
+    return f"\\textcolor{{{node.color}}}{{{_write(node.arg)}}}"
