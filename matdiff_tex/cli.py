@@ -640,12 +640,22 @@ def _note_text(
 
 
 @main.command()
-def rules() -> None:
-    """List the differentiation rules, in the order the engine tries them."""
-    from .rules import registry
+@click.option("--family", default=None, metavar="NAME",
+              help="Only the rules of one family (differential, linear, simplify, ...).")
+def rules(family: str | None) -> None:
+    """List the differentiation rules, family by family, in the order the engine tries them."""
+    from .rules.registry import rules as registered_rules
 
-    for rule in registry():
-        click.echo(f"{rule.name:<28} {rule.identity}")
+    table = registered_rules(family)
+    if not table:
+        raise click.UsageError(f"no rules in the family {family!r}")
+    width = max(len(rule.name) for rule in table)
+    current = None
+    for rule in table:
+        if rule.family != current:
+            current = rule.family
+            click.echo(("" if rule is table[0] else "\n") + f"{current}:")
+        click.echo(f"  {rule.name:<{width}}  {rule.identity}")
 
 
 if __name__ == "__main__":  # pragma: no cover

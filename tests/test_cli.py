@@ -380,9 +380,24 @@ def test_derive_bad_shape_flag(cli) -> None:
     assert result.exit_code == 2 and "--shape" in result.stderr
 
 
-def test_rules_lists_the_registry(cli) -> None:
+def test_rules_lists_the_registry_by_family(cli) -> None:
+    from matdiff_tex.rules.registry import rules as registered
+
     result = cli("rules")
     assert result.exit_code == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) >= 10
-    assert any("vec" in line for line in lines)
+    listed = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert listed == [rule.name for rule in registered()]
+    assert len(listed) >= 10
+    families = [line[:-1] for line in result.stdout.splitlines() if line.endswith(":")]
+    assert families and len(families) == len({rule.family for rule in registered()})
+    assert "vec(" in result.stdout
+
+
+def test_rules_of_one_family(cli) -> None:
+    from matdiff_tex.rules.registry import rules as registered
+
+    family = registered()[-1].family
+    result = cli("rules", "--family", family)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == f"{family}:"
+    assert cli("rules", "--family", "no-such-family").exit_code == 2
