@@ -256,8 +256,8 @@ class RunState:
 
 @main.command(epilog=EXIT_STATUS_HELP, short_help="Expand the directives of notes (or stdin).")
 @click.argument("inputs", nargs=-1, required=True, metavar="FILE_OR_FOLDER...")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Output file (one input) or folder (several inputs or a folder).")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Output file (one input; '-' for stdout) or folder (several inputs or a folder).")
 @click.option("-i", "--in-place", is_flag=True,
               help="Rewrite the notes, keeping each directive in a marker comment.")
 @click.option("--check", is_flag=True,
@@ -268,7 +268,7 @@ class RunState:
 @_option_flags
 def render(
     inputs: tuple[str, ...],
-    output: Path | None,
+    output: str | None,
     in_place: bool,
     check: bool,
     fmt: str | None,
@@ -287,6 +287,7 @@ def render(
     .md, .markdown and .tex files, and its structure is kept under -o.
     Nothing is written for a note that has an error.
     """
+    output = None if output == "-" else output
     mode = _render_mode(inputs, output, in_place, check)
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
     jobs = _plan_jobs(inputs, output, fmt, mode)
@@ -297,7 +298,7 @@ def render(
 
 
 def _render_mode(
-    inputs: tuple[str, ...], output: Path | None, in_place: bool, check: bool
+    inputs: tuple[str, ...], output: str | None, in_place: bool, check: bool
 ) -> Mode:
     """Check that the options fit together and say what the run does."""
     if in_place and check:
@@ -322,13 +323,13 @@ def _render_mode(
 
 
 def _plan_jobs(
-    inputs: tuple[str, ...], output: Path | None, fmt: str | None, mode: Mode
+    inputs: tuple[str, ...], output: str | None, fmt: str | None, mode: Mode
 ) -> list[Job]:
     """Expand folders into notes and decide where each note's output goes."""
     if inputs == ("-",):
         if fmt is None:
             raise click.UsageError("standard input needs --format markdown or --format latex")
-        return [Job(None, "<stdin>", fmt, output)]
+        return [Job(None, "<stdin>", fmt, None if output is None else Path(output))]
     files = list(_expand_inputs(inputs, output))
     if not files:
         raise click.UsageError("no .md, .markdown or .tex files found in " + ", ".join(inputs))
@@ -341,7 +342,7 @@ def _plan_jobs(
     return jobs
 
 
-def _expand_inputs(inputs: tuple[str, ...], output: Path | None) -> Iterator[tuple[Path, str]]:
+def _expand_inputs(inputs: tuple[str, ...], output: str | None) -> Iterator[tuple[Path, str]]:
     """Each file as given, and each note found in a folder (sorted, output folder excluded)."""
     out_abs = os.path.abspath(output) if output is not None else None
     for name in inputs:
@@ -369,13 +370,13 @@ def _is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _target(path: Path, output: Path, inputs: tuple[str, ...], single: bool) -> Path:
-    """Where the rendered note goes under ``-o``."""
+def _target(path: Path, output: str, inputs: tuple[str, ...], single: bool) -> Path:
+    """Where the rendered note goes under ``-o`` (a name ending in / is a folder)."""
     if single:
-        if output.is_dir() or str(output).endswith(("/", os.sep)):
-            return output / path.name
-        return output
-    return output / os.path.relpath(os.path.abspath(path), _common_base(inputs))
+        if Path(output).is_dir() or output.endswith(("/", os.sep)):
+            return Path(output) / path.name
+        return Path(output)
+    return Path(output) / os.path.relpath(os.path.abspath(path), _common_base(inputs))
 
 
 def _common_base(inputs: tuple[str, ...]) -> str:

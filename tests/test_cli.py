@@ -84,6 +84,10 @@ def test_one_file_to_output_file_and_into_existing_folder(cli, tmp_path: Path) -
     folder.mkdir()
     assert cli("render", str(note), "-o", str(folder)).exit_code == 0
     assert is_expanded((folder / "a.md").read_text(encoding="utf-8"))
+    assert cli("render", str(note), "-o", str(tmp_path / "new") + "/").exit_code == 0
+    assert is_expanded((tmp_path / "new" / "a.md").read_text(encoding="utf-8"))
+    to_stdout = cli("render", str(note), "-o", "-")
+    assert to_stdout.exit_code == 0 and is_expanded(to_stdout.stdout)
 
 
 def test_several_files_keep_their_relative_structure(cli, tmp_path: Path, monkeypatch) -> None:
