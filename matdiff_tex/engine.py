@@ -1,0 +1,342 @@
+"""derive(): read F and X, run a derivation script, check the result, return the steps.
+
+A script chooses how a derivative is presented; the rules in :mod:`matdiff_tex.rules`
+do the mathematics.  Scripts:
+
+* ``sandwich`` — F a product of constants and copies of a matrix X (seeds 002, 000):
+  vectorize, insert identities, open each "夹层饼" with vec(AXB) = (B^T ⊗ A) vec(X);
+* ``trace`` — scalar f (seeds 001, 004): the differential, the trace trick, read off
+  df = tr(G dX);
+* ``vectorize`` — vector or matrix F: the differential, vectorized layer by layer,
+  read off vec(dF) = M vec(dX);
+* ``hessian`` — the gradient by ``trace``, then the gradient differentiated again.
+
+Every result is checked numerically by :mod:`matdiff_tex.verify` before it is returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Mapping
+
+from .derivation import Derivation, Step
+from .errors import MatdiffError, UnsupportedError
+from .expr.dims import Dim
+from .expr.nodes import (
+    Colored,
+    Differential,
+    Kron,
+    Mul,
+    Node,
+    Partial,
+    Power,
+    Sym,
+    Trace,
+    Transpose,
+    Vec,
+    Zero,
+)
+from .rules.build import add, depends_on, identity, mul, transpose
+from .rules.differential import expand_once, is_expanded
+from .rules.linear import (
+    TermState,
+    initial_state,
+    linear_terms,
+    peel_trace,
+    peel_vec,
+    trace_display,
+    trace_gradient,
+    vec_derivative,
+    vec_display,
+)
+from .rules.simplify import simplify
+
+LAYOUTS = ("numerator", "denominator")
+COLORS = ("red", "blue", "teal", "orange", "purple", "magenta", "brown", "olive")
+NOTE_PRIORITY = (
+    "product_rule",
+    "chain_rule",
+    "elementwise",
+    "differential",
+    "hadamard_trace",
+    "transpose_trace",
+    "cyclic",
+    "kron_vec",
+    "hadamard_vec",
+    "commutation",
+    "expand_sandwich",
+    "trace_trick",
+    "linearity",
+)
+
+
+@dataclass
+class Lines:
+    """The steps of a derivation as they are written."""
+
+    x: Sym
+    steps: list[Step] = field(default_factory=list)
+
+    def add(self, expr: Node, rule: str, note: str | None = None, *, lhs: Node | None = None, var: bool = False) -> None:
+        """Append a line; a continuation equal to the previous line is dropped."""
+        if lhs is None and self.steps and self.steps[-1].expr == expr:
+            return
+        args = (("var", self.x),) if var else ()
+        self.steps.append(Step(expr=expr, rule=rule, note=note, note_args=args, lhs=lhs))
+
+
+def _pick_note(notes: list[str | None]) -> str | None:
+    present = [n for n in notes if n]
+    for key in NOTE_PRIORITY:
+        if key in present:
+            return key
+    return present[0] if present else None
+
+
+def _layout_note(layout: str) -> str:
+    return f"identify_{layout}"
+
+
+# ---------------------------------------------------------------- shared pieces
+
+
+def differential_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> Node:
+    """Write dF = ... expanding one rule per line; return the expanded differential."""
+    head = lhs if lhs is not None else Differential(f)
+    current: Node = Differential(f)
+    if is_expanded(current, x):
+        lines.add(current, "differential", "differential", lhs=head)
+        return current
+    first = True
+    while not is_expanded(current, x):
+        used: list[str] = []
+        current = expand_once(current, x, used)
+        note = _pick_note(used)
+        lines.add(current, "differential", note, lhs=head if first else None, var=note == "product_rule")
+        first = False
+    return current
+
+
+def _peel_all(states: list[TermState], x: Sym, peel, display, lines: Lines, rule: str) -> list[TermState]:
+    while not all(s.done(x) for s in states):
+        results = [peel(s, x) for s in states]
+        states = [s for s, _ in results]
+        lines.add(add(*(display(s, x) for s in states)), rule, _pick_note([n for _, n in results]))
+    return states
+
+
+def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> Node:
+    """Lines of the trace trick for scalar f; returns the numerator-layout derivative (unsimplified)."""
+    expanded = differential_lines(f, x, lines, lhs)
+    states = [initial_state(t) for t in linear_terms(expanded)]
+    if not x.cols.is_one:
+        lines.add(add(*(trace_display(s, x) for s in states)), "trace", "trace_trick")
+    states = _peel_all(states, x, peel_trace, trace_display, lines, "trace")
+    gradient = simplify(add(*(trace_gradient(s, x) for s in states)))
+    collected = mul(gradient, Differential(x))
+    lines.add(collected if x.cols.is_one else Trace(collected), "collect", "collect")
+    return gradient
+
+
+def vec_derivative_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None, vec_lhs: Node | None = None) -> Node:
+    """Lines of the vectorization for matrix F; returns d vec F / d (vec X)^T (simplified)."""
+    expanded = differential_lines(f, x, lines, lhs)
+    states = [initial_state(t) for t in linear_terms(expanded)]
+    head = vec_lhs if vec_lhs is not None else Vec(Differential(f)) if not f.cols.is_one else Differential(f)
+    lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize", lhs=head)
+    states = _peel_all(states, x, peel_vec, vec_display, lines, "vectorize")
+    matrix = simplify(add(*(vec_derivative(s, x) for s in states)))
+    lines.add(mul(matrix, _vec_dx(x)), "collect", "collect")
+    return matrix
+
+
+def _vec_dx(x: Sym) -> Node:
+    return Differential(x) if x.cols.is_one else Vec(Differential(x))
+
+
+# ---------------------------------------------------------------- scripts
+
+
+def script_zero(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
+    """X does not occur in F: the derivative is a zero matrix of the right size."""
+    rows, cols = _numerator_shape(f, x)
+    result = Zero(rows, cols, x.style) if layout == "numerator" else Zero(cols, rows, x.style)
+    lines.add(result, "zero", "zero", lhs=Partial(f, x), var=True)
+    return result
+
+
+def script_trace(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
+    """Scalar f: differential, trace trick, identification."""
+    gradient = trace_derivative(f, x, lines)
+    result = gradient if layout == "numerator" else simplify(transpose(gradient))
+    lines.add(result, "identify", _layout_note(layout), lhs=Partial(f, x))
+    return result
+
+
+def script_vectorize(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
+    """Vector or matrix F: differential, vectorization, identification."""
+    matrix = vec_derivative_lines(f, x, lines)
+    result = matrix if layout == "numerator" else simplify(transpose(matrix))
+    lines.add(result, "identify", _layout_note(layout), lhs=Partial(f, x))
+    return result
+
+
+def sandwich_factors(f: Node, x: Sym) -> list[Node] | None:
+    """F as a list of constant factors and copies of X, when it is such a product."""
+    if x.cols.is_one or x.rows.is_one or f.is_scalar:
+        return None
+    factors = list(f.factors) if isinstance(f, Mul) else [f]
+    out: list[Node] = []
+    for factor in factors:
+        if factor == x:
+            out.append(factor)
+        elif isinstance(factor, Power) and factor.arg == x and factor.exponent.denominator == 1 and 2 <= factor.exponent <= 8:
+            out.extend([x] * int(factor.exponent))
+        elif factor.is_scalar or depends_on(factor, x):
+            return None
+        else:
+            out.append(factor)
+    return out if any(f_ == x for f_ in out) else None
+
+
+def script_sandwich(f: Node, x: Sym, layout: str, lines: Lines, factors: list[Node]) -> Node:
+    """Seed 002/000: vec both sides, insert identities, open each sandwich, sum."""
+    positions = [i for i, factor in enumerate(factors) if factor == x]
+    vec_x = Vec(x)
+    lines.add(Partial(Vec(mul(*factors)), vec_x), "vectorize", "vectorize", lhs=Partial(f, x))
+    several = len(positions) > 1
+
+    def colored(i: int) -> Node:
+        return Colored(x, COLORS[positions.index(i) % len(COLORS)]) if several else x
+
+    def sandwich_parts(i: int) -> tuple[Node, Node]:
+        left = mul(*factors[:i]) if i > 0 else identity(x.rows, x.style)
+        right = mul(*factors[i + 1 :]) if i + 1 < len(factors) else identity(x.cols, x.style)
+        return left, right
+
+    if several:
+        lines.add(
+            add(*(Partial(Vec(mul(*factors[:i], colored(i), *factors[i + 1 :])), Vec(colored(i))) for i in positions)),
+            "product_rule",
+            "product_rule",
+            var=True,
+        )
+    sandwiches = []
+    krons = []
+    for i in positions:
+        left, right = sandwich_parts(i)
+        sandwiches.append(Partial(Vec(mul(left, colored(i), right)), Vec(colored(i))))
+        krons.append(Kron(Transpose(right), left))
+    lines.add(add(*sandwiches), "sandwich", "sandwich")
+    lines.add(
+        add(*(Partial(mul(k, Vec(colored(i))), Vec(colored(i))) for k, i in zip(krons, positions))),
+        "separate",
+        "separate_var" if not several else "expand_sandwich",
+        var=not several,
+    )
+    unsimplified = add(*krons)
+    lines.add(unsimplified, "identify", None)
+    matrix = simplify(unsimplified)
+    lines.add(matrix, "simplify", "simplify")
+    if layout == "numerator":
+        return matrix
+    result = simplify(transpose(matrix))
+    lines.add(result, "identify", "layout_transpose", lhs=Partial(f, x))
+    return result
+
+
+def script_hessian(f: Node, x: Sym, lines: Lines) -> Node:
+    """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T."""
+    gradient_num = trace_derivative(f, x, lines)
+    gradient = simplify(transpose(gradient_num))
+    grad_head = Partial(f, x)
+    lines.add(gradient, "identify", "gradient", lhs=grad_head)
+    den = x if x.cols.is_one else Vec(x)
+    hess_head = Partial(f, den, transpose(den))
+    size = x.rows * x.cols
+    if not depends_on(gradient, x):
+        result: Node = Zero(size, size, x.style)
+        lines.add(result, "zero", "zero", lhs=hess_head, var=True)
+        return result
+    vec_head = Differential(grad_head) if x.cols.is_one else Vec(Differential(grad_head))
+    matrix = vec_derivative_lines(gradient, x, lines, lhs=Differential(grad_head), vec_lhs=vec_head)
+    lines.add(matrix, "identify", "hessian", lhs=hess_head)
+    return matrix
+
+
+def _numerator_shape(f: Node, x: Sym) -> tuple[Dim, Dim]:
+    if f.is_scalar:
+        return (x.cols, x.rows) if not x.cols.is_one else (Dim(1), x.rows)
+    return (f.rows * f.cols, x.rows * x.cols)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def derive_nodes(
+    f: Node,
+    x: Sym,
+    *,
+    layout: str = "numerator",
+    order: int = 1,
+    f_latex: str = "",
+    x_latex: str = "",
+    dims: Mapping[str, Any] | None = None,
+    check: bool = True,
+) -> Derivation:
+    """Derive and check, on trees already read."""
+    if layout not in LAYOUTS:
+        raise MatdiffError(f"unknown layout {layout!r}: use numerator or denominator")
+    if order not in (1, 2):
+        raise MatdiffError(f"order must be 1 (derivative) or 2 (Hessian), got {order!r}")
+    if order == 2 and not f.is_scalar:
+        raise UnsupportedError("a Hessian needs a scalar function f; this F is not 1x1", field="F")
+    lines = Lines(x)
+    if order == 2:
+        result = script_hessian(f, x, lines)
+        lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
+    else:
+        lhs = Partial(f, x)
+        if not depends_on(f, x):
+            result = script_zero(f, x, layout, lines)
+        elif f.is_scalar:
+            result = script_trace(f, x, layout, lines)
+        elif (factors := sandwich_factors(f, x)) is not None:
+            result = script_sandwich(f, x, layout, lines, factors)
+        else:
+            result = script_vectorize(f, x, layout, lines)
+    if check:
+        from .verify import check_derivative
+
+        check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}))
+    shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
+    return Derivation(
+        f_latex=f_latex,
+        x_latex=x_latex,
+        layout=layout,  # type: ignore[arg-type]
+        order=order,
+        lhs=lhs,
+        result=result,
+        steps=tuple(lines.steps),
+        shape=shape,  # type: ignore[arg-type]
+        dims=dict(dims or {}),
+        checked=check,
+    )
+
+
+def derive(
+    f: str,
+    x: str,
+    *,
+    layout: str = "numerator",
+    shapes: Mapping[str, Any] | None = None,
+    order: int = 1,
+) -> Derivation:
+    """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation."""
+    from .expr.reader import read_derivative_input
+
+    if layout not in LAYOUTS:
+        raise MatdiffError(f"unknown layout {layout!r}: use numerator or denominator")
+    parsed = read_derivative_input(f, x, shapes)
+    return derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x, dims=parsed.dims)

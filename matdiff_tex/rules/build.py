@@ -1,0 +1,130 @@
+"""Smart constructors: build nodes with the obvious clean-ups done at once.
+
+``mul`` flattens nested products and folds numbers, ``add`` flattens sums and drops
+zeros, ``transpose`` removes double transposes.  Nothing here changes the value of
+an expression; the heavier rewriting lives in :mod:`matdiff_tex.rules.simplify`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Iterable
+
+from ..expr.dims import ONE, Dim
+from ..expr.nodes import (
+    Add,
+    Commutation,
+    Differential,
+    Identity,
+    Mul,
+    Node,
+    Num,
+    Sym,
+    Transpose,
+    Zero,
+    product_shape,
+)
+
+ONE_NUM = Num(Fraction(1))
+
+
+def num(value: int | Fraction) -> Num:
+    return Num(Fraction(value))
+
+
+def is_zero(node: Node) -> bool:
+    return isinstance(node, Zero) or (isinstance(node, Num) and node.value == 0)
+
+
+def is_number(node: Node, value: int | Fraction | None = None) -> bool:
+    return isinstance(node, Num) and (value is None or node.value == value)
+
+
+def zero_like(node: Node, style: str = "boldsymbol") -> Node:
+    """A zero of ``node``'s shape (the number 0 for a scalar)."""
+    if node.is_scalar:
+        return num(0)
+    return Zero(node.rows, node.cols, style)
+
+
+def depends_on(node: Node, x: Sym) -> bool:
+    """Whether ``node`` mentions the variable ``x``."""
+    return any(isinstance(n, Sym) and n.name == x.name for n in node.walk())
+
+
+def has_differential(node: Node) -> bool:
+    return any(isinstance(n, Differential) for n in node.walk())
+
+
+def mul(*factors: Node, shape_hint: Node | None = None) -> Node:
+    """The product of ``factors``: nested products flattened, numbers folded to the front."""
+    flat: list[Node] = []
+    coeff = Fraction(1)
+    for factor in factors:
+        parts = factor.factors if isinstance(factor, Mul) else (factor,)
+        for part in parts:
+            if isinstance(part, Num):
+                coeff *= part.value
+            else:
+                flat.append(part)
+    if coeff == 0:
+        shape = product_shape([f.shape for f in flat]) if flat else (ONE, ONE)
+        return num(0) if shape == (ONE, ONE) else Zero(*shape, style=_style_of(flat))
+    if any(isinstance(f, Zero) for f in flat):
+        shape = product_shape([f.shape for f in flat])
+        return num(0) if shape == (ONE, ONE) else Zero(*shape, style=_style_of(flat))
+    if coeff != 1 or not flat:
+        flat.insert(0, num(coeff))
+    if len(flat) == 1:
+        return flat[0]
+    return Mul(tuple(flat))
+
+
+def neg(node: Node) -> Node:
+    return mul(num(-1), node)
+
+
+def add(*terms: Node) -> Node:
+    """The sum of ``terms`` with nested sums flattened and zeros dropped."""
+    flat: list[Node] = []
+    for term in terms:
+        for part in term.terms if isinstance(term, Add) else (term,):
+            if not is_zero(part):
+                flat.append(part)
+    if not flat:
+        return terms[0] if terms else num(0)
+    if len(flat) == 1:
+        return flat[0]
+    return Add(tuple(flat))
+
+
+def add_all(terms: Iterable[Node], like: Node) -> Node:
+    """``add(*terms)``, or a zero shaped like ``like`` when there are none."""
+    items = list(terms)
+    return add(*items) if items else zero_like(like)
+
+
+def transpose(node: Node) -> Node:
+    """``node^T`` without double transposes, transposed identities or transposed scalars."""
+    if isinstance(node, Transpose):
+        return node.arg
+    if node.is_scalar or isinstance(node, Identity):
+        return node
+    if isinstance(node, Zero):
+        return Zero(node.ncols, node.nrows, node.style)
+    if isinstance(node, Commutation):
+        return Commutation(node.n, node.m, node.style)
+    return Transpose(node)
+
+
+def identity(n: Dim, style: str) -> Node:
+    """``I_n``; the number 1 when n = 1."""
+    return num(1) if n.is_one else Identity(n, style)
+
+
+def _style_of(nodes: list[Node]) -> str:
+    for node in nodes:
+        style = getattr(node, "style", None)
+        if style in ("boldsymbol", "mathbf", "bm"):
+            return style
+    return "boldsymbol"

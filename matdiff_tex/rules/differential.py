@@ -1,0 +1,322 @@
+"""Differential rules: ``d(node)`` one level at a time.
+
+Each rule receives the node and ``d``, a function giving the differential of a
+child: ``Differential(child)`` still to be expanded, ``dX`` for the variable, or a
+zero for a constant.  :func:`expand_once` applies the rules to every unexpanded
+differential of an expression, which is how a derivation's differential lines are
+produced one after another.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable
+
+from ..errors import UnsupportedError
+from ..expr.functions import FUNCTIONS
+from ..expr.nodes import (
+    Add,
+    Colored,
+    Det,
+    Diag,
+    Differential,
+    Expm,
+    Frac,
+    Func,
+    Hadamard,
+    HadamardPower,
+    Integral,
+    Inverse,
+    Kron,
+    Mul,
+    Node,
+    NormSq,
+    Num,
+    Ones,
+    Power,
+    Softmax,
+    Sym,
+    Trace,
+    Transpose,
+    Vec,
+)
+from .build import add, depends_on, is_zero, mul, neg, num, transpose, zero_like
+from .registry import register
+
+D = Callable[[Node], Node]
+DIFFERENTIALS: dict[type, Callable[[Node, D], Node]] = {}
+NOTES: dict[type, str] = {}
+
+INTEGRATION_VAR = Sym("s", "scalar", style="plain")
+
+
+def differential_rule(node_type: type, *, note: str, example: tuple[str, str] | None = None):
+    """Register ``func`` as the differential rule of ``node_type``."""
+
+    def decorate(func):
+        DIFFERENTIALS[node_type] = func
+        NOTES[node_type] = note
+        return register("differential", name=func.__name__, note=note, example=example)(func)
+
+    return decorate
+
+
+def _hadamard(a: Node, b: Node) -> Node:
+    if is_zero(a) or is_zero(b):
+        return zero_like(a)
+    if a.is_scalar:
+        return mul(a, b)
+    return Hadamard(a, b)
+
+
+@differential_rule(Add, note="linearity", example=(r"\boldsymbol{A}\boldsymbol{X} + \boldsymbol{X}\boldsymbol{B}", r"\boldsymbol{X}"))
+def d_sum(node: Add, d: D) -> Node:
+    """d(A + B) = dA + dB"""
+    return add(*(d(t) for t in node.terms))
+
+
+@differential_rule(Mul, note="product_rule", example=(r"\boldsymbol{X}\boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))
+def d_product(node: Mul, d: D) -> Node:
+    """d(XY) = (dX)Y + X(dY)"""
+    factors = node.factors
+    terms = []
+    for i, factor in enumerate(factors):
+        df = d(factor)
+        if not is_zero(df):
+            terms.append(mul(*factors[:i], df, *factors[i + 1 :]))
+    return add(*terms) if terms else zero_like(node)
+
+
+@differential_rule(Transpose, note="linearity", example=(r"\boldsymbol{A}\boldsymbol{X}^{\top}", r"\boldsymbol{X}"))
+def d_transpose(node: Transpose, d: D) -> Node:
+    """d(X^T) = (dX)^T"""
+    inner = d(node.arg)
+    return zero_like(node) if is_zero(inner) else transpose(inner)
+
+
+@differential_rule(Inverse, note="differential", example=(r"\boldsymbol{X}^{-1}", r"\boldsymbol{X}"))
+def d_inverse(node: Inverse, d: D) -> Node:
+    """d(X^{-1}) = -X^{-1}(dX)X^{-1}"""
+    if node.arg.is_scalar:
+        return mul(num(-1), Power(node.arg, Fraction(-2)), d(node.arg))
+    return neg(mul(node, d(node.arg), node))
+
+
+@differential_rule(Power, note="product_rule", example=(r"\boldsymbol{X}^{3}", r"\boldsymbol{X}"))
+def d_power(node: Power, d: D) -> Node:
+    """d(X^k) = sum_i X^i (dX) X^{k-1-i};  d(u^k) = k u^{k-1} du"""
+    base, k = node.arg, node.exponent
+    if base.is_scalar:
+        return mul(num(k), _scalar_power(base, k - 1), d(base))
+    if k < 0:
+        base, k = Inverse(base), -k
+    db = d(base)
+    terms = [mul(_matrix_power(base, i), db, _matrix_power(base, int(k) - 1 - i)) for i in range(int(k))]
+    return add(*terms)
+
+
+def _scalar_power(base: Node, k: Fraction) -> Node:
+    if k == 0:
+        return num(1)
+    if k == 1:
+        return base
+    return Power(base, k)
+
+
+def _matrix_power(base: Node, k: int) -> Node:
+    if k == 0:
+        return num(1)
+    if k == 1:
+        return base
+    return Power(base, Fraction(k))
+
+
+@differential_rule(HadamardPower, note="elementwise", example=(r"\boldsymbol{X}^{\circ 3}", r"\boldsymbol{X}"))
+def d_hadamard_power(node: HadamardPower, d: D) -> Node:
+    """d(U^{∘k}) = k U^{∘(k-1)} ⊙ dU"""
+    k = node.exponent
+    inner = d(node.arg)
+    if k == 1:
+        return inner
+    factor = node.arg if k == 2 else HadamardPower(node.arg, k - 1)
+    return mul(num(k), _hadamard(factor, inner))
+
+
+@differential_rule(Frac, note="chain_rule", example=(r"\frac{\boldsymbol{X}}{\operatorname{tr}(\boldsymbol{X})}", r"\boldsymbol{X}"))
+def d_fraction(node: Frac, d: D) -> Node:
+    """d(F/s) = dF/s - F ds/s^2"""
+    first = mul(Power(node.den, Fraction(-1)), d(node.num))
+    second = mul(num(-1), Power(node.den, Fraction(-2)), d(node.den), node.num)
+    return add(first, second)
+
+
+@differential_rule(Trace, note="linearity", example=(r"\operatorname{tr}(\boldsymbol{A}\boldsymbol{X})", r"\boldsymbol{X}"))
+def d_trace(node: Trace, d: D) -> Node:
+    """d tr(X) = tr(dX)"""
+    inner = d(node.arg)
+    return num(0) if is_zero(inner) else Trace(inner, node.style)
+
+
+@differential_rule(Det, note="differential", example=(r"|\boldsymbol{X}|", r"\boldsymbol{X}"))
+def d_determinant(node: Det, d: D) -> Node:
+    """d|X| = |X| tr(X^{-1} dX)"""
+    inner = d(node.arg)
+    return num(0) if is_zero(inner) else mul(node, Trace(mul(Inverse(node.arg), inner)))
+
+
+@differential_rule(Func, note="chain_rule", example=(r"\log(1 + \exp(\boldsymbol{x}^{\top}\boldsymbol{w}))", r"\boldsymbol{w}"))
+def d_function(node: Func, d: D) -> Node:
+    """d f(u) = f'(u) du;  d f(U) = f'(U) ⊙ dU element by element;  d log|X| = tr(X^{-1} dX)"""
+    if node.name in ("log", "ln") and isinstance(node.arg, Det):
+        inner = d(node.arg.arg)
+        return (num(0) if is_zero(inner) else Trace(mul(Inverse(node.arg.arg), inner))), "differential"
+    info = FUNCTIONS[node.name]
+    try:
+        derivative = info.derivative(node.arg)
+    except NotImplementedError as exc:
+        raise UnsupportedError(f"cannot differentiate {exc}") from None
+    return _hadamard(derivative, d(node.arg)), ("chain_rule" if node.is_scalar else "elementwise")
+
+
+@differential_rule(Hadamard, note="product_rule", example=(r"\boldsymbol{X} \odot \boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))
+def d_hadamard(node: Hadamard, d: D) -> Node:
+    """d(A ⊙ B) = dA ⊙ B + A ⊙ dB"""
+    return add(_hadamard(d(node.left), node.right), _hadamard(node.left, d(node.right)))
+
+
+@differential_rule(Kron, note="product_rule", example=(r"\boldsymbol{A} \otimes \boldsymbol{X}", r"\boldsymbol{X}"))
+def d_kronecker(node: Kron, d: D) -> Node:
+    """d(A ⊗ B) = dA ⊗ B + A ⊗ dB"""
+    left, right = d(node.left), d(node.right)
+    terms = []
+    if not is_zero(left):
+        terms.append(Kron(left, node.right))
+    if not is_zero(right):
+        terms.append(Kron(node.left, right))
+    return add(*terms) if terms else zero_like(node)
+
+
+@differential_rule(Softmax, note="chain_rule", example=(r"\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x})", r"\boldsymbol{W}"))
+def d_softmax(node: Softmax, d: D) -> Node:
+    """d softmax(u) = (diag(s) - s s^T) du,  s = softmax(u)"""
+    inner = d(node.arg)
+    if is_zero(inner):
+        return zero_like(node)
+    jacobian = add(Diag(node), neg(mul(node, Transpose(node))))
+    return mul(jacobian, inner)
+
+
+@differential_rule(NormSq, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))
+def d_norm_squared(node: NormSq, d: D) -> Node:
+    """d‖u‖² = 2 u^T du;  d‖U‖_F² = 2 tr(U^T dU)"""
+    inner = d(node.arg)
+    if is_zero(inner):
+        return num(0)
+    if node.arg.cols.is_one:
+        return mul(num(2), transpose(node.arg), inner)
+    return mul(num(2), Trace(mul(transpose(node.arg), inner)))
+
+
+@differential_rule(Expm, note="differential", example=(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}"))
+def d_matrix_exponential(node: Expm, d: D) -> Node:
+    """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds"""
+    inner = d(node.arg)
+    if is_zero(inner):
+        return zero_like(node)
+    s = INTEGRATION_VAR
+    left = Expm(mul(s, node.arg), node.style)
+    right = Expm(mul(add(num(1), neg(s)), node.arg), node.style)
+    return Integral(s, mul(left, inner, right))
+
+
+@differential_rule(Vec, note="linearity")
+def d_vec(node: Vec, d: D) -> Node:
+    """d vec(X) = vec(dX)"""
+    inner = d(node.arg)
+    return zero_like(node) if is_zero(inner) else Vec(inner)
+
+
+@differential_rule(Diag, note="linearity")
+def d_diag(node: Diag, d: D) -> Node:
+    """d diag(u) = diag(du)"""
+    inner = d(node.arg)
+    return zero_like(node) if is_zero(inner) else Diag(inner)
+
+
+@differential_rule(Integral, note="linearity")
+def d_integral(node: Integral, d: D) -> Node:
+    """d ∫ F(s) ds = ∫ dF(s) ds"""
+    inner = d(node.body)
+    return zero_like(node) if is_zero(inner) else Integral(node.var, inner)
+
+
+@differential_rule(Colored, note="linearity")
+def d_colored(node: Colored, d: D) -> Node:
+    """d (coloured X) = d X"""
+    return d(node.arg)
+
+
+# ---------------------------------------------------------------- driver
+
+
+def placeholder(x: Sym) -> D:
+    """``d`` for one expansion pass: constants vanish, the rest stays ``Differential(child)``."""
+
+    def d(child: Node) -> Node:
+        if not depends_on(child, x):
+            return zero_like(child, x.style)
+        if isinstance(child, Sym) and child.name == x.name:
+            return Differential(x)
+        if isinstance(child, Num | Ones):
+            return zero_like(child, x.style)
+        return Differential(child)
+
+    return d
+
+
+def expand_once(node: Node, x: Sym, used: list[str]) -> Node:
+    """Apply one differential rule to every unexpanded ``Differential`` in ``node``.
+
+    The names of the rules applied are appended to ``used`` (for the line's note).
+    """
+    if isinstance(node, Differential) and not _is_variable(node.arg, x):
+        target = node.arg
+        rule = DIFFERENTIALS.get(type(target))
+        if rule is None:
+            raise UnsupportedError(f"no differential rule for {type(target).__name__}")
+        result = rule(target, placeholder(x))
+        if isinstance(result, tuple):
+            result, note = result
+        else:
+            note = NOTES[type(target)]
+        used.append(note)
+        return result
+    kids = node.children()
+    if not kids:
+        return node
+    new = [expand_once(kid, x, used) for kid in kids]
+    if all(a is b for a, b in zip(new, kids)):
+        return node
+    return tidy(node.with_children(new))
+
+
+def _is_variable(node: Node, x: Sym) -> bool:
+    return isinstance(node, Sym) and node.name == x.name
+
+
+def tidy(node: Node) -> Node:
+    """Flatten the node just rebuilt (products of products, sums of sums, zeros)."""
+    if isinstance(node, Mul):
+        return mul(*node.factors)
+    if isinstance(node, Add):
+        return add(*node.terms)
+    if isinstance(node, Transpose):
+        return transpose(node.arg)
+    if isinstance(node, Trace) and is_zero(node.arg):
+        return num(0)
+    return node
+
+
+def is_expanded(node: Node, x: Sym) -> bool:
+    """True when the only differentials left are ``dX`` itself."""
+    return all(_is_variable(n.arg, x) for n in node.walk() if isinstance(n, Differential))

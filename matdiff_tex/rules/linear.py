@@ -1,0 +1,406 @@
+"""From a differential to a derivative: the trace trick and vectorization.
+
+A fully expanded differential is linear in ``dX``.  :func:`linear_terms` splits it
+into terms holding ``dX`` exactly once.  Each term then becomes a
+:class:`TermState` ``coeff * left * [rest]`` and is peeled one layer per line:
+
+* scalar ``f`` (trace trick): ``[rest]`` is ``tr(left rest)`` and peeling moves
+  everything around ``dX`` into ``left`` until ``df = tr(left dX)``;
+* matrix ``F`` (vectorization): ``[rest]`` is ``left vec(rest)`` and peeling turns
+  every layer around ``dX`` into a matrix factor until ``vec(dF) = left vec(dX)``.
+
+The peel functions are registered rules; each returns the new state and its note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from ..errors import UnsupportedError
+from ..expr.nodes import (
+    Add,
+    Colored,
+    Commutation,
+    Diag,
+    Differential,
+    Hadamard,
+    Identity,
+    Integral,
+    Kron,
+    Mul,
+    Node,
+    Sym,
+    Trace,
+    Transpose,
+    Vec,
+)
+from ..expr.dims import SCALAR
+from .build import has_differential, identity, mul, num, transpose
+from .registry import register
+
+
+# ---------------------------------------------------------------- splitting into terms
+
+
+def push_transpose(node: Node) -> Node:
+    """(L D R)^T = R^T D^T L^T, pushed down to the differential."""
+    if node.is_scalar:
+        return node
+    if isinstance(node, Mul):
+        return mul(*(push_transpose(f) if has_differential(f) else transpose(f) for f in reversed(node.factors)))
+    if isinstance(node, Transpose):
+        return node.arg
+    if isinstance(node, Hadamard):
+        return Hadamard(_push_side(node.left), _push_side(node.right))
+    if isinstance(node, Kron):
+        return Kron(_push_side(node.left), _push_side(node.right))
+    if isinstance(node, Integral):
+        return Integral(node.var, push_transpose(node.body))
+    return transpose(node)
+
+
+def _push_side(node: Node) -> Node:
+    return push_transpose(node) if has_differential(node) else transpose(node)
+
+
+def segments(factors: tuple[Node, ...] | list[Node]) -> list[list[Node]]:
+    """Split a juxtaposition chain into its true matrix products.
+
+    ``x^T dw x`` is ``(x^T dw) x``: a 1x1 product followed by a factor it cannot
+    multiply as a matrix acts as a scalar (the rule of ``nodes.product_shape``).
+    """
+    out: list[list[Node]] = []
+    current: list[Node] = []
+    shape = None
+    for factor in factors:
+        if factor.is_scalar:
+            out.append([factor])
+            continue
+        if current and shape == SCALAR and not factor.rows.is_one:
+            out.append(current)
+            current, shape = [], None
+        current.append(factor)
+        shape = factor.shape if shape is None or shape == SCALAR else (shape[0], factor.cols)
+    if current:
+        out.append(current)
+    return out
+
+
+def split_coefficient(term: Node) -> tuple[Node, Node]:
+    """``c * rest`` with ``c`` the scalar factors (and 1x1 products) free of ``dX``."""
+    if isinstance(term, Mul):
+        parts = segments(term.factors)
+        scalars = [mul(*seg) for seg in parts if not has_differential(mul(*seg)) and mul(*seg).is_scalar]
+        others = [f for seg in parts if not (not has_differential(mul(*seg)) and mul(*seg).is_scalar) for f in seg]
+        if others:
+            return mul(*scalars) if scalars else num(1), mul(*others)
+    return num(1), term
+
+
+def linear_terms(node: Node) -> list[Node]:
+    """The terms of a differential that is linear in dX, each holding dX once."""
+    if not has_differential(node):
+        return []
+    if isinstance(node, Add):
+        return [t for term in node.terms for t in linear_terms(term)]
+    if isinstance(node, Mul):
+        holders = [i for i, f in enumerate(node.factors) if has_differential(f)]
+        if len(holders) != 1:
+            raise UnsupportedError("the differential is not linear in dX")
+        i = holders[0]
+        before, after = node.factors[:i], node.factors[i + 1 :]
+        return [mul(*before, t, *after) for t in linear_terms(node.factors[i])]
+    if isinstance(node, Transpose):
+        return [push_transpose(t) for t in linear_terms(node.arg)]
+    if isinstance(node, (Hadamard, Kron)):
+        left_holds = has_differential(node.left)
+        inner, other = (node.left, node.right) if left_holds else (node.right, node.left)
+        out = []
+        for t in linear_terms(inner):
+            c, rest = split_coefficient(t)
+            pair = (rest, other) if left_holds else (other, rest)
+            out.append(mul(c, type(node)(*pair)))
+        return out
+    if isinstance(node, (Trace, Vec, Diag)):
+        out = []
+        for t in linear_terms(node.arg):
+            c, rest = split_coefficient(t)
+            wrapped = rest if (isinstance(node, Trace) and rest.is_scalar) else type(node)(rest)
+            out.append(mul(c, wrapped))
+        return out
+    if isinstance(node, Integral):
+        return [Integral(node.var, t) for t in linear_terms(node.body)]
+    if isinstance(node, Colored):
+        return linear_terms(node.arg)
+    if isinstance(node, Differential):
+        return [node]
+    raise UnsupportedError(f"cannot take {type(node).__name__} apart in a differential")
+
+
+# ---------------------------------------------------------------- term states
+
+
+@dataclass(frozen=True)
+class TermState:
+    """``coeff * left * [rest]`` inside ``integrals``; ``left=None`` means no factor yet."""
+
+    coeff: Node
+    left: Node | None
+    rest: Node
+    integrals: tuple[Sym, ...] = ()
+
+    def done(self, x: Sym) -> bool:
+        return isinstance(self.rest, Differential) and self.rest.arg.name == x.name  # type: ignore[attr-defined]
+
+    def wrap(self, node: Node) -> Node:
+        for var in reversed(self.integrals):
+            node = Integral(var, node)
+        return node
+
+
+def initial_state(term: Node) -> TermState:
+    """A term split into coefficient and the part holding dX."""
+    integrals: list[Sym] = []
+    while isinstance(term, Integral):
+        integrals.append(term.var)
+        term = term.body
+    coeff, rest = split_coefficient(term)
+    return TermState(coeff, None, rest, tuple(integrals))
+
+
+Peel = Callable[[TermState, Sym], tuple[TermState, str]]
+
+
+def _chain_parts(rest: Mul) -> tuple[list[Node], list[Node], Node, list[Node]]:
+    """(scalars, before, factor holding dX, after) of the true matrix product holding dX.
+
+    The chain's other 1x1 products are the ``scalars``.
+    """
+    parts = segments(rest.factors)
+    held_seg = next(seg for seg in parts if any(has_differential(f) for f in seg))
+    others = [mul(*seg) for seg in parts if seg is not held_seg]
+    scalars = [o for o in others if o.is_scalar]
+    matrices = [o for o in others if not o.is_scalar]
+    i = next(i for i, f in enumerate(held_seg) if has_differential(f))
+    if matrices:  # only the last segment can be a matrix: the held one is then 1x1
+        return scalars, [], mul(*held_seg), matrices
+    return scalars, held_seg[:i], held_seg[i], held_seg[i + 1 :]
+
+
+# ---------------------------------------------------------------- trace trick (scalar f)
+
+
+@register("trace", note="cyclic", example=(r"\boldsymbol{a}^{\top}\boldsymbol{X}\boldsymbol{b}", r"\boldsymbol{X}"))
+def trace_cyclic(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """tr(P L dX R) = tr(R P L dX)"""
+    scalars, before, held, after = _chain_parts(state.rest)  # type: ignore[arg-type]
+    coeff = mul(state.coeff, *scalars)
+    if held.is_scalar:
+        outer = mul(*after, *([state.left] if state.left is not None else []), *before)
+        factor = outer if outer.is_scalar else Trace(outer)
+        return replace(state, coeff=mul(coeff, factor), left=None, rest=held), "linearity"
+    parts = [*after, *([state.left] if state.left is not None else []), *before]
+    left = mul(*parts) if parts else None
+    if left is not None and left.is_scalar:
+        return replace(state, coeff=mul(coeff, left), left=None, rest=held), "cyclic"
+    return replace(state, coeff=coeff, left=left, rest=held), "cyclic"
+
+
+@register("trace", note="transpose_trace", example=(r"\operatorname{tr}(\boldsymbol{A}\boldsymbol{X}^{\top})", r"\boldsymbol{X}"))
+def trace_transpose(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """tr(P dX^T) = tr(P^T dX)"""
+    left = None if state.left is None else transpose(state.left)
+    return replace(state, left=left, rest=state.rest.arg), "transpose_trace"  # type: ignore[attr-defined]
+
+
+@register("trace", note="hadamard_trace", example=(r"\boldsymbol{1}^{\top}\exp(\boldsymbol{A}\boldsymbol{x})", r"\boldsymbol{x}"))
+def trace_hadamard(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """tr(P (G ⊙ dX)) = tr((P^T ⊙ G)^T dX)"""
+    node: Hadamard = state.rest  # type: ignore[assignment]
+    held, other = (node.left, node.right) if has_differential(node.left) else (node.right, node.left)
+    p = state.left if state.left is not None else Identity(held.cols, x.style)
+    left = transpose(Hadamard(transpose(p), other))
+    return replace(state, left=left, rest=held), "hadamard_trace"
+
+
+@register("trace", note="linearity", example=(r"\operatorname{tr}(\boldsymbol{X})^{2}", r"\boldsymbol{X}"))
+def trace_of_trace(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """tr(P tr(dF)) = tr(P) tr(dF)"""
+    coeff = state.coeff
+    if state.left is not None:
+        coeff = mul(coeff, state.left if state.left.is_scalar else Trace(state.left))
+    return replace(state, coeff=coeff, left=None, rest=state.rest.arg), "linearity"  # type: ignore[attr-defined]
+
+
+@register("trace", note="linearity")
+def trace_integral(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """tr(P ∫ dF(s) ds) = ∫ tr(P dF(s)) ds"""
+    node: Integral = state.rest  # type: ignore[assignment]
+    return replace(state, rest=node.body, integrals=state.integrals + (node.var,)), "linearity"
+
+
+@register("trace", note="linearity", example=(r"\operatorname{tr}(\boldsymbol{A} \otimes \boldsymbol{X})", r"\boldsymbol{X}"))
+def trace_kronecker(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """tr(G ⊗ dF) = tr(G) tr(dF)"""
+    node: Kron = state.rest  # type: ignore[assignment]
+    if state.left is not None:
+        raise UnsupportedError("a Kronecker product inside a trace with other factors is not supported")
+    held, other = (node.left, node.right) if has_differential(node.left) else (node.right, node.left)
+    return replace(state, coeff=mul(state.coeff, Trace(other)), rest=held), "linearity"
+
+
+TRACE_PEELS: dict[type, Peel] = {
+    Mul: trace_cyclic,
+    Transpose: trace_transpose,
+    Hadamard: trace_hadamard,
+    Trace: trace_of_trace,
+    Integral: trace_integral,
+    Kron: trace_kronecker,
+}
+
+
+def peel_trace(state: TermState, x: Sym) -> tuple[TermState, str | None]:
+    """One layer of the trace trick, or the state unchanged when it is done."""
+    if state.done(x):
+        return state, None
+    peel = TRACE_PEELS.get(type(state.rest))
+    if peel is None:
+        raise UnsupportedError(f"cannot apply the trace trick through {type(state.rest).__name__}")
+    return peel(state, x)
+
+
+def trace_display(state: TermState, x: Sym) -> Node:
+    """``coeff tr(left rest)``; for a vector variable the 1x1 product itself."""
+    if state.left is None:
+        inner = state.rest
+    else:
+        inner = mul(state.left, state.rest)
+        if x.cols.is_one and not inner.is_scalar:
+            inner = mul(state.rest, state.left)
+    shown = inner if (x.cols.is_one or isinstance(inner, Trace)) else Trace(inner)
+    return state.wrap(mul(state.coeff, shown))
+
+
+def trace_gradient(state: TermState, x: Sym) -> Node:
+    """The finished term's contribution ``coeff * left`` to the numerator-layout derivative."""
+    left = state.left if state.left is not None else Identity(x.rows, x.style)
+    return state.wrap(mul(state.coeff, left))
+
+
+# ---------------------------------------------------------------- vectorization (matrix F)
+
+
+@register("vectorize", note="expand_sandwich", example=(r"\boldsymbol{A}\boldsymbol{X}\boldsymbol{B}", r"\boldsymbol{X}"))
+def vec_sandwich(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(L dX R) = (R^T ⊗ L) vec(dX)"""
+    scalars, before, held, after = _chain_parts(state.rest)  # type: ignore[arg-type]
+    coeff = mul(state.coeff, *scalars)
+    if held.is_scalar:
+        constant = mul(*before, *after)
+        left = _then(state.left, Vec(constant) if not constant.cols.is_one else constant)
+        return replace(state, coeff=coeff, left=left, rest=held), "linearity"
+    lhs = mul(*before) if before else None
+    rhs = mul(*after) if after else None
+    if lhs is not None and lhs.is_scalar:
+        coeff, lhs = mul(coeff, lhs), None
+    if rhs is not None and rhs.is_scalar:
+        coeff, rhs = mul(coeff, rhs), None
+    kron = Kron(
+        transpose(rhs) if rhs is not None else identity(held.cols, x.style),
+        lhs if lhs is not None else identity(held.rows, x.style),
+    )
+    return replace(state, coeff=coeff, left=_then(state.left, kron), rest=held), "expand_sandwich"
+
+
+@register("vectorize", note="commutation", example=(r"\boldsymbol{X}^{\top}", r"\boldsymbol{X}"))
+def vec_transpose(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(dX^T) = K_{mn} vec(dX)"""
+    inner = state.rest.arg  # type: ignore[attr-defined]
+    k = Commutation(inner.rows, inner.cols, x.style)
+    return replace(state, left=_then(state.left, k), rest=inner), "commutation"
+
+
+@register("vectorize", note="hadamard_vec", example=(r"\boldsymbol{A} \odot \boldsymbol{X}", r"\boldsymbol{X}"))
+def vec_hadamard(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(G ⊙ dX) = diag(vec(G)) vec(dX)"""
+    node: Hadamard = state.rest  # type: ignore[assignment]
+    held, other = (node.left, node.right) if has_differential(node.left) else (node.right, node.left)
+    return replace(state, left=_then(state.left, Diag(Vec(other))), rest=held), "hadamard_vec"
+
+
+@register("vectorize", note="kron_vec", example=(r"\boldsymbol{A} \otimes \boldsymbol{X}", r"\boldsymbol{X}"))
+def vec_kronecker(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(A ⊗ B) = (I_n ⊗ K_{qm} ⊗ I_p)(vec(A) ⊗ vec(B)),  A m×n, B p×q"""
+    node: Kron = state.rest  # type: ignore[assignment]
+    a, b = node.left, node.right
+    (m, n), (p, q) = a.shape, b.shape
+    shuffle = Kron(Kron(identity(n, x.style), Commutation(q, m, x.style)), identity(p, x.style))
+    if has_differential(b):
+        stack, held = Kron(Vec(a), identity(p * q, x.style)), b
+    else:
+        stack, held = Kron(identity(m * n, x.style), Vec(b)), a
+    return replace(state, left=_then(state.left, mul(shuffle, stack)), rest=held), "kron_vec"
+
+
+@register("vectorize", note="linearity")
+def vec_integral(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(∫ dF(s) ds) = ∫ vec(dF(s)) ds"""
+    node: Integral = state.rest  # type: ignore[assignment]
+    return replace(state, rest=node.body, integrals=state.integrals + (node.var,)), "linearity"
+
+
+@register("vectorize", note="linearity")
+def vec_of_vec(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(vec(dF)) = vec(dF)"""
+    return replace(state, rest=state.rest.arg), "linearity"  # type: ignore[attr-defined]
+
+
+@register("vectorize", note="trace_trick", example=(r"|\boldsymbol{X}|\boldsymbol{X}^{-1}", r"\boldsymbol{X}"))
+def vec_scalar(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(C tr(P dX)) = vec(C) vec(P^T)^T vec(dX)"""
+    inner = initial_state(state.rest)
+    while not inner.done(x):
+        inner, _ = peel_trace(inner, x)
+    gradient = trace_gradient(inner, x)
+    row = gradient if x.cols.is_one else Transpose(Vec(transpose(gradient)))
+    return replace(state, left=_then(state.left, row), rest=Differential(x)), "trace_trick"
+
+
+def _then(left: Node | None, factor: Node) -> Node:
+    return factor if left is None else mul(left, factor)
+
+
+VEC_PEELS: dict[type, Peel] = {
+    Mul: vec_sandwich,
+    Transpose: vec_transpose,
+    Hadamard: vec_hadamard,
+    Kron: vec_kronecker,
+    Integral: vec_integral,
+    Vec: vec_of_vec,
+}
+
+
+def peel_vec(state: TermState, x: Sym) -> tuple[TermState, str | None]:
+    """One layer of vectorization, or the state unchanged when it is done."""
+    if state.done(x):
+        return state, None
+    if state.rest.is_scalar:
+        return vec_scalar(state, x)
+    peel = VEC_PEELS.get(type(state.rest))
+    if peel is None:
+        raise UnsupportedError(f"cannot vectorize through {type(state.rest).__name__}")
+    return peel(state, x)
+
+
+def vec_display(state: TermState, x: Sym) -> Node:
+    """``coeff left vec(rest)`` (a column vector's vec is itself)."""
+    rest = state.rest if state.rest.cols.is_one else Vec(state.rest)
+    return state.wrap(mul(state.coeff, *([state.left] if state.left is not None else []), rest))
+
+
+def vec_derivative(state: TermState, x: Sym) -> Node:
+    """The finished term's contribution ``coeff * left`` to d vec F / d (vec X)^T."""
+    size = x.rows * x.cols
+    left = state.left if state.left is not None else identity(size, x.style)
+    return state.wrap(mul(state.coeff, left))

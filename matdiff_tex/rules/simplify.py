@@ -1,0 +1,391 @@
+"""Final simplification of a derivative: small value-preserving rewrites run to a fixpoint.
+
+Each rule is a function ``node -> node | None`` (None: does not apply) registered
+under the ``simplify`` family; :func:`simplify` applies them bottom-up until nothing
+changes.  They give the last line of a derivation its tidy form: ``I^T = I``,
+``(A^T)^T = A``, transposes pushed onto symbols, identities dropped from products,
+numbers folded, like terms collected and common factors pulled out of sums.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable
+
+from ..expr.nodes import (
+    Add,
+    Commutation,
+    Diag,
+    Expm,
+    Frac,
+    Func,
+    Hadamard,
+    HadamardPower,
+    Identity,
+    Integral,
+    Inverse,
+    Kron,
+    Mul,
+    Node,
+    Num,
+    Power,
+    Trace,
+    Transpose,
+    Vec,
+    Zero,
+)
+from .build import add, depends_on, identity, is_zero, mul, num, transpose, zero_like
+from .registry import register
+
+Rewrite = Callable[[Node], "Node | None"]
+SIMPLIFIERS: list[Rewrite] = []
+
+
+def simplifier(example: tuple[str, str] | None = None):
+    def decorate(func: Rewrite) -> Rewrite:
+        SIMPLIFIERS.append(func)
+        return register("simplify", name=func.__name__, note="simplify", example=example)(func)
+
+    return decorate
+
+
+# ---------------------------------------------------------------- transposes
+
+
+_ELEMENTWISE_T = (Func, HadamardPower)
+
+
+@simplifier(example=(r"(\boldsymbol{A}\boldsymbol{X})^{\top}\boldsymbol{B}", r"\boldsymbol{X}"))
+def push_transposes(node: Node) -> Node | None:
+    """(AB)^T = B^T A^T, (A + B)^T = A^T + B^T, (A ⊗ B)^T = A^T ⊗ B^T, (A^T)^T = A, I^T = I"""
+    if not isinstance(node, Transpose):
+        return None
+    arg = node.arg
+    if isinstance(arg, Transpose):
+        return arg.arg
+    if arg.is_scalar or isinstance(arg, (Identity, Diag)):
+        return arg
+    if isinstance(arg, (Zero, Commutation)):
+        return transpose(arg)
+    if isinstance(arg, Mul):
+        return mul(*(transpose(f) for f in reversed(arg.factors)))
+    if isinstance(arg, Add):
+        return add(*(transpose(t) for t in arg.terms))
+    if isinstance(arg, Kron):
+        return Kron(transpose(arg.left), transpose(arg.right))
+    if isinstance(arg, Hadamard):
+        return Hadamard(transpose(arg.left), transpose(arg.right))
+    if isinstance(arg, Func):
+        return Func(arg.name, transpose(arg.arg))
+    if isinstance(arg, HadamardPower):
+        return HadamardPower(transpose(arg.arg), arg.exponent)
+    if isinstance(arg, Integral):
+        return Integral(arg.var, transpose(arg.body))
+    if isinstance(arg, Expm):
+        return Expm(transpose(arg.arg), arg.style)
+    if isinstance(arg, Frac):
+        return Frac(transpose(arg.num), arg.den)
+    return None
+
+
+@simplifier()
+def inverse_of_transpose(node: Node) -> Node | None:
+    """(X^T)^{-1} = (X^{-1})^T, written X^{-T}"""
+    if isinstance(node, Inverse) and isinstance(node.arg, Transpose):
+        return Transpose(Inverse(node.arg.arg))
+    if isinstance(node, Inverse) and isinstance(node.arg, Inverse):
+        return node.arg.arg
+    return None
+
+
+# ---------------------------------------------------------------- products
+
+
+def _base_exponent(node: Node) -> tuple[Node, Fraction]:
+    if isinstance(node, Power):
+        return node.arg, node.exponent
+    if isinstance(node, Inverse):
+        return node.arg, Fraction(-1)
+    return node, Fraction(1)
+
+
+def _from_base(base: Node, k: Fraction) -> Node | None:
+    if k == 0:
+        return None
+    if k == 1:
+        return base
+    if k == -1 and not base.is_scalar:
+        return Inverse(base)
+    return Power(base, k)
+
+
+def _merge_scalars(scalars: list[Node]) -> list[Node]:
+    order: list[Node] = []
+    powers: dict[Node, Fraction] = {}
+    coeff = Fraction(1)
+    for factor in scalars:
+        if isinstance(factor, Num):
+            coeff *= factor.value
+            continue
+        base, k = _base_exponent(factor)
+        if base not in powers:
+            order.append(base)
+            powers[base] = Fraction(0)
+        powers[base] += k
+    out: list[Node] = [] if coeff == 1 else [num(coeff)]
+    for base in order:
+        merged = _from_base(base, powers[base])
+        if merged is not None:
+            out.append(merged)
+    return out
+
+
+def _merge_matrices(factors: list[Node]) -> list[Node]:
+    out: list[tuple[Node, Fraction]] = []
+    for factor in factors:
+        base, k = _base_exponent(factor)
+        if k.denominator != 1:
+            base, k = factor, Fraction(1)
+        if out and out[-1][0] == base:
+            out[-1] = (base, out[-1][1] + k)
+            if out[-1][1] == 0:
+                out.pop()
+        else:
+            out.append((base, k))
+    result = []
+    for base, k in out:
+        merged = _from_base(base, k)
+        if merged is not None:
+            result.append(merged)
+    return result
+
+
+def _mixed_products(factors: list[Node]) -> list[Node]:
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD where the sizes fit."""
+    out: list[Node] = []
+    for factor in factors:
+        prev = out[-1] if out else None
+        if (
+            isinstance(prev, Kron)
+            and isinstance(factor, Kron)
+            and prev.left.cols == factor.left.rows
+            and prev.right.cols == factor.right.rows
+        ):
+            out[-1] = Kron(mul(prev.left, factor.left), mul(prev.right, factor.right))
+        else:
+            out.append(factor)
+    return out
+
+
+@simplifier(example=(r"\boldsymbol{X}^{-1}\boldsymbol{X}\boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))
+def tidy_product(node: Node) -> Node | None:
+    """Numbers first, I A = A, A A = A^2, X^{-1} X = I, s s^{-1} = 1, (A ⊗ B)(C ⊗ D) = AC ⊗ BD"""
+    if not isinstance(node, Mul):
+        return None
+    flat: list[Node] = []
+    for factor in node.factors:
+        flat.extend(factor.factors if isinstance(factor, Mul) else (factor,))
+    if any(is_zero(f) for f in flat):
+        return zero_like(node)
+    scalars = _merge_scalars([f for f in flat if f.is_scalar])
+    matrices = [f for f in flat if not f.is_scalar and not isinstance(f, Identity)]
+    matrices = _mixed_products(_merge_matrices(matrices))
+    if not matrices and not node.is_scalar:
+        matrices = [Identity(node.rows, _style(flat))]
+    rebuilt = mul(*scalars, *matrices) if scalars or matrices else num(1)
+    return None if rebuilt == node else rebuilt
+
+
+def _style(nodes: list[Node]) -> str:
+    for n in nodes:
+        style = getattr(n, "style", None)
+        if style in ("boldsymbol", "mathbf", "bm"):
+            return style
+    return "boldsymbol"
+
+
+@simplifier()
+def tidy_power(node: Node) -> Node | None:
+    """X^1 = X, X^0 = I"""
+    if isinstance(node, Power):
+        if node.exponent == 1:
+            return node.arg
+        if node.exponent == 0:
+            return num(1) if node.is_scalar else Identity(node.rows)
+        if isinstance(node.arg, Num):
+            value = node.arg.value ** node.exponent
+            if isinstance(value, Fraction):
+                return Num(value)
+    return None
+
+
+# ---------------------------------------------------------------- Kronecker, vec, K
+
+
+def _coefficient(node: Node) -> tuple[list[Node], Node]:
+    if isinstance(node, Mul):
+        scalars = [f for f in node.factors if f.is_scalar]
+        rest = [f for f in node.factors if not f.is_scalar]
+        if scalars and rest:
+            return scalars, mul(*rest)
+    return [], node
+
+
+@simplifier(example=(r"\boldsymbol{x}\boldsymbol{x}^{\top}", r"\boldsymbol{x}"))
+def tidy_kronecker(node: Node) -> Node | None:
+    """1 ⊗ A = A, (cA) ⊗ B = c(A ⊗ B), u ⊗ v^T = v^T ⊗ u = u v^T"""
+    if not isinstance(node, Kron):
+        return None
+    left, right = node.left, node.right
+    if left.is_scalar:
+        return mul(left, right)
+    if right.is_scalar:
+        return mul(right, left)
+    lc, lrest = _coefficient(left)
+    rc, rrest = _coefficient(right)
+    if lc or rc:
+        return mul(*lc, *rc, Kron(lrest, rrest))
+    if left.cols.is_one and right.rows.is_one:
+        return mul(left, right)
+    if left.rows.is_one and right.cols.is_one:
+        return mul(right, left)
+    return None
+
+
+@simplifier()
+def tidy_commutation(node: Node) -> Node | None:
+    """K_{m1} = K_{1n} = I"""
+    if isinstance(node, Commutation) and (node.m.is_one or node.n.is_one):
+        return identity(node.m * node.n, node.style)
+    return None
+
+
+@simplifier()
+def tidy_vec(node: Node) -> Node | None:
+    """vec(u) = u for a column, vec(u^T) = u, vec(cA) = c vec(A)"""
+    if not isinstance(node, Vec):
+        return None
+    arg = node.arg
+    if arg.cols.is_one:
+        return arg
+    if arg.rows.is_one:
+        return transpose(arg)
+    scalars, rest = _coefficient(arg)
+    if scalars:
+        return mul(*scalars, Vec(rest))
+    if isinstance(arg, Add):
+        return add(*(Vec(t) for t in arg.terms))
+    return None
+
+
+@simplifier()
+def tidy_trace(node: Node) -> Node | None:
+    """tr(s) = s for a scalar"""
+    if isinstance(node, Trace) and node.arg.is_scalar:
+        return node.arg
+    return None
+
+
+@simplifier()
+def tidy_integral(node: Node) -> Node | None:
+    """∫_0^1 A ds = A when A does not depend on s"""
+    if isinstance(node, Integral) and not depends_on(node.body, node.var):
+        return node.body
+    return None
+
+
+@simplifier()
+def tidy_hadamard(node: Node) -> Node | None:
+    """A ⊙ B with a 1x1 side is a scalar product"""
+    if isinstance(node, Hadamard) and node.left.is_scalar:
+        return mul(node.left, node.right)
+    return None
+
+
+# ---------------------------------------------------------------- sums
+
+
+def _split_number(term: Node) -> tuple[Fraction, Node]:
+    if isinstance(term, Mul) and isinstance(term.factors[0], Num):
+        return term.factors[0].value, mul(*term.factors[1:])
+    if isinstance(term, Num):
+        return term.value, num(1)
+    return Fraction(1), term
+
+
+@simplifier(example=(r"\boldsymbol{X}^{\top}\boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))
+def collect_terms(node: Node) -> Node | None:
+    """aT + bT = (a + b)T;  A C + B C = (A + B) C;  C A + C B = C (A + B)"""
+    if not isinstance(node, Add):
+        return None
+    order: list[Node] = []
+    coeffs: dict[Node, Fraction] = {}
+    for term in node.terms:
+        for part in term.terms if isinstance(term, Add) else (term,):
+            c, body = _split_number(part)
+            if body not in coeffs:
+                order.append(body)
+                coeffs[body] = Fraction(0)
+            coeffs[body] += c
+    terms = [mul(num(coeffs[b]), b) for b in order if coeffs[b] != 0]
+    if not terms:
+        return zero_like(node)
+    factored = _factor_common(terms)
+    rebuilt = factored if factored is not None else add(*terms)
+    return None if rebuilt == node else rebuilt
+
+
+def _chain(term: Node) -> tuple[list[Node], list[Node]]:
+    factors = list(term.factors) if isinstance(term, Mul) else [term]
+    return [f for f in factors if f.is_scalar], [f for f in factors if not f.is_scalar]
+
+
+def _factor_common(terms: list[Node]) -> Node | None:
+    if len(terms) < 2 or terms[0].is_scalar:
+        return None
+    parts = [_chain(t) for t in terms]
+    if any(not chain for _, chain in parts):
+        return None
+    last = parts[0][1][-1]
+    if all(chain[-1] == last for _, chain in parts) and any(len(chain) > 1 or scalars for scalars, chain in parts):
+        inner = [mul(*s, *c[:-1]) if (s or c[:-1]) else identity(last.rows, _style(c)) for s, c in parts]
+        return mul(add(*inner), last)
+    first = parts[0][1][0]
+    if all(chain[0] == first for _, chain in parts) and any(len(chain) > 1 or scalars for scalars, chain in parts):
+        inner = [mul(*s, *c[1:]) if (s or c[1:]) else identity(first.cols, _style(c)) for s, c in parts]
+        return mul(first, add(*inner))
+    return None
+
+
+# ---------------------------------------------------------------- driver
+
+
+def _rewrite_once(node: Node) -> Node:
+    kids = node.children()
+    if kids:
+        new = [_rewrite_once(k) for k in kids]
+        if any(a is not b for a, b in zip(new, kids)):
+            node = _rebuild(node, new)
+    for rule in SIMPLIFIERS:
+        out = rule(node)
+        if out is not None and out != node:
+            return out
+    return node
+
+
+def _rebuild(node: Node, kids: list[Node]) -> Node:
+    if isinstance(node, Mul):
+        return mul(*kids)
+    if isinstance(node, Add):
+        return add(*kids)
+    return node.with_children(kids)
+
+
+def simplify(node: Node, max_rounds: int = 40) -> Node:
+    """Apply the simplification rules bottom-up until nothing changes."""
+    for _ in range(max_rounds):
+        new = _rewrite_once(node)
+        if new == node:
+            return new
+        node = new
+    return node
