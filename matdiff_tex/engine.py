@@ -50,7 +50,13 @@ from .rules.linear import (
     vec_derivative,
     vec_display,
 )
-from .rules.simplify import simplify
+from .rules.scalars import simplify_scalars
+from .rules.simplify import simplify as _simplify
+
+
+def simplify(node: Node) -> Node:
+    """The rule-based simplification, then sympy on the scalar coefficients."""
+    return _simplify(simplify_scalars(_simplify(node)))
 
 LAYOUTS = ("numerator", "denominator")
 COLORS = ("red", "blue", "teal", "orange", "purple", "magenta", "brown", "olive")

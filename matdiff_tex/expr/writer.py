@@ -202,8 +202,8 @@ def _(node: Mul) -> str:
     for factor in node.factors:
         if isinstance(factor, Num):
             coeff *= factor.value
-        elif isinstance(factor, Power) and factor.arg.is_scalar and factor.exponent == -1:
-            denom.append(factor.arg)
+        elif isinstance(factor, Power) and factor.arg.is_scalar and factor.exponent < 0:
+            denom.append(factor.arg if factor.exponent == -1 else Power(factor.arg, -factor.exponent))
         elif isinstance(factor, Inverse) and factor.arg.is_scalar:
             denom.append(factor.arg)
         else:
@@ -265,8 +265,9 @@ def _(node: Inverse) -> str:
 
 @_write.register
 def _(node: Power) -> str:
-    if node.arg.is_scalar and node.exponent == -1:
-        return f"\\frac{{1}}{{{_write(node.arg)}}}"
+    if node.arg.is_scalar and node.exponent < 0:
+        positive = node.arg if node.exponent == -1 else Power(node.arg, -node.exponent)
+        return f"\\frac{{1}}{{{_write(positive)}}}"
     return f"{_postfix_base(node.arg)}^{{{exponent(node.exponent)}}}"
 
 

@@ -8,9 +8,9 @@ an expression; the heavier rewriting lives in :mod:`matdiff_tex.rules.simplify`.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Iterable
+from typing import Callable, Iterable
 
-from ..expr.dims import ONE, Dim
+from ..expr.dims import ONE, SCALAR, Dim
 from ..expr.nodes import (
     Add,
     Commutation,
@@ -128,3 +128,38 @@ def _style_of(nodes: list[Node]) -> str:
         if style in ("boldsymbol", "mathbf", "bm"):
             return style
     return "boldsymbol"
+
+
+def segments(factors: tuple[Node, ...] | list[Node]) -> list[list[Node]]:
+    """Split a juxtaposition chain into its true matrix products.
+
+    ``x^T dw x`` is ``(x^T dw) x``: a 1x1 product followed by a factor it cannot
+    multiply as a matrix acts as a scalar (the rule of ``nodes.product_shape``).
+    """
+    out: list[list[Node]] = []
+    current: list[Node] = []
+    shape = None
+    for factor in factors:
+        if factor.is_scalar:
+            out.append([factor])
+            continue
+        if current and shape == SCALAR and not factor.rows.is_one:
+            out.append(current)
+            current, shape = [], None
+        current.append(factor)
+        shape = factor.shape if shape is None or shape == SCALAR else (shape[0], factor.cols)
+    if current:
+        out.append(current)
+    return out
+
+
+def transpose_chain(factors: tuple[Node, ...] | list[Node], tr: Callable[[Node], Node] = None) -> Node:  # type: ignore[assignment]
+    """(s M_1 ... M_k)^T = s M_k^T ... M_1^T: 1x1 blocks of the chain are scalars and stay."""
+    tr = tr or transpose
+    parts = segments(factors)
+    scalars = [f for seg in parts if mul(*seg).is_scalar for f in seg] if len(parts) > 1 else []
+    matrix = [seg for seg in parts if not (len(parts) > 1 and mul(*seg).is_scalar)]
+    chain = [f for seg in matrix for f in seg]
+    if len(parts) == 1 and mul(*chain).is_scalar:
+        return mul(*(tr(f) for f in reversed(chain)))
+    return mul(*scalars, *(tr(f) for f in reversed(chain)))

@@ -25,6 +25,7 @@ from ..expr.nodes import (
     Func,
     Hadamard,
     HadamardPower,
+    Identity,
     Integral,
     Inverse,
     Kron,
@@ -170,12 +171,33 @@ def d_function(node: Func, d: D) -> Node:
     if node.name in ("log", "ln") and isinstance(node.arg, Det):
         inner = d(node.arg.arg)
         return (num(0) if is_zero(inner) else Trace(mul(Inverse(node.arg.arg), inner))), "differential"
+    if node.name in ("log", "ln") and isinstance(node.arg, Softmax):
+        return d_log_softmax(node, d), "chain_rule"
     info = FUNCTIONS[node.name]
     try:
         derivative = info.derivative(node.arg)
     except NotImplementedError as exc:
         raise UnsupportedError(f"cannot differentiate {exc}") from None
     return _hadamard(derivative, d(node.arg)), ("chain_rule" if node.is_scalar else "elementwise")
+
+
+@register("differential", note="chain_rule", example=(r"\log(\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x}))", r"\boldsymbol{W}"))
+def d_log_softmax(node: Func, d: D) -> Node:
+    """d log softmax(u) = (I - 1 softmax(u)^T) du"""
+    u = node.arg.arg  # type: ignore[attr-defined]
+    inner = d(u)
+    if is_zero(inner):
+        return zero_like(node)
+    style = _style_of(u)
+    jacobian = add(Identity(u.rows, style), neg(mul(Ones(u.rows, style), Transpose(node.arg))))
+    return mul(jacobian, inner)
+
+
+def _style_of(node: Node) -> str:
+    for n in node.walk():
+        if isinstance(n, Sym) and n.style in ("boldsymbol", "mathbf", "bm"):
+            return n.style
+    return "boldsymbol"
 
 
 @differential_rule(Hadamard, note="product_rule", example=(r"\boldsymbol{X} \odot \boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))

@@ -30,13 +30,13 @@ from ..expr.nodes import (
     Kron,
     Mul,
     Node,
+    Ones,
     Sym,
     Trace,
     Transpose,
     Vec,
 )
-from ..expr.dims import SCALAR
-from .build import has_differential, identity, mul, num, transpose
+from .build import has_differential, identity, mul, num, segments, transpose, transpose_chain
 from .registry import register
 
 
@@ -48,7 +48,7 @@ def push_transpose(node: Node) -> Node:
     if node.is_scalar:
         return node
     if isinstance(node, Mul):
-        return mul(*(push_transpose(f) if has_differential(f) else transpose(f) for f in reversed(node.factors)))
+        return transpose_chain(node.factors, lambda f: push_transpose(f) if has_differential(f) else transpose(f))
     if isinstance(node, Transpose):
         return node.arg
     if isinstance(node, Hadamard):
@@ -62,29 +62,6 @@ def push_transpose(node: Node) -> Node:
 
 def _push_side(node: Node) -> Node:
     return push_transpose(node) if has_differential(node) else transpose(node)
-
-
-def segments(factors: tuple[Node, ...] | list[Node]) -> list[list[Node]]:
-    """Split a juxtaposition chain into its true matrix products.
-
-    ``x^T dw x`` is ``(x^T dw) x``: a 1x1 product followed by a factor it cannot
-    multiply as a matrix acts as a scalar (the rule of ``nodes.product_shape``).
-    """
-    out: list[list[Node]] = []
-    current: list[Node] = []
-    shape = None
-    for factor in factors:
-        if factor.is_scalar:
-            out.append([factor])
-            continue
-        if current and shape == SCALAR and not factor.rows.is_one:
-            out.append(current)
-            current, shape = [], None
-        current.append(factor)
-        shape = factor.shape if shape is None or shape == SCALAR else (shape[0], factor.cols)
-    if current:
-        out.append(current)
-    return out
 
 
 def split_coefficient(term: Node) -> tuple[Node, Node]:
@@ -250,6 +227,16 @@ def trace_kronecker(state: TermState, x: Sym) -> tuple[TermState, str]:
     return replace(state, coeff=mul(state.coeff, Trace(other)), rest=held), "linearity"
 
 
+@register("trace", note="hadamard_trace")
+def trace_diag(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """tr(P diag(du)) = 1^T (I ⊙ P) du"""
+    node: Diag = state.rest  # type: ignore[assignment]
+    n = node.arg.rows
+    ones = Transpose(Ones(n, x.style))
+    left = ones if state.left is None else mul(ones, Hadamard(Identity(n, x.style), state.left))
+    return replace(state, left=left, rest=node.arg), "hadamard_trace"
+
+
 TRACE_PEELS: dict[type, Peel] = {
     Mul: trace_cyclic,
     Transpose: trace_transpose,
@@ -257,6 +244,7 @@ TRACE_PEELS: dict[type, Peel] = {
     Trace: trace_of_trace,
     Integral: trace_integral,
     Kron: trace_kronecker,
+    Diag: trace_diag,
 }
 
 
@@ -296,6 +284,12 @@ def vec_sandwich(state: TermState, x: Sym) -> tuple[TermState, str]:
     """vec(L dX R) = (R^T ⊗ L) vec(dX)"""
     scalars, before, held, after = _chain_parts(state.rest)  # type: ignore[arg-type]
     coeff = mul(state.coeff, *scalars)
+    if isinstance(held, Diag):
+        k = next((k for k in range(1, len(after) + 1) if mul(*after[:k]).cols.is_one), None)
+        if k is None:
+            raise UnsupportedError("vec(diag(du) B) is only supported when diag(du) multiplies a vector")
+        rest = mul(*before, diag_times_vector(held, mul(*after[:k])), *after[k:])
+        return replace(state, coeff=coeff, rest=rest), "linearity"
     if held.is_scalar:
         constant = mul(*before, *after)
         left = _then(state.left, Vec(constant) if not constant.cols.is_one else constant)
@@ -311,6 +305,12 @@ def vec_sandwich(state: TermState, x: Sym) -> tuple[TermState, str]:
         lhs if lhs is not None else identity(held.rows, x.style),
     )
     return replace(state, coeff=coeff, left=_then(state.left, kron), rest=held), "expand_sandwich"
+
+
+@register("vectorize", note="linearity", example=(r"\operatorname{softmax}(\boldsymbol{x})", r"\boldsymbol{x}"))
+def diag_times_vector(diag: Diag, vector: Node) -> Node:
+    """diag(u) w = w ⊙ u"""
+    return Hadamard(vector, diag.arg)
 
 
 @register("vectorize", note="commutation", example=(r"\boldsymbol{X}^{\top}", r"\boldsymbol{X}"))

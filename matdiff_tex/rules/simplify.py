@@ -33,8 +33,9 @@ from ..expr.nodes import (
     Transpose,
     Vec,
     Zero,
+    product_shape,
 )
-from .build import add, depends_on, identity, is_zero, mul, num, transpose, zero_like
+from .build import add, depends_on, identity, is_zero, mul, num, segments, transpose, transpose_chain, zero_like
 from .registry import register
 
 Rewrite = Callable[[Node], "Node | None"]
@@ -68,7 +69,7 @@ def push_transposes(node: Node) -> Node | None:
     if isinstance(arg, (Zero, Commutation)):
         return transpose(arg)
     if isinstance(arg, Mul):
-        return mul(*(transpose(f) for f in reversed(arg.factors)))
+        return transpose_chain(arg.factors)
     if isinstance(arg, Add):
         return add(*(transpose(t) for t in arg.terms))
     if isinstance(arg, Kron):
@@ -160,6 +161,39 @@ def _merge_matrices(factors: list[Node]) -> list[Node]:
     return result
 
 
+def _inner_products(factors: list[Node]) -> tuple[list[Node], list[Node]]:
+    """x (a^T b) y^T: a 1x1 product inside a longer chain is a scalar and moves to the front."""
+    if len(factors) <= 2:
+        return factors, []
+    for i in range(1, len(factors) - 1):
+        a, b = factors[i], factors[i + 1]
+        if a.rows.is_one and b.cols.is_one:
+            rest = factors[:i] + factors[i + 2 :]
+            if product_shape([f.shape for f in rest]) == product_shape([f.shape for f in factors]):
+                return rest, [Mul((a, b))]
+    return factors, []
+
+
+def _merge_exponentials(factors: list[Node]) -> list[Node]:
+    """e^{aA} e^{bA} = e^{(a+b)A}: the exponentials of multiples of one matrix commute."""
+    out: list[Node] = []
+    for factor in factors:
+        prev = out[-1] if out else None
+        if isinstance(prev, Expm) and isinstance(factor, Expm):
+            (pa, pbase), (fa, fbase) = _multiple(prev.arg), _multiple(factor.arg)
+            if pbase == fbase:
+                total = simplify(add(pa, fa))
+                out[-1] = Expm(pbase if total == num(1) else mul(total, pbase), prev.style)
+                continue
+        out.append(factor)
+    return out
+
+
+def _multiple(node: Node) -> tuple[Node, Node]:
+    scalars, rest = _coefficient(node)
+    return (mul(*scalars) if scalars else num(1)), rest
+
+
 def _mixed_products(factors: list[Node]) -> list[Node]:
     """(A ⊗ B)(C ⊗ D) = AC ⊗ BD where the sizes fit."""
     out: list[Node] = []
@@ -187,9 +221,11 @@ def tidy_product(node: Node) -> Node | None:
         flat.extend(factor.factors if isinstance(factor, Mul) else (factor,))
     if any(is_zero(f) for f in flat):
         return zero_like(node)
-    scalars = _merge_scalars([f for f in flat if f.is_scalar])
+    scalars = [f for f in flat if f.is_scalar]
     matrices = [f for f in flat if not f.is_scalar and not isinstance(f, Identity)]
-    matrices = _mixed_products(_merge_matrices(matrices))
+    matrices, inner = _inner_products(matrices)
+    scalars = _merge_scalars(scalars) + inner
+    matrices = _mixed_products(_merge_exponentials(_merge_matrices(matrices)))
     if not matrices and not node.is_scalar:
         matrices = [Identity(node.rows, _style(flat))]
     rebuilt = mul(*scalars, *matrices) if scalars or matrices else num(1)
@@ -223,9 +259,11 @@ def tidy_power(node: Node) -> Node | None:
 
 
 def _coefficient(node: Node) -> tuple[list[Node], Node]:
+    """The scalar factors (and 1x1 blocks) of a product, and the rest."""
     if isinstance(node, Mul):
-        scalars = [f for f in node.factors if f.is_scalar]
-        rest = [f for f in node.factors if not f.is_scalar]
+        parts = segments(node.factors)
+        scalars = [mul(*seg) for seg in parts if mul(*seg).is_scalar]
+        rest = [f for seg in parts if not mul(*seg).is_scalar for f in seg]
         if scalars and rest:
             return scalars, mul(*rest)
     return [], node
