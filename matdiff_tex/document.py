@@ -1,0 +1,354 @@
+"""Processing a whole document: scan, resolve options, expand, splice, report every error.
+
+:func:`process_document` never stops at the first error: it collects all of them,
+each placed at ``path:line:col`` of the original file (front matter included,
+columns 1-based), and then returns the text unchanged, so a caller that writes
+files writes nothing.  Text outside directives is kept byte for byte: the BOM, CRLF
+line ends (expansions use the line end of the line they stand on), tabs, trailing
+spaces.  An expansion spanning several lines repeats the container prefix of its
+line (indentation, blockquote ``>``, a list item's indentation) on every line.
+
+Where a directive stands decides what it becomes (SPEC section 2):
+
+* alone on its line (after a list marker, ``>``, or ``\\item`` at most): a display
+  block, ``$$``/``equation`` in Markdown, a bare ``equation`` environment in LaTeX;
+* in running text with other words on its line: the inline result in ``$...$``;
+* inside display math: an ``aligned`` block; inside ``aligned``/``align``/``split``:
+  only the lines; inside inline math: ``\\frac{\\partial F}{\\partial X} = R``.
+  ``label=`` is only allowed where a display block is written.
+
+``markers=True`` is ``--in-place``: each expansion keeps its source in marker
+comments so the next run can refresh it (formats in :mod:`matdiff_tex.scan.markers`):
+
+* Markdown, running text: ``<!-- matdiff-tex: \\deriv<F><X> -->`` before and
+  ``<!-- /matdiff-tex HASH -->`` after the expansion;
+* Markdown, inline math: HTML comments cannot stand inside ``$...$``, and a TeX
+  ``%`` comment would push the closing ``$`` onto a new line, which Markdown math
+  rejects; so the markers wrap the whole inline math region, keeping its source
+  (``<!-- matdiff-tex: $y = \\deriv<F><X>$ -->$y = ...$<!-- /matdiff-tex HASH -->``);
+* display math (Markdown or LaTeX) and LaTeX display blocks: ``% matdiff-tex:`` and
+  ``% /matdiff-tex HASH`` lines, TeX comments that MathJax, KaTeX and LaTeX ignore;
+  text that followed the directive on its line moves to the next line;
+* LaTeX running text: ``% matdiff-tex inline HASH: \\deriv<F><X>`` and, on the
+  next line, the expansion in a brace group ``{$...$}`` (a comment eats its line
+  end, so this keeps TeX's spacing exactly).
+
+A second run changes nothing; an edited directive (inside the opening marker) is
+re-expanded; an expansion edited by hand (its hash no longer matches) is an error
+unless ``force=True``; an emptied expansion is simply written again.  Without
+``markers`` a marker block found in the input is replaced by the plain expansion.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError, DirectiveError, InternalError, MatdiffError
+from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
+from .scan import markers as marker_text
+from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
+from .scan.text import LineIndex, continuation, line_prefix, newline_at, rest_is_blank
+
+Expander = Callable[[str, str, str, ResolvedOptions, Placement, str], str]
+FORMATS = {"markdown": "markdown", "md": "markdown", "latex": "latex", "tex": "latex"}
+_TRIGGERS = ("\\deriv", "\\hessian", "matdiff-tex")
+_FORBIDDEN_PAIRS = ("{{", "}}", "{#", "{%")
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """The processed text (the input itself when there are errors) and what happened."""
+
+    text: str
+    errors: list[MatdiffError] = field(default_factory=list)
+    directives: int = 0
+    changed: bool = False
+
+
+def default_expander() -> Expander:
+    """The real expander (imported only when a directive is met)."""
+    from .render import expand
+
+    return expand
+
+
+# ---------------------------------------------------------------- the run
+
+
+class _Run:
+    """State of one document run: the text, options, expander and collected errors."""
+
+    def __init__(self, text: str, fmt: str, path: str | None, site: dict[str, Any],
+                 expander: Expander | None, force: bool) -> None:
+        self.text, self.fmt, self.path, self.site, self.force = text, fmt, path, site, force
+        self._expander = expander
+        self.index = LineIndex.of(text)
+        self.errors: list[tuple[int, MatdiffError]] = []
+        self.front: dict[str, Any] = {}
+        self.count = 0
+        self._cache: dict[tuple[Any, ...], str] = {}
+
+    # -------------------------------------------------------------- errors
+
+    def fail(self, offset: int, error: MatdiffError) -> None:
+        """Record ``error`` at ``offset`` of the text."""
+        self.errors.append((offset, error))
+
+    def located(self) -> list[MatdiffError]:
+        """Every error placed at path:line:col, in file order."""
+        placed = []
+        for offset, error in sorted(self.errors, key=lambda item: item[0]):
+            line, col, source = self.index.locate(offset)
+            placed.append(error.located(path=self.path, line=line, col=col, source_line=source))
+        return placed
+
+    # -------------------------------------------------------------- one directive
+
+    def options_for(self, directive: Directive) -> ResolvedOptions | None:
+        """The directive's resolved options (None after recording its errors)."""
+        values, problems = check_items(directive.options, DIRECTIVE_KEYS)
+        for offset, message in problems:
+            self.fail(offset, DirectiveError(message))
+        if "label" in values and directive.placement is not Placement.DISPLAY:
+            label_at = next(item.key_offset for item in directive.options if item.key == "label")
+            self.fail(label_at, DirectiveError(
+                "label= needs a display block (a directive alone on its line); inside math or "
+                "running text put \\label{...} in your own environment"))
+            return None
+        return None if problems else resolve(values, self.front, self.site)
+
+    def expand(self, directive: Directive) -> str | None:
+        """The expansion of one directive (None after recording its error)."""
+        options = self.options_for(directive)
+        if options is None:
+            return None
+        key = (directive.kind, directive.f, directive.x, options, directive.placement, self.fmt)
+        if key in self._cache:
+            self.count += 1
+            return self._cache[key]
+        expander = self._expander or default_expander()
+        try:
+            expansion = expander(*key)
+        except MatdiffError as error:
+            self.fail(self._error_offset(directive, error), error)
+            return None
+        except Exception as error:  # a bug: report it at the directive rather than crash the run
+            self.fail(directive.start, InternalError(f"{type(error).__name__}: {error}"))
+            return None
+        self.count += 1
+        self._cache[key] = expansion
+        return expansion
+
+    @staticmethod
+    def _error_offset(directive: Directive, error: MatdiffError) -> int:
+        """Where an engine error points: inside F or X when it says so, else the directive."""
+        if error.field in ("F", "X") and error.span is not None:
+            base, content = (directive.f_start, directive.f) if error.field == "F" else (
+                directive.x_start, directive.x)
+            return base + min(max(error.span[0], 0), max(len(content) - 1, 0))
+        return directive.start
+
+    # -------------------------------------------------------------- layout
+
+    def place(self, expansion: str, at: int) -> str:
+        """``expansion`` with the line end and the continuation prefix of the line at ``at``."""
+        prefix = continuation(line_prefix(self.text, at, self.fmt), self.fmt)
+        newline = newline_at(self.text, at)
+        first, *rest = expansion.split("\n")
+        return first + "".join(newline + (prefix + line if line.strip() else prefix.rstrip()) for line in rest)
+
+    def region_text(self, region: tuple[int, int], inside: list[Directive]) -> str | None:
+        """An inline math region with each directive in it expanded."""
+        pieces, pos, ok = [], region[0], True
+        for directive in inside:
+            expansion = self.expand(directive)
+            ok = ok and expansion is not None
+            pieces += [self.text[pos:directive.start], self.place(expansion or "", directive.start)]
+            pos = directive.end
+        pieces.append(self.text[pos:region[1]])
+        return "".join(pieces) if ok else None
+
+
+# ---------------------------------------------------------------- units
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A span of the text to replace and what was found there."""
+
+    start: int
+    end: int
+    directives: tuple[Directive, ...]
+    region: tuple[int, int] | None = None  # a Markdown inline math region (markers mode)
+    marker: MarkerBlock | None = None
+
+
+def _units(scan: ScanResult, fmt: str, markers: bool) -> list[_Unit]:
+    """Group directives into the spans to replace."""
+    units: list[_Unit] = []
+    regions: dict[tuple[int, int], list[Directive]] = {}
+    for directive in scan.directives:
+        if markers and fmt == "markdown" and directive.math_region is not None:
+            regions.setdefault(directive.math_region, []).append(directive)
+        else:
+            units.append(_Unit(directive.start, directive.end, (directive,)))
+    units += [_Unit(*region, tuple(found), region) for region, found in regions.items()]
+    for block in scan.markers:
+        region = (block.source_start, block.source_end) if block.region else None
+        units.append(_Unit(block.start, block.end, block.directives, region, block))
+    return sorted(units, key=lambda unit: unit.start)
+
+
+def _source(run: _Run, unit: _Unit) -> str:
+    """The text a marker keeps for ``unit``: the directive, or the inline math region."""
+    if unit.region is not None:
+        return run.text[unit.region[0]:unit.region[1]]
+    directive = unit.directives[0]
+    return run.text[directive.start:directive.end]
+
+
+def _check_hand_edit(run: _Run, block: MarkerBlock) -> bool:
+    """False (after recording an error) when the expansion was edited since it was written."""
+    body = run.text[block.body_start:block.body_end]
+    if not body.strip(" \t\r\n{}") or run.force or marker_text.body_hash(body) == block.stored_hash:
+        return True
+    run.fail(block.start, DirectiveError(
+        "the expansion after this matdiff-tex marker was edited by hand: put the change into the "
+        "directive, or delete the expansion between the markers (or use force) to write it again"))
+    return False
+
+
+def _plain(run: _Run, unit: _Unit) -> str | None:
+    """What ``unit`` becomes without markers."""
+    if unit.region is not None:
+        return run.region_text(unit.region, list(unit.directives))
+    expansion = run.expand(unit.directives[0])
+    return None if expansion is None else run.place(expansion, unit.start)
+
+
+def _marked(run: _Run, unit: _Unit) -> str | None:
+    """What ``unit`` becomes with markers around it (``--in-place``)."""
+    source = _source(run, unit)
+    if unit.region is not None:
+        body = run.region_text(unit.region, list(unit.directives))
+        return None if body is None else marker_text.html_open(source) + body + marker_text.html_close(body)
+    directive = unit.directives[0]
+    expansion = run.expand(directive)
+    if expansion is None:
+        return None
+    newline = newline_at(run.text, unit.start)
+    prefix = continuation(line_prefix(run.text, unit.start, run.fmt), run.fmt)
+    lines = run.place(expansion, unit.start)
+    style = _style(run.fmt, directive.placement)
+    if "\n" in source and style is not MarkerStyle.HTML:
+        run.fail(directive.start, DirectiveError(
+            "with markers (--in-place) a directive in math or LaTeX must fit on one line"))
+        return None
+    if style is MarkerStyle.HTML:
+        if directive.placement is Placement.DISPLAY:
+            body = newline + prefix + lines + newline + prefix
+        else:
+            body = lines
+        return marker_text.html_open(source) + body + marker_text.html_close(body)
+    if style is MarkerStyle.PERCENT_INLINE:
+        body = "{" + lines + "}"
+        return marker_text.percent_inline(source, body) + newline + prefix + body
+    body = newline + prefix + lines + newline + prefix
+    tail = "" if rest_is_blank(run.text, unit.end) else newline + prefix
+    return marker_text.percent_open(source) + body + marker_text.percent_close(body) + tail
+
+
+def _style(fmt: str, placement: Placement) -> MarkerStyle:
+    """Which marker form a directive standing at ``placement`` gets."""
+    if fmt == "markdown":
+        return MarkerStyle.HTML if placement in (Placement.DISPLAY, Placement.PROSE) else MarkerStyle.PERCENT
+    return MarkerStyle.PERCENT_INLINE if placement is Placement.PROSE else MarkerStyle.PERCENT
+
+
+def _guard(text: str, start: int, end: int, replacement: str) -> str:
+    """Pad ``replacement`` with a space where it would form ``{{``, ``}}``, ``{#`` or ``{%`` with its neighbours."""
+    if replacement and start > 0 and text[start - 1] + replacement[0] in _FORBIDDEN_PAIRS:
+        replacement = " " + replacement
+    if replacement and end < len(text) and replacement[-1] + text[end] in _FORBIDDEN_PAIRS:
+        replacement += " "
+    return replacement
+
+
+# ---------------------------------------------------------------- API
+
+
+def process_document(
+    text: str,
+    fmt: str,
+    *,
+    path: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    markers: bool = False,
+    expander: Expander | None = None,
+    force: bool = False,
+) -> DocumentResult:
+    """Expand every directive of ``text`` (``"markdown"`` or ``"latex"``); collect all errors."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use 'markdown' or 'latex'")
+    fmt = FORMATS[fmt]
+    try:
+        site = site_options(options)
+    except ConfigError as error:
+        located = copy.copy(error)
+        located.path = path
+        return DocumentResult(text, [located])
+    if not any(trigger in text for trigger in _TRIGGERS):
+        return DocumentResult(text)
+    from .scan import scan
+
+    scanned = scan(text, fmt)
+    run = _Run(text, fmt, path, site, expander, force)
+    run.front = scanned.front_matter
+    for offset, error in scanned.problems:
+        run.fail(offset, error)
+    pieces, pos = [], 0
+    for unit in _units(scanned, fmt, markers):
+        if unit.marker is not None and not _check_hand_edit(run, unit.marker):
+            continue
+        replacement = (_marked if markers else _plain)(run, unit)
+        if replacement is None:
+            continue
+        pieces += [text[pos:unit.start], _guard(text, unit.start, unit.end, replacement)]
+        pos = unit.end
+    pieces.append(text[pos:])
+    if run.errors:
+        return DocumentResult(text, run.located(), run.count)
+    new_text = "".join(pieces)
+    return DocumentResult(new_text, [], run.count, new_text != text)
+
+
+def combined_error(errors: list[MatdiffError]) -> MatdiffError:
+    """The first error, whose message (and ``str``) lists every error; ``.errors`` holds them all."""
+    first = errors[0]
+    combined = copy.copy(first)
+    combined.errors = list(errors)  # type: ignore[attr-defined]
+    if len(errors) > 1:
+        bare = copy.copy(first)
+        bare.message, bare.source_line = "", None
+        full = "\n".join(error.format() for error in errors)
+        combined.message = full[len(bare.format()):] if first.line is not None else full
+        combined.source_line = None
+        combined.args = (full,)
+    return combined
+
+
+def render_text(text: str, fmt: str = "markdown", **options: Any) -> str:
+    """Expand every directive of a document held in memory; MatdiffError (all messages) on failure.
+
+    Besides the directive options (``layout``, ``steps``, ``lang``, ``shapes``,
+    ``templates_dir``) it takes ``path``, ``markers``, ``force`` and ``expander``
+    as :func:`process_document` does.
+    """
+    keywords = {key: options.pop(key) for key in ("path", "markers", "force", "expander") if key in options}
+    result = process_document(text, fmt, options=options, **keywords)
+    if result.errors:
+        raise combined_error(result.errors)
+    return result.text

@@ -1,0 +1,235 @@
+"""Directive options: reading ``key=value`` lists and resolving them to one value each.
+
+Precedence, strongest first: the directive's ``[options]``, the document's front
+matter (``matdiff:``), the site / command-line options handed to
+:func:`matdiff_tex.document.process_document`, the built-in defaults
+(``layout=numerator``, ``steps=full``, ``lang=zh``).  ``shapes`` merge symbol by
+symbol across the same layers.  :class:`ResolvedOptions` is frozen and hashable:
+it is part of the key of one expansion.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+Dim = int | str
+Shape = tuple[Dim, Dim]
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "layout": ("numerator", "denominator"),
+    "steps": ("full", "brief", "none"),
+    "lang": ("zh", "en"),
+}
+DIRECTIVE_KEYS = (*CHOICES, "shapes", "label")
+SITE_KEYS = (*CHOICES, "shapes", "templates_dir", "templates")
+
+_DIM = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[1-9][0-9]*")
+_TIMES = re.compile(r"\s*(?:×|\\times|\*)\s*|\s+[xX]\s+|(?<=[0-9A-Za-z])[xX](?=[0-9A-Za-z])")
+_SYMBOL = re.compile(r"\\?[A-Za-z][A-Za-z0-9_]*(?:\{[A-Za-z0-9_]+\})?")
+_LABEL = re.compile(r"[^\s{}\\%$#&]+")
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedOptions:
+    """Everything besides F and X that decides what a directive becomes."""
+
+    layout: str = "numerator"
+    steps: str = "full"
+    lang: str = "zh"
+    shapes: tuple[tuple[str, Shape], ...] = ()
+    label: str | None = None
+    templates_dir: str | None = None
+
+    def shapes_dict(self) -> dict[str, Shape] | None:
+        """``shapes`` as the engine takes them (None when there are none)."""
+        return dict(self.shapes) or None
+
+
+@dataclass(frozen=True, slots=True)
+class OptionItem:
+    """One ``key=value`` of an option list, with offsets into the text it came from."""
+
+    key: str
+    value: str
+    key_offset: int
+    value_offset: int
+
+
+# ---------------------------------------------------------------- reading option lists
+
+
+def split_top_level(text: str, sep: str = ",") -> list[tuple[int, str]]:
+    """Split at ``sep`` outside braces; each piece with its offset in ``text``."""
+    pieces: list[tuple[int, str]] = []
+    depth, start, i = 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif ch == sep and depth == 0:
+            pieces.append((start, text[start:i]))
+            start = i + 1
+        i += 1
+    pieces.append((start, text[start:]))
+    return pieces
+
+
+def parse_items(text: str, *, assign: str = "=") -> tuple[list[OptionItem], list[tuple[int, str]]]:
+    """``a=1, b={x: 2}`` -> items and (offset, message) problems; offsets into ``text``.
+
+    ``assign`` lists the characters that may separate a key from its value
+    (``"="`` in directives, ``"=:"`` in front matter); the first one found counts.
+    """
+    items: list[OptionItem] = []
+    problems: list[tuple[int, str]] = []
+    for offset, piece in split_top_level(text):
+        if not piece.strip():
+            if text.strip():
+                problems.append((offset, "empty option: write key=value, separated by commas"))
+            continue
+        lead = len(piece) - len(piece.lstrip())
+        cut = min((piece.find(ch) for ch in assign if ch in piece), default=-1)
+        key, sep, value = (piece[:cut], piece[cut], piece[cut + 1 :]) if cut >= 0 else (piece, "", "")
+        if not sep:
+            problems.append((offset + lead, f"option {piece.strip()!r} has no value: write key{assign[0]}value"))
+            continue
+        value_lead = len(value) - len(value.lstrip())
+        items.append(
+            OptionItem(
+                key=key.strip(),
+                value=value.strip(),
+                key_offset=offset + lead,
+                value_offset=offset + len(key) + len(sep) + value_lead,
+            )
+        )
+    return items, problems
+
+
+# ---------------------------------------------------------------- checking values
+
+
+def parse_shape(text: str) -> Shape:
+    """``3x4``, ``n x n``, ``m×n``, ``3 \\times 4``, ``3*4`` -> (rows, cols); ValueError if not."""
+    parts = _TIMES.split(text.strip())
+    if len(parts) != 2 or not all(_DIM.fullmatch(p.strip()) for p in parts):
+        raise ValueError(f"cannot read the shape {text.strip()!r}: write rows x cols, e.g. 3x4 or n x n")
+    rows, cols = (p.strip() for p in parts)
+    return (int(rows) if rows.isdigit() else rows, int(cols) if cols.isdigit() else cols)
+
+
+def parse_shapes(text: str) -> tuple[tuple[str, Shape], ...]:
+    """``{A: 3x4, X: n x n}`` -> ``(("A", (3, 4)), ("X", ("n", "n")))``; ValueError if not."""
+    body = text.strip()
+    if not (body.startswith("{") and body.endswith("}")):
+        raise ValueError(f"shapes must be written in braces, e.g. shapes={{A: 3x4, X: n x n}}, not {text!r}")
+    entries: dict[str, Shape] = {}
+    for _, piece in split_top_level(body[1:-1]):
+        if not piece.strip():
+            continue
+        name, sep, spec = piece.partition(":")
+        if not sep:
+            name, sep, spec = piece.partition("=")
+        if not sep or not _SYMBOL.fullmatch(name.strip()):
+            raise ValueError(f"cannot read {piece.strip()!r} in shapes: write NAME: ROWS x COLS")
+        entries[name.strip()] = parse_shape(spec)
+    return tuple(entries.items())
+
+
+def shapes_value(value: Any) -> tuple[tuple[str, Shape], ...]:
+    """Shapes given from Python or TOML: a dict of strings, pairs, or a ``{...}`` string."""
+    if isinstance(value, str):
+        return parse_shapes(value)
+    if isinstance(value, Mapping):
+        out: dict[str, Shape] = {}
+        for name, spec in value.items():
+            if isinstance(spec, str):
+                out[str(name)] = parse_shape(spec)
+            elif isinstance(spec, Sequence) and len(spec) == 2:
+                out[str(name)] = parse_shape(f"{spec[0]}x{spec[1]}")
+            else:
+                raise ValueError(f"the shape of {name} must be like '3x4' or (3, 4), not {spec!r}")
+        return tuple(out.items())
+    if isinstance(value, Sequence):
+        return shapes_value(dict(value))
+    raise ValueError(f"shapes must be a mapping like {{A: 3x4}}, not {value!r}")
+
+
+def check_value(key: str, value: Any) -> Any:
+    """The checked value of one option; ValueError (a user-facing message) when it is wrong."""
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            choices = "|".join(CHOICES[key])
+            raise ValueError(f"{key}={value} is not allowed: {key} is one of {choices}")
+        return value
+    if key == "shapes":
+        return shapes_value(value)
+    if key == "label":
+        if not isinstance(value, str) or not _LABEL.fullmatch(value):
+            raise ValueError(f"label={value!r} is not a usable \\label name (no spaces, braces or backslashes)")
+        return value
+    if key in ("templates_dir", "templates"):
+        return None if value is None else str(value)
+    raise ValueError(f"unknown option {key!r}")
+
+
+def check_items(items: Sequence[OptionItem], allowed: Sequence[str]) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    """Checked values of ``items`` and (offset, message) for every bad key or value."""
+    values: dict[str, Any] = {}
+    problems: list[tuple[int, str]] = []
+    for item in items:
+        if item.key not in allowed:
+            problems.append((item.key_offset, f"unknown option {item.key!r}; known options: {', '.join(allowed)}"))
+            continue
+        try:
+            values[item.key] = check_value(item.key, item.value)
+        except ValueError as exc:
+            problems.append((item.value_offset, str(exc)))
+    return values, problems
+
+
+def site_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check options passed from Python or the command line; ConfigError when one is wrong."""
+    checked: dict[str, Any] = {}
+    for key, value in (options or {}).items():
+        if value is None:
+            continue
+        if key not in SITE_KEYS:
+            raise ConfigError(f"unknown option {key!r}; known options: {', '.join(SITE_KEYS[:-1])}")
+        try:
+            checked["templates_dir" if key == "templates" else key] = check_value(key, value)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    return checked
+
+
+# ---------------------------------------------------------------- resolving
+
+
+def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
+    """Merge checked option layers, strongest first, over the built-in defaults."""
+    merged: dict[str, Any] = {}
+    shapes: dict[str, Shape] = {}
+    for layer in reversed(layers):
+        for key, value in layer.items():
+            if key == "shapes":
+                shapes.update(dict(value))
+            else:
+                merged[key] = value
+    return ResolvedOptions(
+        layout=merged.get("layout", "numerator"),
+        steps=merged.get("steps", "full"),
+        lang=merged.get("lang", "zh"),
+        shapes=tuple(sorted(shapes.items())),
+        label=merged.get("label"),
+        templates_dir=merged.get("templates_dir"),
+    )

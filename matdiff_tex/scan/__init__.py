@@ -1,0 +1,67 @@
+"""Finding directives in Markdown and LaTeX notes, and what must never be touched.
+
+:func:`scan` returns every directive with its placement, every marker block left by
+an earlier ``--in-place`` run, the document-wide options (front matter) and the
+problems, each at an offset of the original text.
+
+Never touched: front matter; in Markdown fenced and indented code blocks, inline
+code spans, HTML comments, ``<pre>``/``<script>``/``<style>`` blocks and Hexo
+``{% raw %}`` blocks; in LaTeX ``%`` comments, ``\\verb``, ``\\lstinline`` and the
+``verbatim``, ``Verbatim``, ``lstlisting``, ``minted`` and ``comment`` environments.
+Inside math a ``%`` comment is skipped too.
+
+A literal ``\\deriv`` in prose: in Markdown write ``\\\\deriv`` (Markdown's own
+backslash escape, shown as ``\\deriv``) or put it in a code span; in LaTeX use
+``\\verb|\\deriv<F><X>|`` or ``\\textbackslash deriv``.  A ``\\deriv`` not followed
+at once by ``[`` or ``<`` is not a directive either.
+"""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+from .frontmatter import latex_header, markdown_front_matter
+from .markdown import code_blocks, hexo_raw, merge
+from .model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
+from .recognisers import LATEX, MARKDOWN
+from .walk import Ctx, Walker
+
+__all__ = ["Directive", "MarkerBlock", "MarkerStyle", "Placement", "ScanResult", "scan",
+           "scan_markdown", "scan_latex"]
+
+
+def scan_markdown(text: str) -> ScanResult:
+    """Scan a Markdown document."""
+    front = markdown_front_matter(text)
+    blank = merge(([(0, front.end)] if front.end else []) + hexo_raw(text))
+    walker = Walker(text, "markdown", merge(blank + code_blocks(text, blank)))
+    walker.walk(0, Ctx(limit=len(text)), MARKDOWN)
+    return _finish(walker, front.values, front.problems)
+
+
+def scan_latex(text: str) -> ScanResult:
+    """Scan a LaTeX document."""
+    header = latex_header(text)
+    walker = Walker(text, "latex")
+    walker.walk(0, Ctx(limit=len(text)), LATEX)
+    return _finish(walker, header.values, header.problems)
+
+
+def scan(text: str, fmt: str) -> ScanResult:
+    """Scan ``text`` as ``"markdown"`` or ``"latex"``."""
+    if fmt == "markdown":
+        return scan_markdown(text)
+    if fmt == "latex":
+        return scan_latex(text)
+    raise ValueError(f"unknown format {fmt!r}: use 'markdown' or 'latex'")
+
+
+def _finish(walker: Walker, values: dict[str, object], problems: list[tuple[int, str]]) -> ScanResult:
+    """Attach the document options and their problems to the walker's findings."""
+    result = walker.result
+    result.front_matter = values
+    result.problems = sorted(
+        [(offset, ConfigError(f"in the document's matdiff options: {message}")) for offset, message in problems]
+        + result.problems,
+        key=lambda item: item[0],
+    )
+    return result

@@ -1,0 +1,387 @@
+"""The recognisers: one small function per construct, and the tables that order them.
+
+Each recogniser looks at the text at ``i`` and either claims a span (returning
+the offset after it, after recording any directive, marker block or problem on
+the walker) or returns None.  Tables at the bottom say which run where.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Callable
+
+from ..errors import DirectiveError
+from . import markers
+from .directive import DIRECTIVE_START, Problem, error_of, read_directive
+from .model import Directive, MarkerBlock, MarkerStyle, Placement
+from .text import is_prefix_only, line_end, paragraph_end, rest_is_blank
+from .walk import Ctx, Table, Walker
+
+ALIGN_ENVS = frozenset(
+    {"aligned", "alignedat", "align", "align*", "alignat", "alignat*", "flalign", "flalign*",
+     "split", "eqnarray", "eqnarray*"}
+)
+MATH_ENVS = re.compile(
+    r"\\begin\{((?:equation|align|alignat|gather|multline|flalign|eqnarray|displaymath)\*?|math)\}"
+)
+VERBATIM_ENVS = re.compile(r"\\begin\{(verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted|comment)\}")
+_VERB = re.compile(r"\\(?:verb\*?|lstinline(?:\[[^\]\n]*\])?)(?![A-Za-z])([^\sA-Za-z{])")
+_BEGIN = re.compile(r"\\begin\{([^{}\n]*)\}")
+_END = re.compile(r"\\end\{([^{}\n]*)\}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@functools.lru_cache(maxsize=None)
+def _closer_pattern(closer: str, comments: bool) -> re.Pattern[str]:
+    """Finds ``closer`` while stepping over ``\\x`` escapes (and ``%`` comments)."""
+    return re.compile(re.escape(closer) + r"|\\[\s\S]" + (r"|%[^\n]*" if comments else ""))
+
+
+def find_closer(
+    text: str, start: int, limit: int, closer: str, *, comments: bool = False,
+    accept: Callable[[int], bool] | None = None,
+) -> int:
+    """Offset of the first ``closer`` in ``text[start:limit]`` outside escapes (-1: none)."""
+    for match in _closer_pattern(closer, comments).finditer(text, start, limit):
+        if match.group(0) == closer and (accept is None or accept(match.start())):
+            return match.start()
+    return -1
+
+
+def prose_limit(w: Walker, i: int, ctx: Ctx) -> int:
+    """How far an inline construct starting at ``i`` may reach: the paragraph, before a code block."""
+    return min(paragraph_end(w.text, i, w.fmt), w.next_protected(i), ctx.limit)
+
+
+def block_limit(w: Walker, i: int, ctx: Ctx) -> int:
+    """How far display math starting at ``i`` may reach: up to the next protected block."""
+    return min(w.next_protected(i), ctx.limit)
+
+
+def math_placement(ctx: Ctx) -> Placement:
+    """Placement of a directive inside math, from the innermost environment."""
+    if ctx.envs and ctx.envs[-1] in ALIGN_ENVS:
+        return Placement.ALIGNED_LINES
+    return Placement.INLINE if ctx.math == "inline" else Placement.ALIGNED_BLOCK
+
+
+def prose_placement(w: Walker, start: int, end: int) -> Placement:
+    """DISPLAY when the span stands alone on its line(s), else PROSE."""
+    alone = is_prefix_only(w.text, start, w.fmt) and rest_is_blank(w.text, end)
+    return Placement.DISPLAY if alone else Placement.PROSE
+
+
+def enter_math(w: Walker, inner: tuple[int, int], region: tuple[int, int], kind: str,
+               envs: list[str] | None = None) -> int:
+    """Walk the inside of a math region; returns the region's end."""
+    w.walk(inner[0], Ctx(limit=inner[1], math=kind, envs=list(envs or []), region=region), MATH)
+    return region[1]
+
+
+# ---------------------------------------------------------------- shared
+
+
+def escape(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``\\x``: an escaped character or a control symbol such as ``\\\\``, ``\\$``, ``\\%``."""
+    return i + 2
+
+
+def line_comment(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``% ...`` to the end of the line (LaTeX, and TeX math in Markdown)."""
+    return min(line_end(w.text, i), ctx.limit)
+
+
+def directive(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``\\deriv[...]<F><X>`` / ``\\hessian``: record it with its placement."""
+    head = DIRECTIVE_START.match(w.text, i, ctx.limit)
+    if head is None:
+        return None
+    limit = prose_limit(w, i, ctx) if ctx.math is None else ctx.limit
+    try:
+        found = read_directive(w.text, i, limit, Placement.PROSE)
+    except Problem as problem:
+        w.problem(problem.offset, error_of(problem))
+        return head.end()
+    assert found is not None
+    if ctx.math is None:
+        placement, region = prose_placement(w, found.start, found.end), None
+    else:
+        placement = math_placement(ctx)
+        region = ctx.region if ctx.math == "inline" else None
+    w.add_directive(dataclasses.replace(found, placement=placement, math_region=region))
+    return found.end
+
+
+# ---------------------------------------------------------------- math regions
+
+
+def dollar_display(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``$$ ... $$``."""
+    if not w.text.startswith("$$", i):
+        return None
+    limit = block_limit(w, i, ctx) if w.fmt == "markdown" else prose_limit(w, i, ctx)
+    close = find_closer(w.text, i + 2, limit, "$$", comments=w.fmt == "latex")
+    if close < 0:
+        return i + 2
+    return enter_math(w, (i + 2, close), (i, close + 2), "display")
+
+
+def dollar_inline(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``$ ... $``; in Markdown (as pandoc): no space inside the dollars, no digit after the closer."""
+    text = w.text
+    limit = prose_limit(w, i, ctx)
+    if w.fmt == "markdown":
+        if i + 1 >= limit or text[i + 1].isspace():
+            return i + 1
+
+        def accept(j: int) -> bool:
+            return not text[j - 1].isspace() and not (j + 1 < len(text) and text[j + 1].isdigit())
+
+        close = find_closer(text, i + 1, limit, "$", accept=accept)
+    else:
+        close = find_closer(text, i + 1, limit, "$", comments=True)
+    if close < 0:
+        return i + 1
+    return enter_math(w, (i + 1, close), (i, close + 1), "inline")
+
+
+def bracket_math(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``\\[ ... \\]`` and ``\\( ... \\)``."""
+    opener = w.text[i : i + 2]
+    if opener not in ("\\[", "\\("):
+        return None
+    display = opener == "\\["
+    limit = (block_limit(w, i, ctx) if w.fmt == "markdown" else ctx.limit) if display else prose_limit(w, i, ctx)
+    close = find_closer(w.text, i + 2, limit, "\\]" if display else "\\)", comments=w.fmt == "latex")
+    if close < 0:
+        return None
+    return enter_math(w, (i + 2, close), (i, close + 2), "display" if display else "inline")
+
+
+def env_math(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``\\begin{equation} ... \\end{equation}`` and the other math environments."""
+    opened = MATH_ENVS.match(w.text, i, ctx.limit)
+    if opened is None:
+        return None
+    name = opened.group(1)
+    limit = block_limit(w, i, ctx) if w.fmt == "markdown" else ctx.limit
+    closer = f"\\end{{{name}}}"
+    close = find_closer(w.text, opened.end(), limit, closer, comments=w.fmt == "latex")
+    if close < 0:
+        return opened.end()
+    kind = "inline" if name == "math" else "display"
+    return enter_math(w, (opened.end(), close), (i, close + len(closer)), kind, [name])
+
+
+def begin_env(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``\\begin{name}`` inside math: remember the environment."""
+    opened = _BEGIN.match(w.text, i, ctx.limit)
+    if opened is None:
+        return None
+    ctx.envs.append(opened.group(1))
+    return opened.end()
+
+
+def end_env(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``\\end{name}`` inside math: forget the environment."""
+    closed = _END.match(w.text, i, ctx.limit)
+    if closed is None:
+        return None
+    if ctx.envs and ctx.envs[-1] == closed.group(1):
+        ctx.envs.pop()
+    return closed.end()
+
+
+# ---------------------------------------------------------------- Markdown only
+
+
+def code_span(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """An inline code span of any backtick count; unmatched backticks are literal."""
+    text = w.text
+    run = i
+    while run < len(text) and text[run] == "`":
+        run += 1
+    width = run - i
+    closer = re.compile(rf"(?<!`)`{{{width}}}(?!`)")
+    close = closer.search(text, run, prose_limit(w, i, ctx))
+    return run if close is None else close.end()
+
+
+def html_comment(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``<!-- ... -->`` (also ``<!-->``)."""
+    if not w.text.startswith("<!--", i):
+        return None
+    close = w.text.find("-->", i + 2, ctx.limit)
+    return None if close < 0 else close + 3
+
+
+# ---------------------------------------------------------------- LaTeX only
+
+
+def verb(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``\\verb|...|`` and ``\\lstinline|...|``: literal to the closing delimiter."""
+    opened = _VERB.match(w.text, i, ctx.limit)
+    if opened is None:
+        return None
+    delimiter = "}" if opened.group(1) == "{" else opened.group(1)
+    close = w.text.find(delimiter, opened.end(), line_end(w.text, i))
+    return opened.end() if close < 0 else close + 1
+
+
+def verbatim_env(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``verbatim``, ``lstlisting``, ``minted``, ``Verbatim``, ``comment``: literal to their end."""
+    opened = VERBATIM_ENVS.match(w.text, i, ctx.limit)
+    if opened is None:
+        return None
+    closer = f"\\end{{{opened.group(1)}}}"
+    close = w.text.find(closer, opened.end(), ctx.limit)
+    return ctx.limit if close < 0 else close + len(closer)
+
+
+# ---------------------------------------------------------------- markers of --in-place
+
+
+def _marker_source(w: Walker, start: int, end: int, placement: Placement) -> list[Directive]:
+    """Read the one directive a marker keeps; raises :class:`Problem`."""
+    while start < end and w.text[start] in " \t":
+        start += 1
+    found = read_directive(w.text, start, end, placement)
+    if found is None or w.text[found.end : end].strip():
+        raise Problem(start, "a matdiff-tex marker must keep exactly one \\deriv or \\hessian directive")
+    return [found]
+
+
+def _marker_region(w: Walker, start: int, end: int) -> list[Directive]:
+    """Read the inline math region (``$...$``) a Markdown marker keeps."""
+    text = w.text
+    if text.startswith("$", start) and end - start >= 2 and text[end - 1] == "$":
+        inner = (start + 1, end - 1)
+    elif text.startswith("\\(", start) and text.startswith("\\)", end - 2):
+        inner = (start + 2, end - 2)
+    else:
+        raise Problem(start, "a matdiff-tex marker must keep a directive or an inline math region")
+    return w.collect(lambda: enter_math(w, inner, (start, end), "inline"))
+
+
+def _unclosed(w: Walker, i: int, end: int, kind: str) -> int:
+    """Record an opening marker that has no closing marker."""
+    w.problem(i, DirectiveError(
+        f"this matdiff-tex marker has no closing {kind} marker: restore it, or delete the "
+        "marker and the expansion and write the directive again"))
+    return end
+
+
+def html_marker(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``<!-- matdiff-tex: SRC -->BODY<!-- /matdiff-tex HASH -->`` in Markdown."""
+    text = w.text
+    opened = markers.HTML_OPEN.match(text, i, ctx.limit)
+    if opened is None:
+        return None
+    open_end = markers.HTML_OPEN_END.search(text, opened.end(), ctx.limit)
+    if open_end is None:
+        return None
+    close = markers.HTML_CLOSE.search(text, open_end.end(), ctx.limit)
+    reopened = markers.HTML_OPEN.search(text, open_end.end(), close.start() if close else ctx.limit)
+    if close is None or reopened is not None:
+        return _unclosed(w, i, open_end.end(), "<!-- /matdiff-tex ... -->")
+    src = (opened.end(), open_end.start())
+    region = text[src[0]:src[1]].lstrip(" \t").startswith(("$", "\\("))
+    try:
+        if region:
+            found = _marker_region(w, *src)
+            placement = Placement.INLINE
+        else:
+            placement = prose_placement(w, i, close.end())
+            found = _marker_source(w, src[0], src[1], placement)
+    except Problem as problem:
+        w.problem(problem.offset, error_of(problem))
+        return close.end()
+    w.add_marker(MarkerBlock(MarkerStyle.HTML, i, close.end(), *src, open_end.end(), close.start(),
+                             close.group(1), tuple(found), placement, region))
+    return close.end()
+
+
+def percent_marker(w: Walker, i: int, ctx: Ctx) -> int | None:
+    """``% matdiff-tex: SRC`` ... ``% /matdiff-tex HASH`` (and the one-line inline form)."""
+    text = w.text
+    opened = markers.PERCENT_OPEN.match(text, i, line_end(text, i) + 1)
+    if opened is None:
+        return None
+    src = (opened.start(2), opened.end(2))
+    open_end = line_end(text, i)
+    if opened.group(1) is not None:
+        return _percent_inline(w, i, ctx, src, opened.group(1))
+    close = markers.PERCENT_CLOSE.search(text, open_end, ctx.limit)
+    reopened = markers.PERCENT_OPEN.search(text, open_end, close.start() if close else ctx.limit)
+    if close is None or reopened is not None:
+        return _unclosed(w, i, open_end, "% /matdiff-tex ...")
+    placement = Placement.DISPLAY if ctx.math is None else math_placement(ctx)
+    try:
+        found = _marker_source(w, src[0], src[1], placement)
+    except Problem as problem:
+        w.problem(problem.offset, error_of(problem))
+        return close.end()
+    if placement is Placement.INLINE:
+        found = [dataclasses.replace(found[0], math_region=ctx.region)]
+    w.add_marker(MarkerBlock(MarkerStyle.PERCENT, i, close.end(), *src, open_end, close.start(),
+                             close.group(1), tuple(found), placement))
+    return close.end()
+
+
+def _percent_inline(w: Walker, i: int, ctx: Ctx, src: tuple[int, int], stored: str) -> int:
+    """``% matdiff-tex inline HASH: SRC`` then ``{BODY}`` on the next line."""
+    text = w.text
+    body = text.find("\n", i) + 1
+    while 0 < body < ctx.limit and text[body] in " \t":
+        body += 1
+    end = _brace_end(text, body, ctx.limit) if 0 < body < ctx.limit and text[body] == "{" else -1
+    if end < 0:
+        w.problem(i, DirectiveError("expected the expansion in braces {...} on the line after this marker"))
+        return line_end(text, i)
+    try:
+        found = _marker_source(w, src[0], src[1], Placement.PROSE)
+    except Problem as problem:
+        w.problem(problem.offset, error_of(problem))
+        return end
+    w.add_marker(MarkerBlock(MarkerStyle.PERCENT_INLINE, i, end, *src, body, end, stored,
+                             tuple(found), Placement.PROSE))
+    return end
+
+
+def _brace_end(text: str, start: int, limit: int) -> int:
+    """Offset just past the group ``{...}`` opening at ``start`` (-1: unclosed; escapes skipped)."""
+    depth, i = 0, start
+    while i < limit:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0:
+            return i + 1
+        i += 1
+    return -1
+
+
+# ---------------------------------------------------------------- tables
+
+MATH: Table = {
+    "\\": (directive, begin_env, end_env, escape),
+    "%": (percent_marker, line_comment),
+}
+MARKDOWN: Table = {
+    "\\": (directive, bracket_math, env_math, escape),
+    "`": (code_span,),
+    "<": (html_marker, html_comment),
+    "$": (dollar_display, dollar_inline),
+}
+LATEX: Table = {
+    "\\": (directive, verb, verbatim_env, bracket_math, env_math, escape),
+    "%": (percent_marker, line_comment),
+    "$": (dollar_display, dollar_inline),
+}
