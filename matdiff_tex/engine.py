@@ -101,7 +101,7 @@ def _pick_note(notes: list[str | None]) -> str | None:
 
 
 def _layout_note(layout: str) -> str:
-    return f"identify_{layout}"
+    return "identify"
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -149,8 +149,9 @@ def vec_derivative_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None,
     """Lines of the vectorization for matrix F; returns d vec F / d (vec X)^T (simplified)."""
     expanded = differential_lines(f, x, lines, lhs)
     states = [initial_state(t) for t in linear_terms(expanded)]
-    head = vec_lhs if vec_lhs is not None else Vec(Differential(f)) if not f.cols.is_one else Differential(f)
-    lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize", lhs=head)
+    if not f.cols.is_one:  # vec of a column vector is the vector itself: no line needed
+        head = vec_lhs if vec_lhs is not None else Vec(Differential(f))
+        lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize", lhs=head)
     states = _peel_all(states, x, peel_vec, vec_display, lines, "vectorize")
     matrix = simplify(add(*(vec_derivative(s, x) for s in states)))
     lines.add(mul(matrix, _vec_dx(x)), "collect", "collect")

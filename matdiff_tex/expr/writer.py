@@ -109,8 +109,6 @@ def precedence(node: Node) -> int:
         return APPLY
     if isinstance(node, Frac):
         return ATOM
-    if isinstance(node, Differential):
-        return ATOM if _is_plain_atom(node.arg) else APPLY
     return ATOM
 
 

@@ -117,6 +117,13 @@ def transpose(node: Node) -> Node:
     return Transpose(node)
 
 
+def vec_of(node: Node) -> Node:
+    """vec(A); a column vector is its own vec."""
+    from ..expr.nodes import Vec
+
+    return node if node.cols.is_one else Vec(node)
+
+
 def identity(n: Dim, style: str) -> Node:
     """``I_n``; the number 1 when n = 1."""
     return num(1) if n.is_one else Identity(n, style)

@@ -36,7 +36,7 @@ from ..expr.nodes import (
     Transpose,
     Vec,
 )
-from .build import has_differential, identity, mul, num, segments, transpose, transpose_chain
+from .build import has_differential, identity, mul, num, segments, transpose, transpose_chain, vec_of
 from .registry import register
 
 
@@ -292,7 +292,7 @@ def vec_sandwich(state: TermState, x: Sym) -> tuple[TermState, str]:
         return replace(state, coeff=coeff, rest=rest), "linearity"
     if held.is_scalar:
         constant = mul(*before, *after)
-        left = _then(state.left, Vec(constant) if not constant.cols.is_one else constant)
+        left = _then(state.left, vec_of(constant))
         return replace(state, coeff=coeff, left=left, rest=held), "linearity"
     lhs = mul(*before) if before else None
     rhs = mul(*after) if after else None
@@ -300,10 +300,13 @@ def vec_sandwich(state: TermState, x: Sym) -> tuple[TermState, str]:
         coeff, lhs = mul(coeff, lhs), None
     if rhs is not None and rhs.is_scalar:
         coeff, rhs = mul(coeff, rhs), None
-    kron = Kron(
-        transpose(rhs) if rhs is not None else identity(held.cols, x.style),
-        lhs if lhs is not None else identity(held.rows, x.style),
-    )
+    if rhs is None and held.cols.is_one:
+        kron = lhs if lhs is not None else identity(held.rows, x.style)
+    else:
+        kron = Kron(
+            transpose(rhs) if rhs is not None else identity(held.cols, x.style),
+            lhs if lhs is not None else identity(held.rows, x.style),
+        )
     return replace(state, coeff=coeff, left=_then(state.left, kron), rest=held), "expand_sandwich"
 
 
@@ -326,7 +329,7 @@ def vec_hadamard(state: TermState, x: Sym) -> tuple[TermState, str]:
     """vec(G ⊙ dX) = diag(vec(G)) vec(dX)"""
     node: Hadamard = state.rest  # type: ignore[assignment]
     held, other = (node.left, node.right) if has_differential(node.left) else (node.right, node.left)
-    return replace(state, left=_then(state.left, Diag(Vec(other))), rest=held), "hadamard_vec"
+    return replace(state, left=_then(state.left, Diag(vec_of(other))), rest=held), "hadamard_vec"
 
 
 @register("vectorize", note="kron_vec", example=(r"\boldsymbol{A} \otimes \boldsymbol{X}", r"\boldsymbol{X}"))
