@@ -120,13 +120,13 @@ def document(draw: st.DrawFn, fmt: str) -> tuple[str, str, list[str], str]:
 
 def check(doc: tuple[str, str, list[str], str], fmt: str) -> None:
     """The preservation property for one document."""
-    text, stripped, placements, newline = doc
+    text, stripped, placements, _ = doc
     result = process_document(text, fmt, expander=token_expander)
     assert result.errors == []
     assert TOKEN.sub("", result.text) == stripped
     assert re.findall(r"⟪(\w+)", result.text) == placements
     assert result.directives == len(placements)
-    if newline == "\r\n":
+    if "\r\n" in text:  # (a one-line document has no line end to follow)
         assert re.search(r"(?<!\r)\n", result.text) is None
 
 
@@ -145,11 +145,11 @@ def test_latex_outside_directives_is_unchanged(doc: tuple[str, str, list[str], s
 @settings(max_examples=80, deadline=None)
 @given(st.sampled_from(["markdown", "latex"]).flatmap(lambda fmt: st.tuples(st.just(fmt), document(fmt))))
 def test_in_place_twice_is_in_place_once(case: tuple[str, tuple[str, str, list[str], str]]) -> None:
-    fmt, (text, _, placements, newline) = case
+    fmt, (text, _, placements, _) = case
     once = process_document(text, fmt, expander=token_expander, markers=True)
     assert once.errors == []
     twice = process_document(once.text, fmt, expander=token_expander, markers=True)
     assert twice.errors == [] and twice.text == once.text and not twice.changed
     assert twice.directives == len(placements)
-    if newline == "\r\n":
+    if "\r\n" in text:
         assert re.search(r"(?<!\r)\n", once.text) is None

@@ -27,7 +27,10 @@ class Problem(Exception):
 
 
 def _close(text: str, pos: int, limit: int, closer: str) -> int:
-    """Offset of the ``closer`` that ends the group opened just before ``pos`` (-1: none)."""
+    """Offset of the ``closer`` ending the group opened before ``pos``.
+
+    -1: not found; -2: a ``}`` without ``{``; -3: another ``<`` opened first.
+    """
     depth = 0
     i = pos
     while i < limit:
@@ -43,6 +46,8 @@ def _close(text: str, pos: int, limit: int, closer: str) -> int:
             depth -= 1
         elif ch == closer and depth == 0:
             return i
+        elif ch == "<" and closer == ">" and depth == 0:
+            return -3
         i += 1
     return -1
 
@@ -61,6 +66,8 @@ def _group(text: str, pos: int, limit: int, what: str, name: str) -> tuple[str, 
     end = _close(text, pos + 1, limit, ">")
     if end == -2:
         raise Problem(pos, f"unbalanced braces in <{what}> of \\{name}: a '}}' has no '{{'")
+    if end == -3:
+        raise Problem(pos, f"unclosed '<' of {what} in \\{name}: found another '<' before its '>'")
     if end < 0:
         raise Problem(pos, f"unclosed '<' of {what} in \\{name}: expected '>' before the end of the "
                       "paragraph or math region (braces inside must balance)")

@@ -16,7 +16,7 @@ import functools
 import re
 from typing import TYPE_CHECKING
 
-from .text import LineIndex
+from .text import BOM, LineIndex
 
 if TYPE_CHECKING:  # pragma: no cover
     from markdown_it import MarkdownIt
@@ -41,13 +41,13 @@ def hexo_raw(text: str) -> list[tuple[int, int]]:
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with the characters of ``spans`` turned into spaces, line ends kept."""
+    """``text`` with ``spans`` turned into spaces (line ends kept) and no BOM, for markdown-it."""
     pieces, pos = [], 0
     for start, end in spans:
         pieces += [text[pos:start], _NOT_NEWLINE.sub(" ", text[start:end])]
         pos = end
     pieces.append(text[pos:])
-    return _LONE_CR.sub(" ", "".join(pieces))
+    return _LONE_CR.sub(" ", "".join(pieces)).removeprefix(BOM)
 
 
 def _opaque(token_type: str, content: str) -> bool:
