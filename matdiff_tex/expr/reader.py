@@ -110,7 +110,7 @@ def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = Non
     context = _Context({"F": f, "X": x}, normalize_shapes(shapes), evaluating=False)
     context.declare([("X", raw_x), ("F", raw_f)], variable=raw_x.value.name)
     info = context.symbols[raw_x.value.name]
-    if info.kind == "scalar":
+    if info.kind == "scalar" or info.rows == info.cols == ONE:
         raise UnsupportedError(
             f"differentiate by a vector or matrix: {info.text} is a scalar "
             "(write \\boldsymbol{x} for a vector, \\boldsymbol{X} for a matrix)",
@@ -226,8 +226,8 @@ class _Context:
             rows = given_term(self.solver, given[0], Origin(f"rows of {text}", field, span, name, 0))
             cols = given_term(self.solver, given[1], Origin(f"columns of {text}", field, span, name, 1))
         elif kind == "matrix":
-            rows = self.solver.var(Origin(f"rows of {text}", field, span, name, 0))
-            cols = self.solver.var(Origin(f"columns of {text}", field, span, name, 1))
+            rows = self.solver.var(Origin(f"rows of {text}", field, span, name, 0), not_one=True)
+            cols = self.solver.var(Origin(f"columns of {text}", field, span, name, 1), not_one=True)
             if name == variable:
                 self.preferred += [(rows, "m"), (cols, "n")]
         elif kind == "vector":

@@ -10,8 +10,9 @@ bound to an integer (``I_n + X`` with X 3x3 makes n = 3).
 Products follow :func:`matdiff_tex.expr.nodes.product_shape`: in a chain, a
 factor whose size is literally 1x1 *at that point* acts as a scalar (so
 ``|X| X^{-1}`` and ``x^T A x y`` work); otherwise the inner sizes unify.
-The length of a column vector is never forced to 1 by inference (``x y`` for two
-vectors is an error, not a pair of scalars).
+The sizes of a symbol (a vector's length, a matrix's rows and columns) are never
+forced to 1 by inference: ``x y`` for two vectors and ``X + a`` are errors, not
+products or sums of scalars (a size given in ``shapes`` may be 1).
 
 Constraints between products that cannot be solved yet (``a*b = c*d``) are kept and
 retried; what is left at the end is solved factor by factor in order (the mixed
