@@ -359,6 +359,15 @@ class _Builder:
         origin = Origin("", None, None)
         return Commutation(self.dim(solver.spec(m, origin)), self.dim(solver.spec(n, origin)), style)
 
+    def fraction(self, node: Raw, kids: list[Node]) -> Node:
+        """``\\frac{a}{b}``; ``\\frac{1}{b}`` is the power ``b^{-1}`` (``\\frac{1}{a^{k}}``: ``a^{-k}``)."""
+        top, bottom = kids
+        if top != Num(Fraction(1)):
+            return Frac(top, bottom)
+        if isinstance(bottom, Power) and bottom.exponent > 0 and not node.kids[1].grouped:
+            return Power(bottom.arg, -bottom.exponent)
+        return Power(bottom, Fraction(-1))
+
     def epow(self, node: Raw, kids: list[Node]) -> Node:
         return Func("exp", kids[0]) if kids[0].is_scalar else Expm(kids[0], "e")
 
@@ -388,7 +397,7 @@ BUILDERS: dict[str, Build] = {
     "invT": lambda b, n, k: Transpose(Inverse(k[0])),
     "pow": lambda b, n, k: Power(k[0], n.value),
     "hpow": lambda b, n, k: HadamardPower(k[0], n.value),
-    "frac": lambda b, n, k: Frac(k[0], k[1]),
+    "frac": _Builder.fraction,
     "had": lambda b, n, k: Hadamard(k[0], k[1]),
     "kron": lambda b, n, k: Kron(k[0], k[1]),
     "tr": lambda b, n, k: Trace(k[0], n.value),
