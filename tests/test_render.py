@@ -238,3 +238,9 @@ def test_expand_calls_the_engine_with_its_options(monkeypatch: pytest.MonkeyPatc
     assert calls == [("f", "X", "denominator", {"A": (3, 4)}, 2)]
     assert text == render(Placement.INLINE)
     assert hash(("hessian", "f", "X", options, Placement.INLINE, "markdown"))  # a cache key
+
+
+def test_markdown_label_is_an_anchor_because_katex_has_no_label() -> None:
+    text = render(Placement.DISPLAY, label="eq:g")
+    assert text.startswith('<a id="eq:g"></a>\n$$\n\\begin{equation}\n    \\begin{aligned}\n')
+    assert "\\label" not in text
