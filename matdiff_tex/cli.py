@@ -458,8 +458,13 @@ def _uses_markers(job: Job, mode: Mode) -> bool:
 def _read(job: Job) -> SourceText:
     """The note's text: from its file, or all of standard input."""
     if job.source is None:
-        return decode(click.get_binary_stream("stdin").read(), job.display)
+        return decode(_binary(sys.stdin).read(), job.display)
     return read_source(job.source, job.display)
+
+
+def _binary(stream: Any) -> Any:
+    """The byte stream under a text stream (stdin/stdout), so CRLF and the BOM pass untouched."""
+    return getattr(stream, "buffer", stream)
 
 
 def _render_source(
@@ -478,7 +483,7 @@ def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunStat
     """Write the rendered note where it belongs, or compare it in --check mode."""
     data = source.encode(text)
     if mode == "stdout" or (mode == "output" and job.target is None):
-        stream = click.get_binary_stream("stdout")
+        stream = _binary(sys.stdout)
         stream.write(data)
         stream.flush()
     elif mode == "output":

@@ -112,6 +112,7 @@ _TEX_DISPLAY_ENV = re.compile(
 )
 _TEX_BRACKETS = re.compile(r"\\\[(.+?)\\\]", re.S)
 _TEX_PARENS = re.compile(r"\\\((.+?)\\\)", re.S)
+_LABEL = re.compile(r"\\label\{[^{}]*\}")
 
 
 def _blank(text: str, pattern: re.Pattern[str]) -> str:
@@ -125,8 +126,16 @@ def _take(text: str, pattern: re.Pattern[str], whole: bool) -> tuple[list[str], 
     return found, _blank(text, pattern)
 
 
+_QUOTE_MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.M)
+
+
 def markdown_math(text: str) -> list[tuple[str, bool]]:
-    """``$$...$$`` (display) and ``$...$`` (inline) outside code and comments."""
+    """``$$...$$`` (display) and ``$...$`` (inline) outside code and comments.
+
+    Blockquote markers are taken off first, as a Markdown renderer does before
+    the math reaches KaTeX.
+    """
+    text = _QUOTE_MARKERS.sub("", text)
     for pattern in (_MD_FENCE, _MD_CODE_SPAN, _HTML_COMMENT):
         text = _blank(text, pattern)
     display, text = _take(text, _DISPLAY_DOLLARS, whole=False)
@@ -150,6 +159,7 @@ def latex_math(text: str) -> list[tuple[str, bool]]:
 def test_math_finders_on_known_text() -> None:
     md = "a $x$ b\n\n```\n$not$\n```\n\n`$no$` <!-- $no$ -->\n\n$$\n\\frac{1}{2}\n$$\n"
     assert markdown_math(md) == [("\n\\frac{1}{2}\n", True), ("x", False)]
+    assert markdown_math("> $$\n> y\n> $$\n") == [("\ny\n", True)]
     tex = "% $no$\n\\begin{equation}\ny\n\\end{equation}\n\\(z\\) $w$ \\[v\\]\n"
     assert latex_math(tex) == [
         ("\\begin{equation}\ny\n\\end{equation}", True), ("v", True), ("z", False), ("w", False)
@@ -186,10 +196,18 @@ def _expansion_regions(origin: str, source: str, fmt: str, strict: bool) -> list
         return []  # an error fixture: tested by the document layer's own tests
     finder = markdown_math if fmt == "markdown" else latex_math
     return [
-        MathRegion(origin, body, display)
+        MathRegion(origin, _for_web(body, fmt), display)
         for body, display in finder(result.text)
         if body not in source
     ]
+
+
+def _for_web(body: str, fmt: str) -> str:
+    """Math of a LaTeX note without its ``\\label{...}``: LaTeX resolves those, KaTeX has none.
+
+    (A Markdown note gets an HTML anchor instead of ``\\label``, so it is checked as it is.)
+    """
+    return _LABEL.sub("", body) if fmt == "latex" else body
 
 
 def _all_regions() -> list[MathRegion]:

@@ -10,7 +10,8 @@
 // complaints are collected as warnings instead of being printed.
 // MathJax 3: tex2svg through mathjax-full with every TeX package except "noundefined"
 // and "noerrors" (which would turn an unknown macro or a parse error into red text),
-// and formatError rethrowing, so every TeX error is a failure.
+// and formatError rethrowing, so every TeX error is a failure.  \bm (from LaTeX's bm
+// package, which KaTeX knows) is defined as \boldsymbol, as MathJax sites configure it.
 
 "use strict";
 
@@ -51,6 +52,7 @@ function mathjaxCheck() {
   const packages = AllPackages.filter((name) => name !== "noundefined" && name !== "noerrors");
   const tex = new TeX({
     packages,
+    macros: { bm: ["\\boldsymbol{#1}", 1] },
     formatError: (jax, err) => {
       throw err;
     },
