@@ -605,8 +605,11 @@ def _render_single(f: str, x: str, hessian: bool, out_format: str, options: dict
 
 
 def derivation_json(derivation: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """A derivation as plain data for ``--format json``."""
+    """A derivation as plain data for ``--format json``: the rows ``steps`` selects, notes in ``lang``."""
+    from .render import note_text, select_rows
+
     lang = options.get("lang", "zh")
+    templates_dir = options.get("templates_dir")
     return {
         "f": derivation.f_latex,
         "x": derivation.x_latex,
@@ -621,25 +624,13 @@ def derivation_json(derivation: Any, options: dict[str, Any]) -> dict[str, Any]:
                 "latex": row.rhs,
                 "rule": row.rule,
                 "note_key": row.note,
-                "note": _note_text(row.note, row.note_args, lang, options),
+                "note": None if row.note is None else note_text(
+                    row.note, row.note_args, lang=lang, templates_dir=templates_dir
+                ),
             }
-            for row in derivation.rows()
+            for row in select_rows(derivation, options.get("steps", "full"))
         ],
     }
-
-
-def _note_text(
-    key: str | None, args: dict[str, str], lang: str, options: dict[str, Any]
-) -> str | None:
-    """The note of a step in the chosen language, as the templates would print it."""
-    if key is None:
-        return None
-    from . import render as render_module
-
-    note_text = getattr(render_module, "note_text", None)
-    if note_text is None:
-        return key
-    return note_text(key, args, lang=lang, templates_dir=options.get("templates_dir"))
 
 
 # ---------------------------------------------------------------- rules

@@ -352,6 +352,16 @@ def test_derive_json(cli) -> None:
     assert data["shape"] == [10, 20]
     assert "\\otimes" in data["result"]
     assert data["steps"] and all({"rule", "note", "latex"} <= set(step) for step in data["steps"])
+    assert data["steps"][0]["note"] == "向量化分子分母"  # zh by default, as in the seeds
+
+
+def test_derive_json_follows_lang_and_steps(cli) -> None:
+    args = ("derive", r"\boldsymbol{ABX}", r"\boldsymbol{X}", "--format", "json", "--no-config")
+    full = json.loads(cli(*args, "--lang", "en").stdout)
+    assert full["steps"][0]["note"] == "vectorize numerator and denominator"
+    only = json.loads(cli(*args, "--steps", "none").stdout)
+    assert [step["latex"] for step in only["steps"]] == [full["result"]]
+    assert len(full["steps"]) > 1
 
 
 def test_derive_latex_and_markdown(cli) -> None:
