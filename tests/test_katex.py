@@ -170,15 +170,15 @@ def test_math_finders_on_known_text() -> None:
 
 
 def _note_files() -> list[Path]:
-    """Examples and document fixtures: every Markdown or LaTeX note that holds a directive."""
-    roots = [REPO_ROOT / "examples", REPO_ROOT / "tests" / "fixtures"]
+    """Examples and document fixtures' inputs (``*.in.md``, ``*.in.tex``) that hold a directive."""
+    examples = sorted((REPO_ROOT / "examples").rglob("*"))
+    fixtures = sorted((REPO_ROOT / "tests" / "fixtures").rglob("*.in.*"))
     found = []
-    for root in roots:
-        for path in sorted(root.rglob("*")) if root.is_dir() else []:
-            if path.suffix in FIXTURE_SUFFIXES and path.is_file():
-                text = path.read_text(encoding="utf-8", errors="replace")
-                if "\\deriv" in text or "\\hessian" in text:
-                    found.append(path)
+    for path in examples + fixtures:
+        if path.suffix in FIXTURE_SUFFIXES and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "\\deriv" in text or "\\hessian" in text:
+                found.append(path)
     return found
 
 
@@ -302,7 +302,12 @@ def test_note_expansions_render(checked, path: Path) -> None:
 
 
 def test_examples_are_checked(checked) -> None:
-    origins = {region.origin for region, _ in checked}
-    for example in ("examples/homework.tex", "examples/mkdocs/docs/index.md"):
-        assert example in origins, f"{example} produced no expansion"
-    assert any(origin.startswith("examples/hexo/") for origin in origins)
+    """Each directive of each example makes exactly one math region that was checked."""
+    origins = [region.origin for region, _ in checked]
+    examples = [path for path in NOTES if path.parts[len(REPO_ROOT.parts)] == "examples"]
+    assert {"homework.tex", "index.md", "matrix-calculus-4.md"} <= {p.name for p in examples}
+    for path in examples:
+        text = re.sub(r"`[^`\n]*`", "", path.read_text(encoding="utf-8"))  # code spans
+        directives = len(re.findall(r"\\(?:deriv|hessian)[\[<]", text))
+        origin = path.relative_to(REPO_ROOT).as_posix()
+        assert origins.count(origin) == directives >= 6, origin
