@@ -118,6 +118,12 @@ CASES: list[tuple[str, str, dict | None, Node]] = [
      Mul((Mul((M("A", "p", "q"), M("B", "q", "m"))), X))),
     (r"a \times b \boldsymbol{X}", BX, None, Mul((S("a"), S("b"), X))),
     (r"2\boldsymbol{X}", BX, None, Mul((N(2), X))),
+    # numbers in a product become one leading coefficient, as the writer prints them
+    (r"a (-2) \boldsymbol{X} \cdot 3", BX, None, Mul((N(-6), S("a"), X))),
+    (r"2 \cdot 3", BX, None, N(6)),
+    (r"2 2^{2}", BX, None, Mul((N(2), Power(N(2), Fraction(2))))),
+    (r"12^{2}", BX, None, Power(N(12), Fraction(2))),
+    (r"1 \cdot \boldsymbol{X}", BX, None, X),
     # 1x1 factors act as scalars
     (r"|\boldsymbol{X}|\boldsymbol{X}^{-1}", BX, None, Mul((Det(XS), Inverse(XS)))),
     (r"(\boldsymbol{x}^{\top}\boldsymbol{x})\boldsymbol{y}", BXV, None,
@@ -185,11 +191,14 @@ CASES: list[tuple[str, str, dict | None, Node]] = [
     (r"|\boldsymbol{A}||\boldsymbol{X}|", BX, None, Mul((Det(M("A", "m", "m")), Det(XS)))),
     (r"|\boldsymbol{A}\boldsymbol{X}|", BX, None, Det(Mul((M("A", "n", "m"), X)))),
     (r"|\boldsymbol{X}|^{-1}", BX, None, Power(Det(XS), Fraction(-1))),
+    (r"||\boldsymbol{A}|\boldsymbol{X}|", BX, None, Det(Mul((Det(M("A", "m", "m")), XS)))),
+    (r"\|\|\boldsymbol{A}\|_F^2 \boldsymbol{x}\|^2", BXV, None, NormSq(Mul((NormSq(M("A", "m", "p"), "F"), x)), "")),
     # ------------------------------------------------ logs and element-wise functions
     (r"\log\det \boldsymbol{X}", BX, None, Func("log", Det(XS, "det"))),
     (r"\log\det(\boldsymbol{X})", BX, None, Func("log", Det(XS, "det"))),
     (r"\log|\boldsymbol{X}|", BX, None, Func("log", Det(XS))),
     (r"\ln|\boldsymbol{X}|", BX, None, Func("ln", Det(XS))),
+    (r"\log|\boldsymbol{X}|^{2}", BX, None, Func("log", Power(Det(XS), Fraction(2)))),
     (r"\log \boldsymbol{X}", BX, None, Func("log", X)),
     (r"\exp(\boldsymbol{X})", BX, None, Func("exp", X)),
     (r"\sin(\boldsymbol{X})", BX, None, Func("sin", X)),
@@ -209,6 +218,8 @@ CASES: list[tuple[str, str, dict | None, Node]] = [
     # \log takes the next factor with its postfix operators, not the whole product
     (r"\log a^2 \boldsymbol{X}", BX, None, Mul((Func("log", Power(S("a"), Fraction(2))), X))),
     (r"\exp(\boldsymbol{X})^{\top}", BX, None, Transpose(Func("exp", X))),
+    # a brace group is no parenthesis: \log {a}^2 is \log a^2 as TeX shows it
+    (r"\log {a}^2 \boldsymbol{X}", BX, None, Mul((Func("log", Power(S("a"), Fraction(2))), X))),
     (r"\log(1+\exp(\boldsymbol{x}^{\top}\boldsymbol{w}))", r"\boldsymbol{w}", None,
      Func("log", Add((N(1), Func("exp", Mul((Transpose(V("x")), V("w")))))))),
     (r"\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x})", r"\boldsymbol{W}", None,
@@ -303,6 +314,11 @@ def test_reads_notation(f: str, x: str, shapes: dict | None, expected: Node) -> 
     result = read_derivative_input(f, x, shapes)
     assert result.f == expected
     assert result.f.shape == expected.shape
+
+
+def test_parenthesised_log_det_takes_the_power() -> None:
+    result = read_derivative_input(r"(\log|\boldsymbol{X}|)^{2}", BX)
+    assert result.f == Power(Func("log", Det(XS)), Fraction(2))
 
 
 def test_variable_is_the_symbol_in_f() -> None:

@@ -227,7 +227,12 @@ class Parser:
                 break
         if len(factors) == 1:
             return factors[0]
-        return Raw("mul", tuple(factors), (factors[0].span[0], factors[-1].span[1]), frozenset(times))
+        span = (factors[0].span[0], factors[-1].span[1])
+        if not times:
+            factors = _leading_coefficient(factors, span)
+            if len(factors) == 1:
+                return factors[0]
+        return Raw("mul", tuple(factors), span, frozenset(times))
 
     @staticmethod
     def add_factor(factors: list[Raw], unit: Raw) -> None:
@@ -344,10 +349,6 @@ class Parser:
         if self.opens_paren(tok):
             arg = self.parse_paren()
             node = self.parse_postfix_ops(self.apply(kind, name, style, arg, (head_start, self.end_pos())))
-        elif tok.kind == "group":
-            self.i += 1
-            arg = self.parse_group(tok, what="argument")
-            node = self.parse_postfix_ops(self.apply(kind, name, style, arg, (head_start, tok.end)))
         else:
             arg = self.parse_unit()
             node = self.apply(kind, name, style, arg, (head_start, arg.span[1]))
@@ -611,7 +612,8 @@ class Parser:
 
     def number(self, first: Tok) -> Raw:
         chars = [first]
-        while (tok := self.peek()) is not None and tok.kind == "char" and (tok.text.isdigit() or tok.text == "."):
+        while ((tok := self.peek()) is not None and tok.kind == "char" and (tok.text.isdigit() or tok.text == ".")
+               and tok.start == chars[-1].end):  # "2 2" is two numbers, as the writer separates factors
             chars.append(self.take())
         text = "".join(t.text for t in chars)
         span = (first.start, chars[-1].end)
@@ -696,7 +698,8 @@ class Parser:
         opener = self.take()
         self.closers.append(kind)
         try:
-            if (tok := self.peek()) is not None and self.closes(tok, kind, opener):
+            tok = self.peek()
+            if tok is not None and self.closes(tok, kind, opener) and not _symmetric(tok):
                 raise self.err(f"empty {self.text(opener.span)}{self.text(tok.span)}", (opener.start, tok.end))
             node = self.parse_sum()
         finally:
@@ -820,6 +823,33 @@ def _kind(upper: bool, style: str | None) -> Kind:
 def _is_closing(tok: Tok) -> bool:
     return tok.kind == "delim" and (tok.size == "right" or (tok.size.endswith("r") and tok.size != "right"
                                                              and tok.size[:-1] in ("big", "Big", "bigg", "Bigg")))
+
+
+def _leading_coefficient(factors: list[Raw], span: tuple[int, int]) -> list[Raw]:
+    """Numbers in a product become one leading coefficient (``a (-2)`` is ``-2 a``), as the writer prints."""
+    values = [const_value(f) for f in factors]
+    if not any(v is not None for v in values):
+        return factors
+    coeff = Fraction(1)
+    rest = []
+    for factor, value in zip(factors, values):
+        if value is None:
+            rest.append(factor)
+        else:
+            coeff *= value
+    if not rest:
+        return [num(coeff, span)]
+    if coeff == 1 and values[0] is None:
+        return rest
+    first = next(f for f, v in zip(factors, values) if v is not None)
+    return ([num(coeff, first.span)] if coeff != 1 else []) + rest
+
+
+def _symmetric(tok: Tok) -> bool:
+    """``|`` or ``\\|`` that may open as well as close (where an operand is due, it opens)."""
+    if tok.kind == "delim":
+        return tok.text in ("|", "\\|") and not _is_closing(tok) and tok.size != "left"
+    return tok.is_char("|") or tok.is_macro("|", "vert", "Vert")
 
 
 def _unwrap(tokens: list[Tok]) -> list[Tok]:

@@ -57,7 +57,7 @@ def num(value: Fraction | int, span: Span) -> Raw:
 
 def negate(node: Raw, span: Span) -> Raw:
     """``-node``: folded into a number or a leading coefficient when there is one."""
-    if node.op == "num" and not node.grouped:
+    if node.op == "num":
         return Raw("num", (), span, -node.value)
     if node.op == "mul" and not node.grouped and node.kids[0].op == "num" and not node.kids[0].grouped:
         first = node.kids[0]
