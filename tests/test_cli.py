@@ -415,3 +415,32 @@ def test_rules_of_one_family(cli) -> None:
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == f"{family}:"
     assert cli("rules", "--family", "no-such-family").exit_code == 2
+
+
+def test_exit_status_table() -> None:
+    from matdiff_tex.cli import _status_for
+    from matdiff_tex.errors import ConfigError, InternalError, MatdiffError
+
+    user, config, internal = MatdiffError("u"), ConfigError("c"), InternalError("i")
+    assert _status_for([], check=False) == 0
+    assert _status_for([user], check=False) == 2
+    assert _status_for([user], check=True) == 1
+    assert _status_for([config], check=True) == 2
+    assert _status_for([user, internal], check=True) == 3
+    assert _status_for([internal], check=False) == 3
+
+
+def test_check_on_stdin(cli) -> None:
+    assert cli("render", "-", "-f", "markdown", "--check", input=MD_PLAIN).exit_code == 0
+    result = cli("render", "-", "-f", "markdown", "--check", input=MD_GOOD)
+    assert result.exit_code == 1
+    assert result.stdout == "" and "would update <stdin>" in result.stderr
+
+
+def test_stdin_uses_the_config_of_the_current_folder(cli, tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path / "matdiff-tex.toml", 'steps = "none"\n')
+    monkeypatch.chdir(tmp_path)
+    result = cli("render", "-", "-f", "markdown", input=MD_GOOD)
+    assert result.exit_code == 0, result.stderr
+    assert "\\frac{\\partial" in result.stdout and "\\deriv<" not in result.stdout
+    assert "\\Longrightarrow" not in result.stdout  # steps = none from ./matdiff-tex.toml
