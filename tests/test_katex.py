@@ -169,6 +169,11 @@ def test_math_finders_on_known_text() -> None:
 # ---------------------------------------------------------------- the notes
 
 
+def directive_count(text: str) -> int:
+    """How many directives a note holds outside inline code spans."""
+    return len(re.findall(r"\\(?:deriv|hessian)[\[<]", re.sub(r"`[^`\n]*`", "", text)))
+
+
 def _note_files() -> list[Path]:
     """Examples and document fixtures' inputs (``*.in.md``, ``*.in.tex``) that hold a directive."""
     examples = sorted((REPO_ROOT / "examples").rglob("*"))
@@ -176,8 +181,7 @@ def _note_files() -> list[Path]:
     found = []
     for path in examples + fixtures:
         if path.suffix in FIXTURE_SUFFIXES and path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if "\\deriv" in text or "\\hessian" in text:
+            if directive_count(path.read_text(encoding="utf-8", errors="replace")):
                 found.append(path)
     return found
 
@@ -307,7 +311,6 @@ def test_examples_are_checked(checked) -> None:
     examples = [path for path in NOTES if path.parts[len(REPO_ROOT.parts)] == "examples"]
     assert {"homework.tex", "index.md", "matrix-calculus-4.md"} <= {p.name for p in examples}
     for path in examples:
-        text = re.sub(r"`[^`\n]*`", "", path.read_text(encoding="utf-8"))  # code spans
-        directives = len(re.findall(r"\\(?:deriv|hessian)[\[<]", text))
+        directives = directive_count(path.read_text(encoding="utf-8"))
         origin = path.relative_to(REPO_ROOT).as_posix()
         assert origins.count(origin) == directives >= 6, origin
