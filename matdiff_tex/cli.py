@@ -162,6 +162,7 @@ class Settings:
     flags: dict[str, Any]
     config_path: Path | None = None
     no_config: bool = False
+    force: bool = False
     finder: ConfigFinder = field(default_factory=ConfigFinder)
 
     def config_for(self, folder: Path) -> Config:
@@ -238,6 +239,7 @@ class RunState:
     changed: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     defer_messages: bool = False
+    quiet: bool = False
 
     def say(self, text: str) -> None:
         """Print to stderr now, or after the progress bar has finished."""
@@ -264,7 +266,10 @@ class RunState:
               help="Write nothing; exit 1 if a note (or -o output) is not current.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["markdown", "latex"]), default=None,
               help="Input format (needed for stdin; otherwise from .md/.markdown/.tex).")
-@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("--force", is_flag=True,
+              help="With --in-place: rewrite expansions that were edited by hand.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only errors (and, with --check, the notes that would change).")
 @_option_flags
 def render(
     inputs: tuple[str, ...],
@@ -272,6 +277,7 @@ def render(
     in_place: bool,
     check: bool,
     fmt: str | None,
+    force: bool,
     quiet: bool,
     layout: str | None,
     lang: str | None,
@@ -289,9 +295,12 @@ def render(
     """
     output = None if output == "-" else output
     mode = _render_mode(inputs, output, in_place, check)
+    if force and mode not in ("in-place", "check"):
+        raise click.UsageError("--force only applies to --in-place (and --check)")
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings.force = force
     jobs = _plan_jobs(inputs, output, fmt, mode)
-    state = RunState()
+    state = RunState(quiet=quiet)
     for job in _with_progress(jobs, state, quiet):
         _run_job(job, mode, settings, state)
     _finish(state, mode, quiet)
@@ -435,7 +444,8 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
             )
         folder = job.source.parent if job.source is not None else Path.cwd()
         options = settings.options_for(folder)
-        text, errors = _render_source(source, job, options, markers=_uses_markers(job, mode))
+        markers = _uses_markers(job, mode)
+        text, errors = _render_source(source, job, options, markers, settings.force and markers)
     except MatdiffError as exc:
         state.fail([exc])
         return
@@ -468,13 +478,13 @@ def _binary(stream: Any) -> Any:
 
 
 def _render_source(
-    source: SourceText, job: Job, options: dict[str, Any], markers: bool
+    source: SourceText, job: Job, options: dict[str, Any], markers: bool, force: bool
 ) -> tuple[str, list[MatdiffError]]:
     """Run the document layer on one note."""
     from .document import process_document
 
     result = process_document(
-        source.text, job.fmt, path=job.display, options=options, markers=markers
+        source.text, job.fmt, path=job.display, options=options, markers=markers, force=force
     )
     return result.text, list(result.errors)
 
@@ -492,7 +502,8 @@ def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunStat
         if text != source.text:
             write_atomic(job.source, data)
             state.changed.append(job.display)
-            state.say(f"updated {job.display}")
+            if not state.quiet:
+                state.say(f"updated {job.display}")
     elif mode == "check":
         if not _is_current(job, source, text, data):
             state.changed.append(job.display)

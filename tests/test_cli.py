@@ -184,6 +184,29 @@ def test_in_place_cycle_and_check(cli, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["post.md"]
 
 
+def test_hand_edited_expansion_is_refused_unless_forced(cli, tmp_path: Path) -> None:
+    note = write(tmp_path / "post.md", MD_GOOD)
+    assert cli("render", "--in-place", "-q", str(note)).exit_code == 0
+    edited = note.read_text(encoding="utf-8").replace("\\otimes", "\\odot", 1)
+    note.write_text(edited, encoding="utf-8")
+    check = cli("render", "--check", str(note))
+    assert check.exit_code == 1 and "edited by hand" in check.stderr
+    refused = cli("render", "--in-place", str(note))
+    assert refused.exit_code == 2 and note.read_text(encoding="utf-8") == edited
+    forced = cli("render", "--in-place", "--force", str(note))
+    assert forced.exit_code == 0, forced.stderr
+    assert "\\odot" not in note.read_text(encoding="utf-8")
+    assert cli("render", "--check", str(note)).exit_code == 0
+    assert cli("render", "--force", str(note)).exit_code == 2  # --force needs --in-place
+
+
+def test_quiet_in_place_prints_nothing(cli, tmp_path: Path) -> None:
+    note = write(tmp_path / "post.md", MD_GOOD)
+    result = cli("render", "--in-place", "--quiet", str(note))
+    assert result.exit_code == 0 and result.stderr == "" and result.stdout == ""
+    assert GOOD in note.read_text(encoding="utf-8")
+
+
 def test_check_against_output_files(cli, tmp_path: Path) -> None:
     write(tmp_path / "docs" / "a.md", MD_GOOD)
     docs, site = str(tmp_path / "docs"), str(tmp_path / "site")
