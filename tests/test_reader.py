@@ -109,6 +109,8 @@ CASES: list[tuple[str, str, dict | None, Node]] = [
     (r"\boldsymbol{W_1} \boldsymbol{X}", BX, None, Mul((M("W_1", "p", "m"), X))),
     (r"x_i \boldsymbol{X}", BX, None, Mul((S("x_i"), X))),
     (r"\boldsymbol{X}_{12}", r"\boldsymbol{X}_{12}", None, M("X_12")),
+    (r"\boldsymbol{W}^{\top}_{1} \boldsymbol{X}", BX, None, Mul((Transpose(M("W_1", "m", "p")), X))),
+    (r"\boldsymbol{W}_{1}^{\top} \boldsymbol{X}", BX, None, Mul((Transpose(M("W_1", "m", "p")), X))),
     # ------------------------------------------------ products
     (r"\boldsymbol{ABX}", BX, None, Mul((M("A", "p", "q"), M("B", "q", "m"), X))),
     (r"\boldsymbol{A}\boldsymbol{B}\boldsymbol{X}", BX, None, Mul((M("A", "p", "q"), M("B", "q", "m"), X))),
@@ -205,6 +207,7 @@ CASES: list[tuple[str, str, dict | None, Node]] = [
     (r"\cos \boldsymbol{X}", BX, None, Func("cos", X)),
     (r"\tanh(\boldsymbol{X})", BX, None, Func("tanh", X)),
     (r"\sigma(\boldsymbol{X})", BX, None, Func("sigma", X)),
+    (r"\operatorname{sigmoid}(\boldsymbol{X})", BX, None, Func("sigma", X)),
     (r"\sigma\left(\boldsymbol{X}\right)", BX, None, Func("sigma", X)),
     (r"\sqrt{\boldsymbol{X}}", BX, None, Func("sqrt", X)),
     (r"\operatorname{exp}(\boldsymbol{X})", BX, None, Func("exp", X)),
@@ -448,6 +451,8 @@ EXPRESSION_CASES = [
      Add((Identity(d(6)), M("A", 6, 6)))),
     (r"\lambda\boldsymbol{A}", {"A": (2, 3)}, None, Mul((S("lambda"), M("A", 2, 3)))),
     (r"\lambda\boldsymbol{A}", {"A": (2, 3), "lambda": (1, 1)}, None, Mul((S("lambda"), M("A", 2, 3)))),
+    (r"\lambda\boldsymbol{A}", {"A": (2, 3), "lambda": ()}, None, Mul((S("lambda"), M("A", 2, 3)))),
+    (r"\boldsymbol{A}\boldsymbol{x}", {"A": (2, 3), "x": (3,)}, None, Mul((M("A", 2, 3), V("x", 3)))),
     (r"\operatorname{diag}(\text{vec}(\boldsymbol{A}))", {"A": (2, 3)}, None, Diag(Vec(M("A", 2, 3)))),
 ]
 

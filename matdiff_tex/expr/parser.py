@@ -54,7 +54,7 @@ ARG_COUNTS = {**{m: 1 for m in STYLE_MACROS}, **{m: 1 for m in WORD_MACROS},
 FUNCTION_WORDS: dict[str, tuple[str, str | None]] = {
     "tr": ("tr", None), "Tr": ("tr", None), "trace": ("tr", None),
     "det": ("det", None), "vec": ("vec", None), "diag": ("diag", None),
-    "softmax": ("softmax", None), "expm": ("expm", None), "sech": ("sech", None),
+    "softmax": ("softmax", None), "expm": ("expm", None), "sech": ("sech", None), "sigmoid": ("func", "sigma"),
     **{name: ("func", name) for name in ("exp", "log", "ln", "sin", "cos", "tanh", "sqrt")},
 }
 #: Function macros (``\log``) and what they are.
@@ -478,6 +478,9 @@ class Parser:
 
     def subscript(self, node: Raw, tokens: list[Tok], span: tuple[int, int]) -> Raw:
         whole = (node.span[0], span[1])
+        if node.op in ("T", "inv", "invT", "pow") and node.kids[0].op in ("sym", "ident", "ones", "zero"):
+            inner = self.subscript(node.kids[0], tokens, span)  # X^{\top}_{1} is (X_1)^T, as TeX shows it
+            return Raw(node.op, (inner,), whole, node.value)
         text = self.text((tokens[0].start, tokens[-1].end)) if tokens else ""
         if tokens and tokens[0].kind == "group" and len(tokens) == 1:  # pragma: no cover - grab_script unwraps
             text = text[1:-1]

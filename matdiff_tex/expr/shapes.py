@@ -273,6 +273,8 @@ def _given_shape(name: str, spec: Any) -> GivenShape:
             return (_given_dim(name, spec[0], spec), _given_dim(name, spec[1], spec))
         if len(spec) == 1:
             return (_given_dim(name, spec[0], spec), 1)
+        if len(spec) == 0:  # the shape () of a numpy scalar
+            return (1, 1)
         raise ShapeError(f"cannot read the shape {spec!r} of {name}: give (rows, cols)")
     return (_given_dim(name, spec, spec), 1)
 
