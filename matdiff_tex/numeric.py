@@ -281,19 +281,19 @@ def _add(ev: Evaluator, node: Add) -> np.ndarray:
 
 
 def _mul(ev: Evaluator, node: Mul) -> np.ndarray:
-    """Left to right; a factor whose (symbolic) shape is 1x1 scales, as in ``product_shape``."""
+    """Left to right with ``product_shape``'s rule: a 1x1 factor or partial product scales."""
     acc: np.ndarray | None = None
-    acc_scalar = True
+    acc_shape = SCALAR
     for factor in node.factors:
         value = ev.run(factor)
-        factor_scalar = factor.shape == SCALAR
         if acc is None:
-            acc = value
-        elif acc_scalar or factor_scalar:
+            acc, acc_shape = value, factor.shape
+        elif acc_shape == SCALAR:
+            acc, acc_shape = acc * value, factor.shape
+        elif factor.shape == SCALAR:
             acc = acc * value
         else:
-            acc = acc @ value
-        acc_scalar = acc_scalar and factor_scalar
+            acc, acc_shape = acc @ value, (acc_shape[0], factor.shape[1])
     assert acc is not None
     return acc
 
@@ -450,19 +450,18 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
 
 
 def symbols_of(node: Node) -> dict[str, Sym]:
-    """The free symbols of a tree by name (integration variables are bound, not free)."""
+    """The free symbols of a tree by name (an integral's variable is bound inside its body)."""
     found: dict[str, Sym] = {}
-    bound: set[str] = set()
 
-    def visit(n: Node) -> None:
-        if isinstance(n, Integral):
-            bound.add(n.var.name)
+    def visit(n: Node, bound: frozenset[str]) -> None:
         if isinstance(n, Sym) and n.name not in bound:
             found.setdefault(n.name, n)
+        if isinstance(n, Integral):
+            bound = bound | {n.var.name}
         for kid in n.children():
-            visit(kid)
+            visit(kid, bound)
 
-    visit(node)
+    visit(node, frozenset())
     return found
 
 
