@@ -273,8 +273,12 @@ def _leaf_dims(node: Node) -> Iterator[Dim]:
             yield leaf.n
 
 
-def _resolve(name: str, dims: Mapping[str, object]) -> int | str:
-    """A dimension name's given size (an int) or the free name it stands for (aliases followed)."""
+def _resolve(name: str, dims: Mapping[str, object], names: set[str]) -> int | str:
+    """A dimension name's given size (an int), or the free name it stands for.
+
+    A value that is another dimension name is an alias; any other text (the reader's
+    ``"rows of \\boldsymbol{X}"``) only describes the name, which stays free.
+    """
     seen: set[str] = set()
     current = name
     while current in dims and current not in seen:
@@ -286,18 +290,20 @@ def _resolve(name: str, dims: Mapping[str, object]) -> int | str:
             if not given.is_atom:
                 return current
             given = given.names[0]
-        if isinstance(given, int):
-            return given
+        if isinstance(given, (int, np.integer)) and not isinstance(given, bool):
+            return int(given)
         text = str(given).strip()
         if text.isdigit():
             return int(text)
+        if text not in names and text not in dims:
+            return current
         current = text
     return current
 
 
 def _sizings(f: Node, x: Sym, result: Node, dims: Mapping[str, int | str], rng: np.random.Generator) -> Iterator[_Sizing]:
     names = sorted({name for tree in (f, x, result) for d in _leaf_dims(tree) for name in d.names})
-    resolved = {name: _resolve(name, dims) for name in names}
+    resolved = {name: _resolve(name, dims, set(names)) for name in names}
     given = {name: v for name, v in resolved.items() if isinstance(v, int)}
     atoms = {d.coeff for tree in (f, x) for d in _leaf_dims(tree)} | set(given.values())
     atoms = {a for a in atoms if a > 1}

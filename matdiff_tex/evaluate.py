@@ -1,0 +1,86 @@
+"""``evaluate(latex, values)``: compute a LaTeX expression with numpy — nothing is differentiated.
+
+It reads anything ``derive()`` writes (Kronecker products, ``\\boldsymbol{K}_{mn}``,
+``\\operatorname{diag}(\\text{vec}(...))``, identities with or without sizes, the integral form
+of the derivative of ``e^{X}``) and the notation of SPEC section 3.  Sizes come from the
+values: a 1-D array is a column vector, a Python or numpy scalar is a scalar.  Dimension
+names in subscripts (``\\boldsymbol{I}_{n}``) are bound by the reader's shape inference; a
+name that no value fixes (``\\boldsymbol{I}_{n} \\otimes \\boldsymbol{A}``) can be given as an
+integer in ``values`` (``{"n": 4}``) or in ``dims``.
+
+The arithmetic is float; a logarithm, root or fractional power of a negative number switches
+to complex (principal branches) and the result is complex only if its imaginary part is not
+zero.  The logarithm of a determinant is ``log|det X|``, as ``derive()`` writes ``\\log|X|``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import MatdiffError, ShapeError
+from .expr.dims import SCALAR
+from .expr.reader import read_expression, read_raw
+from .expr.shapes import symbol_key
+from .numeric import OutOfDomain, as_matrix, evaluate_node, symbols_of
+
+
+def evaluate(latex: str, values: Mapping[str, Any], dims: Mapping[str, int] | None = None) -> np.ndarray | float | complex:
+    """The value of ``latex`` for the symbol ``values``: a float (or complex) when the expression
+    is scalar, otherwise a 2-D array (column vectors n x 1).
+
+    ``values`` maps symbol names (``"X"``, ``"lambda"`` or ``"\\\\lambda"``, ``"W_1"``) to numbers
+    or arrays; an integer under a name that is not a symbol of the expression binds a dimension
+    name (``{"n": 4}`` for ``\\boldsymbol{I}_{n}``), as does ``dims``.
+    """
+    named = _by_symbol_name(values)
+    wanted = _symbol_names(latex)
+    missing = sorted(wanted - set(named))
+    if missing:
+        raise MatdiffError(
+            f"no value given for the symbol{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"in {latex.strip()}"
+        )
+    is_complex = any(np.iscomplexobj(named[name]) for name in wanted)
+    arrays = {name: as_matrix(name, named[name], complex if is_complex else float) for name in wanted}
+    bindings = {name: int(v) for name, v in named.items() if name not in wanted and _is_int(v)}
+    bindings.update({symbol_key(k): int(v) for k, v in (dims or {}).items()})
+
+    shapes = {name: array.shape for name, array in arrays.items()}
+    node = read_expression(latex, shapes, bindings or None)
+    for name, sym in symbols_of(node).items():  # the reader's kinds against the values given
+        if sym.kind == "vector" and arrays[name].shape[1] != 1:
+            raise ShapeError(
+                f"{name} is a column vector in {latex.strip()}, but its value has shape "
+                f"{arrays[name].shape[0]}x{arrays[name].shape[1]}"
+            )
+    try:
+        out = evaluate_node(node, arrays, {}, dtype=complex if is_complex else float)
+    except OutOfDomain:
+        out = evaluate_node(node, arrays, {}, dtype=complex)
+    if np.iscomplexobj(out) and not np.any(out.imag):
+        out = out.real
+    if node.shape == SCALAR:
+        return complex(out[0, 0]) if np.iscomplexobj(out) else float(out[0, 0])
+    return out
+
+
+def _by_symbol_name(values: Mapping[str, Any]) -> dict[str, Any]:
+    named: dict[str, Any] = {}
+    for key, value in values.items():
+        name = symbol_key(key)
+        if name in named:
+            raise MatdiffError(f"two values are given for the symbol {name} ({key!r} and another spelling)")
+        named[name] = value
+    return named
+
+
+def _symbol_names(latex: str) -> set[str]:
+    """The names of the symbols written in ``latex`` (integration variables excluded)."""
+    return {node.value.name for node in read_raw(latex, "F").walk() if node.op == "sym"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
