@@ -409,9 +409,15 @@ def test_given_sizes_propagate_and_name_dims() -> None:
 
 
 def test_greek_keys_with_or_without_backslash() -> None:
-    for key in ("lambda", r"\lambda"):
+    for key in ("lambda", r"\lambda", r"\boldsymbol{\lambda}"):
         result = read_derivative_input(r"\lambda^{\top}\boldsymbol{x}", BXV, {key: (5, 1), "x": 5})
         assert result.symbols["lambda"] == Sym("lambda", "vector", d(5), ONE, "plain")
+
+
+@pytest.mark.parametrize("key", ["W_1", "W_{1}", r"\boldsymbol{W}_1", r"\mathbf{W}_{1}"])
+def test_shape_keys_as_written(key: str) -> None:
+    result = read_derivative_input(r"\boldsymbol{W}_1\boldsymbol{X}", BX, {key: (2, 3)})
+    assert result.symbols["W_1"] == M("W_1", 2, 3)
 
 
 def test_shapes_for_absent_symbols_are_ignored() -> None:

@@ -142,6 +142,12 @@ ERRORS: list[tuple[str, str, dict | None, type[MatdiffError], tuple[str, ...], s
     (r"\boldsymbol{I}_{0}", BX, None, LatexSyntaxError, ("at least 1",), "F", "{0}"),
     (r"\boldsymbol{I}_{\alpha}", BX, None, LatexSyntaxError, ("cannot read the size",), "F", r"{\alpha}"),
     (r"\boldsymbol{K}_{m,n,p}", BX, None, LatexSyntaxError, ("K_{m,n}",), "F", "{m,n,p}"),
+    # absurd nesting is refused, not a RecursionError
+    ("(" * 60 + r"\boldsymbol{X}" + ")" * 60, BX, None, UnsupportedError, ("nested too deeply",), "F", "("),
+    ("{" * 60 + r"\boldsymbol{X}" + "}" * 60, BX, None, UnsupportedError, ("nested too deeply",), "F",
+     "{" * 19 + r"\boldsymbol{X}" + "}" * 19),
+    ("{" * 3000 + "X" + "}" * 3000, BX, None, UnsupportedError, ("nested too deeply",), "F",
+     "{" * 3000 + "X" + "}" * 3000),
 ]
 
 

@@ -98,6 +98,9 @@ def tokenize(source: str, field_name: Field) -> list[Tok]:
         nodes, _, _ = walker.get_latex_nodes(parsing_state=walker.make_parsing_state(in_math_mode=True))
     except LatexWalkerParseError as exc:
         raise _syntax_error(exc, source, field_name) from None
+    except RecursionError:
+        raise UnsupportedError("the expression is nested too deeply", field=field_name,
+                               span=(0, len(source))) from None
     except LatexWalkerError as exc:  # pragma: no cover - other pylatexenc failures
         raise LatexSyntaxError(f"cannot read the LaTeX: {exc}", field=field_name, span=(0, len(source))) from None
     return _merge_delimiters(_flatten(nodes, source, field_name), source, field_name)

@@ -34,6 +34,7 @@ from .lexer import Tok
 from .raw import DimSpec, Kind, Raw, SymRef, negate, num
 
 MAX_EXPONENT = 64
+MAX_NESTING = 40
 MAX_SIZE = 10000
 
 GREEK_LOWER = frozenset(
@@ -95,6 +96,7 @@ class Parser:
         style: str | None = None,
         bound: frozenset[str] = frozenset(),
         extent: tuple[int, int] | None = None,
+        depth: int = 0,
     ) -> None:
         self.src = source
         self.field = field_name
@@ -104,6 +106,7 @@ class Parser:
         self.bound = bound
         self.closers: list[str] = []
         self.extent = extent if extent is not None else (0, len(source))
+        self.depth = depth
 
     # ------------------------------------------------------------ helpers
 
@@ -127,8 +130,15 @@ class Parser:
 
     def sub(self, tokens: list[Tok], extent: tuple[int, int], *, style: str | None = None,
             bound: frozenset[str] | None = None) -> "Parser":
+        self.nest(extent)
         return Parser(self.src, self.field, tokens, style=self.style if style is None else style,
-                      bound=self.bound if bound is None else bound, extent=extent)
+                      bound=self.bound if bound is None else bound, extent=extent, depth=self.depth + 1)
+
+    def nest(self, span: tuple[int, int]) -> None:
+        """Refuse absurd nesting (it would exhaust Python's stack) with a clear message."""
+        if self.depth + len(self.closers) >= MAX_NESTING:
+            raise self.err(f"the expression is nested too deeply (more than {MAX_NESTING} levels)", span,
+                           UnsupportedError)
 
     def parse_group(self, group: Tok, *, style: str | None = None, what: str = "group") -> Raw:
         """The expression inside a brace group."""
@@ -699,6 +709,7 @@ class Parser:
     def delimited(self, kind: str) -> tuple[Raw, Tok, Tok]:
         """Parse ``open expr close`` where ``kind`` is the closer: ``)``, ``]``, ``|`` or ``\\|``."""
         opener = self.take()
+        self.nest(opener.span)
         self.closers.append(kind)
         try:
             tok = self.peek()

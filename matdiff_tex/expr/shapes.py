@@ -242,6 +242,7 @@ def mul(a: Term, b: Term) -> Term:
 
 # ---------------------------------------------------------------- the shapes= argument
 
+_STYLE_PREFIX = re.compile(r"\\(?:boldsymbol|mathbf|bm|vec|mathrm)\s*")
 _SPLIT = re.compile(r"\s*(?:×|\\times|\*|,|\s[xX]\s|(?<=[0-9A-Za-z}])[xX](?=[0-9A-Za-z]))\s*")
 _GIVEN_NAME = re.compile(r"([A-Za-z])(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9]+)))?")
 
@@ -256,8 +257,9 @@ def normalize_shapes(shapes: Mapping[str, Any] | None) -> dict[str, GivenShape]:
 
 
 def symbol_key(key: str) -> str:
-    """``\\lambda`` -> ``lambda``; ``W_{1}`` -> ``W_1`` (the names symbols get)."""
-    return str(key).strip().lstrip("\\").replace("{", "").replace("}", "").replace(" ", "")
+    """``\\lambda`` -> ``lambda``; ``W_{1}`` -> ``W_1``; ``\\boldsymbol{X}`` -> ``X`` (the names symbols get)."""
+    text = _STYLE_PREFIX.sub("", str(key).strip())
+    return text.lstrip("\\").replace("{", "").replace("}", "").replace(" ", "").replace("\\", "")
 
 
 def _given_shape(name: str, spec: Any) -> GivenShape:
