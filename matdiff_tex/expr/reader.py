@@ -19,9 +19,16 @@ Kinds come from notation: bold or ``\\vec`` lower case (Latin or Greek) is a col
 vector n x 1, upper case (bold or plain, Latin or Greek) a matrix, plain lower case
 or Greek a scalar.  X's notation decides the kind of its name everywhere; a size
 given in ``shapes`` turns a plain lower-case name into a vector or matrix.  In a
-product, factors that are 1x1 act as scalars (``|X| X^{-1}``).  Unknown sizes get
-fresh names: X is m x n (n x n when square, n x 1 for a vector), the rest p, q, r ...
-in order of appearance, avoiding names the author used.
+product, factors that are 1x1 act as scalars (``|X| X^{-1}``); numbers in a product
+become one leading coefficient.  Unknown sizes get fresh names: X is m x n (n x n when
+square, n x 1 for a vector), the others take the next free names of m, n, p, q, r ...
+in order of appearance, avoiding the author's dimension names and one-letter scalars.
+
+Readings chosen where LaTeX is ambiguous: ``\\frac{1}{b}`` is ``b^{-1}`` (``Power``),
+other fractions are ``Frac``; a scalar's ``^{-1}`` is ``Power(b, -1)``, a matrix's is
+``Inverse``; ``^{-\\top}`` is ``Transpose(Inverse(X))``; ``e^{...}`` is ``Expm`` of a
+matrix and ``Func("exp")`` of a scalar; ``\\exp`` is always element-wise;
+``\\textcolor{c}{x}`` is ``x``; ``\\boldsymbol{0}_{n}`` is an n x 1 zero.
 """
 
 from __future__ import annotations
