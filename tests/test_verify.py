@@ -346,3 +346,11 @@ def test_check_is_fast(case):
     entry = next(c_ for c_ in CORRECT if c_[0] == case)
     # typically 0.3 to 2 ms; the bound leaves room for a loaded machine
     assert _median_ms(*entry[1:]) < 10.0
+
+
+def test_descriptive_dims_entries_leave_names_free():
+    """The reader's dims say what a name is ("rows of X"); such a name still gets its own size."""
+    dims = {"m": "rows of \\boldsymbol{X}", "n": "columns of \\boldsymbol{X}", "p": "rows of \\boldsymbol{A}"}
+    check_derivative(AXB, X, Kron(T(B_nq), A_pm), layout="numerator", dims=dims)
+    with pytest.raises(InternalError, match="m=2, n=3, p=4, q=5"):
+        check_derivative(AXB, X, Kron(A_pm, T(B_nq)), layout="numerator", dims=dims)
