@@ -16,7 +16,10 @@ Sizes
     fails on shapes or values, and square constraints survive because they are shared names.
     Given integer sizes are kept when they are all at most 6; otherwise they are replaced,
     order-preserving, by 2, 3, 4, ... (1 stays 1) — a 1000 x 1000 problem costs what a 3 x 3
-    one costs.  If a point is unusable (a root of a negative number, a singular matrix —
+    one costs.  Sizes in the result that are products of given sizes (``I_{56}`` for a 7 x 8
+    X) follow their factors; when no consistent small replacement exists (a given 56 x 56
+    matrix times ``vec(X)``), the check runs at the true sizes if that is affordable and
+    otherwise refuses (an :class:`InternalError`: never an unchecked result).  If a point is unusable (a root of a negative number, a singular matrix —
     e.g. ``(AXB)^{-1}`` is singular when the inner sizes are the smaller), the check retries
     with the sizes permuted and the values rescaled.
 
@@ -58,7 +61,7 @@ FIRST_ORDER_RTOL = 1e-7
 HESSIAN_RTOL = 1e-4
 SMALL_SIZE = 6  # given sizes up to this are used as they are
 POINTS = 2
-MAX_FALLBACK_ENTRIES = 250_000  # derivative entries when true sizes must be used
+MAX_FALLBACK_ENTRIES = 5_000_000  # numbers held at once when true sizes must be used
 MAX_SIZE_FACTORS = 4
 
 #: (size assignment, scale of the values) tried in turn while a point is unusable.
@@ -113,7 +116,7 @@ def check_derivative(
         raise InternalError(f"derivative check failed: the result uses unknown symbols {sorted(unknown)}")
 
     rng = np.random.default_rng(seed)
-    sizings = list(_sizings(f, x, result, dims or {}, rng))
+    sizings = list(_sizings(f, x, result, dims or {}, order, rng))
     problems: list[str] = []
     for index, scale in _ATTEMPTS:
         if index >= len(sizings):
@@ -301,7 +304,9 @@ def _resolve(name: str, dims: Mapping[str, object], names: set[str]) -> int | st
     return current
 
 
-def _sizings(f: Node, x: Sym, result: Node, dims: Mapping[str, int | str], rng: np.random.Generator) -> Iterator[_Sizing]:
+def _sizings(
+    f: Node, x: Sym, result: Node, dims: Mapping[str, int | str], order: int, rng: np.random.Generator
+) -> Iterator[_Sizing]:
     names = sorted({name for tree in (f, x, result) for d in _leaf_dims(tree) for name in d.names})
     resolved = {name: _resolve(name, dims, set(names)) for name in names}
     given = {name: v for name, v in resolved.items() if isinstance(v, int)}
@@ -315,7 +320,7 @@ def _sizings(f: Node, x: Sym, result: Node, dims: Mapping[str, int | str], rng: 
             trees = tuple(_map_dims(tree, lambda d: Dim(_map_int(d.coeff, int_map), d.names)) for tree in trees)
         except (_Unmappable, ShapeError):
             int_map = None  # fall back to the true sizes
-            _require_affordable(f, x, given)
+            _require_affordable(f, x, given, order)
     small = lambda v: v if int_map is None or v == 1 else int_map[v]
 
     free = sorted({v for v in resolved.values() if isinstance(v, str)})
@@ -369,14 +374,19 @@ def _map_dims(node: Node, fn) -> Node:
     return node.with_children([_map_dims(kid, fn) for kid in kids])
 
 
-def _require_affordable(f: Node, x: Sym, given: dict[str, int]) -> None:
-    bindings = {name: 2 for d in _leaf_dims(f) for name in d.names} | given
+def _require_affordable(f: Node, x: Sym, given: dict[str, int], order: int) -> None:
+    """Refuse to check at the true sizes when the batched evaluation would be too large."""
+    bindings = {name: 8 for tree in (f, x) for d in _leaf_dims(tree) for name in d.names} | given
     try:
-        entries = f.rows.value(bindings) * f.cols.value(bindings) * x.rows.value(bindings) * x.cols.value(bindings)
-    except KeyError:
+        size_f = f.rows.value(bindings) * f.cols.value(bindings)
+        size_x = x.rows.value(bindings) * x.cols.value(bindings)
+    except KeyError:  # pragma: no cover - every name is bound above
         return
+    points = size_x if order == 1 else 2 * size_x * size_x  # one evaluation of F per point
+    entries = points * (size_f + size_x)
     if entries > MAX_FALLBACK_ENTRIES:
         raise InternalError(
-            f"derivative check: cannot reduce the given sizes to small ones and the derivative has "
-            f"{entries} entries, too many to check at full size"
+            f"derivative check: the given sizes cannot be replaced by small ones here, and checking at "
+            f"full size (F {size_f} entries, X {size_x} entries) would take {entries} numbers; "
+            f"give the shapes as dimension names instead"
         )

@@ -354,3 +354,18 @@ def test_descriptive_dims_entries_leave_names_free():
     check_derivative(AXB, X, Kron(T(B_nq), A_pm), layout="numerator", dims=dims)
     with pytest.raises(InternalError, match="m=2, n=3, p=4, q=5"):
         check_derivative(AXB, X, Kron(A_pm, T(B_nq)), layout="numerator", dims=dims)
+
+
+def test_sizes_that_cannot_be_made_small_are_checked_at_full_size():
+    """A (56 x 56) times vec(X) (X 7 x 8): shrinking 7, 8 and 56 separately breaks 56 = 7 * 8."""
+    Xg, Ag = mat("X", Dim(7), Dim(8)), mat("A", Dim(56), Dim(56))
+    f = M(Ag, Vec(Xg))
+    check_derivative(f, Xg, Ag, layout="numerator")
+    with pytest.raises(InternalError, match=r"derivative check failed: max error.*X 7x8"):
+        check_derivative(f, Xg, T(Ag), layout="numerator")
+
+
+def test_full_size_check_that_is_too_large_is_refused():
+    Xg, Ag = mat("X", Dim(70), Dim(80)), mat("A", Dim(5600), Dim(5600))
+    with pytest.raises(InternalError, match="cannot be replaced by small ones"):
+        check_derivative(M(Ag, Vec(Xg)), Xg, Ag, layout="numerator")
