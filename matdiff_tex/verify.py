@@ -44,7 +44,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Iterator, Literal, Mapping
+from typing import Callable, Iterator, Literal, Mapping
 
 import numpy as np
 
@@ -81,10 +81,12 @@ class _Sizing:
     result: Node
     bindings: dict[str, int]
 
+    def shape(self, node: Node) -> str:
+        return f"{node.rows.value(self.bindings)}x{node.cols.value(self.bindings)}"
+
     def describe(self) -> str:
-        shape = lambda node: f"{node.rows.value(self.bindings)}x{node.cols.value(self.bindings)}"
         names = ", ".join(f"{k}={v}" for k, v in sorted(self.bindings.items()))
-        return f"F {shape(self.f)}, X {shape(self.x)}" + (f" ({names})" if names else "")
+        return f"F {self.shape(self.f)}, X {self.shape(self.x)}" + (f" ({names})" if names else "")
 
 
 def check_derivative(
@@ -358,7 +360,7 @@ def _map_int(value: int, int_map: dict[int, int]) -> int:
     return images.pop()
 
 
-def _map_dims(node: Node, fn) -> Node:
+def _map_dims(node: Node, fn: Callable[[Dim], Dim]) -> Node:
     """The tree with every size ``d`` of a leaf replaced by ``fn(d)`` (shapes are recomputed)."""
     if isinstance(node, Sym):
         return replace(node, nrows=fn(node.nrows), ncols=fn(node.ncols))

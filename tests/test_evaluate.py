@@ -223,3 +223,10 @@ def test_derive_then_evaluate_scalar_by_matrix():
     grad = _central_jacobian(lambda Y: np.trace(Y.T @ A @ Y), X).reshape(3, 4).T
     assert got.shape == (4, 3)
     assert np.allclose(got, grad, atol=1e-7)
+
+
+def test_a_differential_has_no_value():
+    from matdiff_tex.errors import UnsupportedError
+
+    with pytest.raises(UnsupportedError, match="presentation-only"):
+        evaluate(r"\mathrm{d}\boldsymbol{X}", {"X": X33})

@@ -11,7 +11,6 @@ import statistics
 import time
 from fractions import Fraction
 
-import numpy as np
 import pytest
 
 from matdiff_tex.errors import InternalError
