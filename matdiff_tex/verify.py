@@ -118,7 +118,25 @@ def check_derivative(
         raise InternalError(f"derivative check failed: the result uses unknown symbols {sorted(unknown)}")
 
     rng = np.random.default_rng(seed)
-    sizings = list(_sizings(f, x, result, dims or {}, order, rng))
+    sizings, shrunk = _sizings(f, x, result, dims or {}, order, rng, shrink=True)
+    try:
+        _run_attempts(sizings, layout, order, rng)
+    except InternalError:
+        if not shrunk:
+            raise
+        # A result may legitimately hold a given size as a number (tr(I_{1000}) = 1000), which
+        # shrinking the sizes breaks: confirm the failure at the true sizes when affordable.
+        try:
+            full, _ = _sizings(f, x, result, dims or {}, order, rng, shrink=False)
+        except InternalError:
+            full = []
+        if not full:
+            raise
+        _run_attempts(full, layout, order, rng)
+
+
+def _run_attempts(sizings: list[_Sizing], layout: Layout, order: int, rng: np.random.Generator) -> None:
+    """Check at two points for the first (sizes, scale) attempt where both are usable."""
     problems: list[str] = []
     for index, scale in _ATTEMPTS:
         if index >= len(sizings):
@@ -307,40 +325,53 @@ def _resolve(name: str, dims: Mapping[str, object], names: set[str]) -> int | st
 
 
 def _sizings(
-    f: Node, x: Sym, result: Node, dims: Mapping[str, int | str], order: int, rng: np.random.Generator
-) -> Iterator[_Sizing]:
+    f: Node,
+    x: Sym,
+    result: Node,
+    dims: Mapping[str, int | str],
+    order: int,
+    rng: np.random.Generator,
+    *,
+    shrink: bool,
+) -> tuple[list[_Sizing], bool]:
+    """Size assignments to try in turn, and whether given sizes were shrunk."""
     names = sorted({name for tree in (f, x, result) for d in _leaf_dims(tree) for name in d.names})
     resolved = {name: _resolve(name, dims, set(names)) for name in names}
     given = {name: v for name, v in resolved.items() if isinstance(v, int)}
     atoms = {d.coeff for tree in (f, x) for d in _leaf_dims(tree)} | set(given.values())
     atoms = {a for a in atoms if a > 1}
-    int_map = None if max(atoms, default=0) <= SMALL_SIZE else {a: i + 2 for i, a in enumerate(sorted(atoms))}
+    int_map = None
+    if shrink and max(atoms, default=0) > SMALL_SIZE:
+        int_map = {a: i + 2 for i, a in enumerate(sorted(atoms))}
 
     trees = (f, x, result)
     if int_map is not None:
         try:
             trees = tuple(_map_dims(tree, lambda d: Dim(_map_int(d.coeff, int_map), d.names)) for tree in trees)
         except (_Unmappable, ShapeError):
-            int_map = None  # fall back to the true sizes
-            _require_affordable(f, x, given, order)
-    small = lambda v: v if int_map is None or v == 1 else int_map[v]
+            int_map = None  # shrinking breaks a relation between sizes: use the true ones
+    if int_map is None and max(atoms, default=0) > SMALL_SIZE:
+        _require_affordable(f, x, given, order)
+
+    def small(size: int) -> int:
+        return size if int_map is None or size == 1 else int_map[size]
 
     free = sorted({v for v in resolved.values() if isinstance(v, str)})
     taken = {small(v) for v in given.values()} | (set() if int_map is not None else atoms)
     pool = list(itertools.islice((v for v in itertools.count(2) if v not in taken), len(free)))
-    orders = [pool, pool[::-1]] + [list(rng.permutation(pool)) for _ in range(2)]
+    permutations = [pool, pool[::-1]] + [[int(v) for v in rng.permutation(pool)] for _ in range(2)]
+    fx, xx, rx = trees
+    assert isinstance(xx, Sym)
+    sizings: list[_Sizing] = []
     seen: set[tuple[int, ...]] = set()
-    for order in orders:
-        if tuple(order) in seen:
+    for permutation in permutations:
+        if tuple(permutation) in seen:
             continue
-        seen.add(tuple(order))
-        chosen = {name: int(v) for name, v in zip(free, order)}
-        bindings = {
-            name: small(v) if isinstance(v, int) else chosen[v] for name, v in resolved.items()
-        }
-        fx, xx, rx = trees
-        assert isinstance(xx, Sym)
-        yield _Sizing(fx, xx, rx, bindings)
+        seen.add(tuple(permutation))
+        chosen = dict(zip(free, permutation))
+        bindings = {name: small(v) if isinstance(v, int) else chosen[v] for name, v in resolved.items()}
+        sizings.append(_Sizing(fx, xx, rx, bindings))
+    return sizings, int_map is not None
 
 
 def _map_int(value: int, int_map: dict[int, int]) -> int:

@@ -368,3 +368,12 @@ def test_full_size_check_that_is_too_large_is_refused():
     Xg, Ag = mat("X", Dim(70), Dim(80)), mat("A", Dim(5600), Dim(5600))
     with pytest.raises(InternalError, match="cannot be replaced by small ones"):
         check_derivative(M(Ag, Vec(Xg)), Xg, Ag, layout="numerator")
+
+
+def test_a_given_size_written_as_a_number_in_the_result():
+    """d(tr(X) tr(I_{10})) / dX = 10 I: shrinking 10 breaks the number, the true sizes confirm it."""
+    Xg = mat("X", Dim(10), Dim(10))
+    f = M(Trace(Xg), Trace(Identity(Dim(10))))
+    check_derivative(f, Xg, M(c(10), Identity(Dim(10))), layout="denominator")
+    with pytest.raises(InternalError, match=r"derivative check failed: max error.*X 10x10"):
+        check_derivative(f, Xg, M(c(11), Identity(Dim(10))), layout="denominator")
