@@ -128,6 +128,64 @@ det = np.linalg.det
 mpow = np.linalg.matrix_power
 
 
+# ----------------------------------------------------------------------------- finite differences
+
+FD_STEP = 1e-6  # first derivatives: central differences, error O(h^2) + O(eps/h)
+FD_STEP_2 = 1e-4  # Hessians: central second differences, error O(h^2) + O(eps/h^2)
+RTOL_1 = 1e-5
+RTOL_2 = 1e-3
+
+
+def vec(a: Any) -> np.ndarray:
+    """vec stacks columns (SPEC section 4): column-major ravel of a 2-D array."""
+    return np.atleast_2d(np.asarray(a, dtype=float)).ravel(order="F")
+
+
+def as_matrix(a: Any) -> np.ndarray:
+    """F's value as a 2-D array (a scalar is 1x1, a column vector n x 1)."""
+    arr = np.asarray(a, dtype=float)
+    return arr.reshape(1, 1) if arr.ndim == 0 else np.atleast_2d(arr)
+
+
+def _perturbed(values: dict[str, Any], var: str, shift: np.ndarray) -> dict[str, Any]:
+    x0 = values[var]
+    return {**values, var: x0 + shift.reshape(x0.shape, order="F")}
+
+
+def fd_jacobian(fn: Callable, values: dict[str, Any], var: str, h: float = FD_STEP) -> tuple[np.ndarray, tuple[int, int]]:
+    """d vec F / d (vec X)^T by central differences: (pq x mn), and F's shape (p, q)."""
+    x0 = values[var]
+    mn = x0.size
+    f_shape = as_matrix(fn(values)).shape
+    jac = np.empty((f_shape[0] * f_shape[1], mn))
+    for j in range(mn):
+        e = np.zeros(mn)
+        e[j] = h
+        jac[:, j] = (vec(fn(_perturbed(values, var, e))) - vec(fn(_perturbed(values, var, -e)))) / (2 * h)
+    return jac, f_shape
+
+
+def fd_hessian(fn: Callable, values: dict[str, Any], var: str, h: float = FD_STEP_2) -> np.ndarray:
+    """d^2 f / d vec X d (vec X)^T by central second differences of a scalar fn: (mn x mn)."""
+    mn = values[var].size
+
+    def f(shift: np.ndarray) -> float:
+        out = as_matrix(fn(_perturbed(values, var, shift)))
+        assert out.shape == (1, 1), "a Hessian needs a scalar f"
+        return float(out[0, 0])
+
+    hess = np.empty((mn, mn))
+    for i in range(mn):
+        for j in range(i, mn):
+            ei = np.zeros(mn)
+            ej = np.zeros(mn)
+            ei[i] += h
+            ej[j] += h
+            hess[i, j] = hess[j, i] = (f(ei + ej) - f(ei - ej) - f(-ei + ej) + f(-ei - ej)) / (4 * h * h)
+    return hess
+
+
+
 # ----------------------------------------------------------------------------- the table
 
 

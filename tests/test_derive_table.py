@@ -27,64 +27,9 @@ from hypothesis import strategies as st
 from matdiff_tex import derive, evaluate
 from matdiff_tex.expr.nodes import Sym
 
-from derive_cases import CASES, Case, sig
+from derive_cases import CASES, RTOL_1, RTOL_2, Case, as_matrix, fd_hessian, fd_jacobian, sig
 
 # ----------------------------------------------------------------------------- reference numerics
-
-FD_STEP = 1e-6  # first derivatives: central differences, error O(h^2) + O(eps/h)
-FD_STEP_2 = 1e-4  # Hessians: central second differences, error O(h^2) + O(eps/h^2)
-RTOL_1 = 1e-5
-RTOL_2 = 1e-3
-
-
-def vec(a: Any) -> np.ndarray:
-    """vec stacks columns (SPEC section 4): column-major ravel of a 2-D array."""
-    return np.atleast_2d(np.asarray(a, dtype=float)).ravel(order="F")
-
-
-def as_matrix(a: Any) -> np.ndarray:
-    """F's value as a 2-D array (a scalar is 1x1, a column vector n x 1)."""
-    arr = np.asarray(a, dtype=float)
-    return arr.reshape(1, 1) if arr.ndim == 0 else np.atleast_2d(arr)
-
-
-def _perturbed(values: dict[str, Any], var: str, shift: np.ndarray) -> dict[str, Any]:
-    x0 = values[var]
-    return {**values, var: x0 + shift.reshape(x0.shape, order="F")}
-
-
-def fd_jacobian(fn: Callable, values: dict[str, Any], var: str, h: float = FD_STEP) -> tuple[np.ndarray, tuple[int, int]]:
-    """d vec F / d (vec X)^T by central differences: (pq x mn), and F's shape (p, q)."""
-    x0 = values[var]
-    mn = x0.size
-    f_shape = as_matrix(fn(values)).shape
-    jac = np.empty((f_shape[0] * f_shape[1], mn))
-    for j in range(mn):
-        e = np.zeros(mn)
-        e[j] = h
-        jac[:, j] = (vec(fn(_perturbed(values, var, e))) - vec(fn(_perturbed(values, var, -e)))) / (2 * h)
-    return jac, f_shape
-
-
-def fd_hessian(fn: Callable, values: dict[str, Any], var: str, h: float = FD_STEP_2) -> np.ndarray:
-    """d^2 f / d vec X d (vec X)^T by central second differences of a scalar fn: (mn x mn)."""
-    mn = values[var].size
-
-    def f(shift: np.ndarray) -> float:
-        out = as_matrix(fn(_perturbed(values, var, shift)))
-        assert out.shape == (1, 1), "a Hessian needs a scalar f"
-        return float(out[0, 0])
-
-    hess = np.empty((mn, mn))
-    for i in range(mn):
-        for j in range(i, mn):
-            ei = np.zeros(mn)
-            ej = np.zeros(mn)
-            ei[i] += h
-            ej[j] += h
-            hess[i, j] = hess[j, i] = (f(ei + ej) - f(ei - ej) - f(-ei + ej) + f(-ei - ej)) / (4 * h * h)
-    return hess
-
 
 def arrange(jac: np.ndarray, f_shape: tuple[int, int], x_shape: tuple[int, int], layout: str) -> np.ndarray:
     """Arrange the Jacobian J = d vec F / d (vec X)^T (pq x mn) as SPEC section 4 defines the derivative.
@@ -212,17 +157,22 @@ def test_second_point(case: Case, layout: str) -> None:
     assert_close(evaluated(d.result_latex, values), want, rtol, f"{case.f} ({layout}) at a second point")
 
 
-def test_layouts_are_transposes() -> None:
+_NON_SCALAR = [
+    pytest.param(case, id=case.id)
+    for case in CASES
+    if case.order == 1 and as_matrix(case.fn(case.values())).shape != (1, 1)
+]
+
+
+@pytest.mark.parametrize("case", _NON_SCALAR)
+def test_layouts_are_transposes(case: Case) -> None:
     """Where F is not scalar, the denominator result is the numerator result transposed."""
-    for case in CASES:
-        if case.order != 1 or as_matrix(case.fn(case.values())).shape == (1, 1):
-            continue
-        values = case.values()
-        num_d = derive(case.f, case.x, shapes=case.derive_shapes())
-        den_d = derive(case.f, case.x, layout="denominator", shapes=case.derive_shapes())
-        num = evaluated(num_d.result_latex, values, dim_bindings(num_d, values))
-        den = evaluated(den_d.result_latex, values, dim_bindings(den_d, values))
-        np.testing.assert_allclose(den, num.T, rtol=1e-9, atol=1e-12, err_msg=case.f)
+    values = case.values()
+    num_d = derive(case.f, case.x, shapes=case.derive_shapes())
+    den_d = derive(case.f, case.x, layout="denominator", shapes=case.derive_shapes())
+    num = evaluated(num_d.result_latex, values, dim_bindings(num_d, values))
+    den = evaluated(den_d.result_latex, values, dim_bindings(den_d, values))
+    np.testing.assert_allclose(den, num.T, rtol=1e-9, atol=1e-12, err_msg=case.f)
 
 
 # ----------------------------------------------------------------------------- steps of the seed examples
