@@ -66,6 +66,8 @@ def _sympy_forms() -> dict[str, Callable[[dict[str, Any]], Any]]:
     import sympy as sp
     from sympy import (
         Determinant,
+        DiagMatrix,
+        Identity,
         HadamardPower,
         HadamardProduct,
         Inverse,
@@ -163,6 +165,36 @@ def _sympy_forms() -> dict[str, Callable[[dict[str, Any]], Any]]:
         "expm_X": lambda s: exp(s["X"]),
         "tr_expm_X": lambda s: Trace(exp(s["X"])),
         "tr_A_expm": lambda s: Trace(s["A"] * exp(s["X"])),
+        "mathbf_Ax": lambda s: s["A"] * s["x"],
+        "bm_vec_Ax": lambda s: s["A"] * s["x"],
+        "left_right_sum": lambda s: (s["A"] + s["B"]) * s["X"],
+        "left_bars_det": lambda s: Determinant(s["X"]),
+        "text_tr_mathrm_T": lambda s: Trace(s["X"].T * s["X"]),
+        "mathsf_T": lambda s: Trace(s["X"].T * s["A"]),
+        "ln_det": lambda s: log(Determinant(s["X"])),
+        "diag_x_a": lambda s: DiagMatrix(s["x"]) * s["a"],
+        "cdot_AX": lambda s: s["A"] * s["X"],
+        "X_plus_I": lambda s: s["X"] + Identity(s["X"].shape[0]),
+        "ones_X_ones": lambda s: OneMatrix(1, s["X"].shape[0]) * s["X"] * OneMatrix(s["X"].shape[1], 1),
+        "lambda_xtx": lambda s: s["lambda"] * s["x"].T * s["x"],
+        "brackets": lambda s: (s["A"] * s["x"]).T * s["b"],
+        "ridge": lambda s: ((s["X"] * s["w"] - s["y"]).T * (s["X"] * s["w"] - s["y"])) / 2
+        + s["lambda"] / 2 * s["w"].T * s["w"],
+        "xtx_sq": lambda s: (s["x"].T * s["x"]) ** 2,
+        "xxta": lambda s: s["x"] * s["x"].T * s["a"],
+        "AX0": lambda s: s["A"] * s["X"] ** 0,
+        "X_had_Xinv": lambda s: HadamardProduct(s["X"], Inverse(s["X"])),
+        "XT_kron_X": lambda s: KroneckerProduct(s["X"].T, s["X"]),
+        "expm_2X": lambda s: exp(2 * s["X"]),
+        "expm_Xt": lambda s: exp(s["X"].T),
+        "X_over_trX": lambda s: s["X"] / Trace(s["X"]),
+        "detX_sq": lambda s: Determinant(s["X"]) ** 2,
+        "trX_sq": lambda s: Trace(s["X"]) ** 2,
+        "tr_kron": lambda s: Trace(KroneckerProduct(s["X"], s["A"])),
+        "log_sigma": lambda s: ew(log(sigma), s["w"].T * s["x"]),
+        "gauss": lambda s: ew(exp(-t / 2), s["x"].T * s["x"]),
+        "tanh_sq": lambda s: ew(sp.tanh(t), s["x"]).T * ew(sp.tanh(t), s["x"]),
+        "softmax_ta": lambda s: softmax(s["x"]).T * s["a"],
         "Ax": lambda s: s["A"] * s["x"],
         "xxt": lambda s: s["x"] * s["x"].T,
         "Axbt": lambda s: s["A"] * s["x"] * s["b"].T,
@@ -196,6 +228,9 @@ def _sympy_forms() -> dict[str, Callable[[dict[str, Any]], Any]]:
         "hess_sigma_sum": lambda s: OneMatrix(1, s["A"].shape[0]) * ew(sigma, s["A"] * s["x"]),
     }
     return forms
+
+
+NO_FORM = {"vec_X": "sympy's matrix expressions have no vec() of a MatrixSymbol"}
 
 
 def _symbols(case: Case) -> dict[str, Any]:
@@ -278,7 +313,7 @@ def sympy_outcome(case: Case, form: Callable | None) -> tuple[float | None, str,
     from sympy.core.cache import clear_cache
 
     if form is None:
-        return None, "no form", "no sympy matrix expression for F"
+        return None, "no form", NO_FORM.get(case.id, "no sympy matrix-expression form of F")
     syms = _symbols(case)
     try:
         f = form(syms)
