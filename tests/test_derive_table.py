@@ -212,12 +212,27 @@ def test_seed000_powers_product_rule_coloured(power: int) -> None:
     assert r"\textcolor" not in d.result_latex
 
 
-def test_seed001_trace_trick_steps() -> None:
+def test_seed001_logistic_steps_differential_chain_rule() -> None:
+    """Seed 001 example 4: take the differential, chain rule through log and exp, read off."""
     d = derive(r"-y\boldsymbol{x}^{\top}\boldsymbol{w} + \log(1+\exp(\boldsymbol{x}^{\top}\boldsymbol{w}))", r"\boldsymbol{w}")
     rows = d.rows()
-    assert rows[0].lhs is not None and r"\mathrm{d}" in rows[0].lhs, "starts from the differential"
-    assert any(r"\operatorname{tr}" in row.rhs for row in rows) or d.steps[0].rule == "differential"
-    assert any(row.rule == "identify" for row in rows)
+    notes = _notes(d)
+    assert rows[0].lhs is not None and rows[0].lhs.startswith(r"\mathrm{d}"), "starts from the differential df"
+    assert "chain_rule" in notes
+    assert any(r"\mathrm{d}\boldsymbol{w}" in row.rhs for row in rows)
+    assert rows[-1].rule == "identify" and rows[-1].rhs == d.result_latex
+    assert r"\mathrm{d}" not in d.result_latex
+
+
+def test_seed004_trace_steps_trace_trick_cyclic() -> None:
+    """tr(X^T A X): trace trick, cyclic rule, collected, read off as (A + A^T) X (denominator)."""
+    d = derive(r"\operatorname{tr}(\boldsymbol{X}^{\top}\boldsymbol{A}\boldsymbol{X})", r"\boldsymbol{X}", layout="denominator")
+    notes = _notes(d)
+    assert {"trace_trick", "cyclic"} <= set(notes)
+    assert notes.index("trace_trick") < notes.index("cyclic") < len(notes) - 1
+    rows = d.rows()
+    assert rows[-1].rhs == d.result_latex and r"\mathrm{d}" not in d.result_latex
+    assert any(r"\operatorname{tr}" in row.rhs and r"\mathrm{d}\boldsymbol{X}" in row.rhs for row in rows)
 
 
 @pytest.mark.parametrize("style", [r"\boldsymbol", r"\mathbf"])
