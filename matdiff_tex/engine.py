@@ -139,6 +139,10 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     if not x.cols.is_one:
         lines.add(add(*(trace_display(s, x) for s in states)), "trace", "trace_trick")
     states = _peel_all(states, x, peel_trace, trace_display, lines, "trace")
+    if not states:  # the differential vanished (X^0, tr(X) - tr(X), ...)
+        gradient: Node = Zero(*_numerator_shape(f, x), x.style)
+        lines.add(gradient, "zero", "zero", lhs=Partial(f, x), var=True)
+        return gradient
     gradient = simplify(add(*(trace_gradient(s, x) for s in states)))
     collected = mul(gradient, Differential(x))
     lines.add(collected if x.cols.is_one else Trace(collected), "collect", "collect")
@@ -153,6 +157,10 @@ def vec_derivative_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None,
         head = vec_lhs if vec_lhs is not None else Vec(Differential(f))
         lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize", lhs=head)
     states = _peel_all(states, x, peel_vec, vec_display, lines, "vectorize")
+    if not states:
+        matrix: Node = Zero(*_numerator_shape(f, x), x.style)
+        lines.add(matrix, "zero", "zero", lhs=Partial(f, x), var=True)
+        return matrix
     matrix = simplify(add(*(vec_derivative(s, x) for s in states)))
     lines.add(mul(matrix, _vec_dx(x)), "collect", "collect")
     return matrix

@@ -109,6 +109,8 @@ def d_power(node: Power, d: D) -> Node:
     base, k = node.arg, node.exponent
     if base.is_scalar:
         return mul(num(k), _scalar_power(base, k - 1), d(base))
+    if k == 0:
+        return zero_like(node)
     if k < 0:
         base, k = Inverse(base), -k
     db = d(base)

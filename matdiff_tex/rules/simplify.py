@@ -221,14 +221,23 @@ def tidy_product(node: Node) -> Node | None:
         flat.extend(factor.factors if isinstance(factor, Mul) else (factor,))
     if any(is_zero(f) for f in flat):
         return zero_like(node)
-    scalars = [f for f in flat if f.is_scalar]
-    matrices = [f for f in flat if not f.is_scalar and not isinstance(f, Identity)]
+    parts = segments(flat)
+    if len(parts) > 1:  # 1x1 blocks of the chain are scalars (x^T x in x^T x y)
+        blocks = [mul(*seg) for seg in parts]
+        scalars = [b for b in blocks if b.is_scalar]
+        matrices = [f for b, seg in zip(blocks, parts) if not b.is_scalar for f in seg]
+    else:
+        scalars = [f for f in flat if f.is_scalar]
+        matrices = [f for f in flat if not f.is_scalar]
+    matrices = [f for f in matrices if not isinstance(f, Identity)]
     matrices, inner = _inner_products(matrices)
     scalars = _merge_scalars(scalars) + inner
     matrices = _mixed_products(_merge_exponentials(_merge_matrices(matrices)))
-    if not matrices and not node.is_scalar:
-        matrices = [Identity(node.rows, _style(flat))]
+    if not node.is_scalar and (not matrices or product_shape([m.shape for m in matrices]) != node.shape):
+        matrices = [Identity(node.rows, _style(flat))] if not matrices else matrices
     rebuilt = mul(*scalars, *matrices) if scalars or matrices else num(1)
+    if rebuilt.shape != node.shape:
+        return None
     return None if rebuilt == node else rebuilt
 
 
@@ -374,8 +383,12 @@ def collect_terms(node: Node) -> Node | None:
 
 
 def _chain(term: Node) -> tuple[list[Node], list[Node]]:
+    """(scalar blocks, matrix factors) of a term."""
     factors = list(term.factors) if isinstance(term, Mul) else [term]
-    return [f for f in factors if f.is_scalar], [f for f in factors if not f.is_scalar]
+    parts = segments(factors)
+    blocks = [mul(*seg) for seg in parts]
+    scalars = [b for b in blocks if b.is_scalar]
+    return scalars, [f for b, seg in zip(blocks, parts) if not b.is_scalar for f in seg]
 
 
 def _factor_common(terms: list[Node]) -> Node | None:
@@ -386,11 +399,11 @@ def _factor_common(terms: list[Node]) -> Node | None:
         return None
     last = parts[0][1][-1]
     if all(chain[-1] == last for _, chain in parts) and any(len(chain) > 1 or scalars for scalars, chain in parts):
-        inner = [mul(*s, *c[:-1]) if (s or c[:-1]) else identity(last.rows, _style(c)) for s, c in parts]
+        inner = [mul(*s, *(c[:-1] or [identity(last.rows, _style(c))])) for s, c in parts]
         return mul(add(*inner), last)
     first = parts[0][1][0]
     if all(chain[0] == first for _, chain in parts) and any(len(chain) > 1 or scalars for scalars, chain in parts):
-        inner = [mul(*s, *c[1:]) if (s or c[1:]) else identity(first.cols, _style(c)) for s, c in parts]
+        inner = [mul(*s, *(c[1:] or [identity(first.cols, _style(c))])) for s, c in parts]
         return mul(first, add(*inner))
     return None
 
@@ -406,7 +419,7 @@ def _rewrite_once(node: Node) -> Node:
             node = _rebuild(node, new)
     for rule in SIMPLIFIERS:
         out = rule(node)
-        if out is not None and out != node:
+        if out is not None and out != node and out.shape == node.shape:
             return out
     return node
 
