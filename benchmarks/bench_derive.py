@@ -429,7 +429,11 @@ def machine() -> list[str]:
     import sympy
 
     date = subprocess.run(["date"], capture_output=True, text=True).stdout.strip()
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "matdiff_tex"], capture_output=True, text=True).stdout
     return [
+        f"- code: commit {head or '?'}" + (" with uncommitted changes in matdiff_tex/" if dirty.strip() else ""),
         f"- date: {date}",
         f"- CPUs (nproc): {os.cpu_count()}; {platform.machine()}, {platform.platform()}",
         f"- Python {platform.python_version()}, numpy {np.__version__}, sympy {sympy.__version__}",
@@ -550,13 +554,29 @@ README_HEAD = """# Benchmarks
 
 `bench_derive.py` times `derive()` — reading F and X, the derivation and its built-in numeric
 check, i.e. one directive — over the derivative table of `tests/derive_cases.py` (the same rows
-the table test checks against finite differences), and runs sympy's own matrix differentiation
-(`MatrixExpr.diff`) on the same expressions built from `MatrixSymbol`s of the same sizes.
+`tests/test_derive_table.py` checks against central finite differences of a numpy definition of
+each F), and runs sympy's own matrix differentiation (`MatrixExpr.diff`) on the same expressions
+built from `MatrixSymbol`s of the same concrete sizes.
 
-How the figures were made and how sympy's answers are judged: see the docstring at the top of
-`bench_derive.py` (sympy's 4-index results are read as `R[i, j, k, l] = dF_kl / dX_ij`, turned into
-the mn x pq denominator-layout matrix and compared with central finite differences of the numpy
-definition of F; 2-index results are gradients or `dF^T/dx`).
+How the figures are made:
+
+- everything runs in one process; `derive()` is called once per directive as a warm-up pass, then
+  each directive is timed `--repeat` times with `time.perf_counter()` and its time is the median;
+  median and p95 are over all directives (rows x both layouts);
+- sympy: F is built with `Trace`, `Determinant`, `Inverse`, `HadamardProduct`,
+  `KroneckerProduct`, `HadamardPower`, `log(Determinant(X))`, element-wise functions as
+  `u.applyfunc(Lambda(t, ...))`; `F.diff(X)` (twice for a Hessian) is timed once, with sympy's
+  cache cleared just before;
+- sympy's answer is judged numerically at a random point: computed with `lambdify` (or
+  `as_explicit()` + substitution), then compared with the finite differences in sympy's own
+  layout — the variable's indices first: a 4-index result `R` of shape (m, n, p, q) is read as
+  `R[i, j, k, l] = dF_kl / dX_ij` and compared as the mn x pq matrix
+  `R.transpose(1, 0, 3, 2).reshape(m*n, p*q)` = `(d vec F / d (vec X)^T)^T`; a 2-index result is the
+  m x n gradient of a scalar F, or the n x p matrix `dF^T/dx` of a vector F by a vector x;
+- outcomes: *correct*; *correct, 4-D array* (right numbers, but a 4-index array, not a matrix);
+  *right numbers, malformed shape* (a 1-D gradient, or (m, n, 1, p) for a p x 1 F); *wrong*;
+  *unevaluated* (a `Derivative` is left in the result, or nothing can compute it); *exception*
+  (building F or `diff` raised); *no form* (sympy's matrix expressions cannot write F).
 
 """
 
