@@ -35,11 +35,15 @@ def derive(
     return _derive(f, x, layout=layout, shapes=shapes, order=order)
 
 
-def evaluate(latex: str, values: dict[str, Any]) -> Any:
-    """Compute a LaTeX expression (anything ``derive`` writes) with numpy arrays for its symbols."""
+def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = None) -> Any:
+    """Compute a LaTeX expression (anything ``derive`` writes) with numpy arrays for its symbols.
+
+    Dimension names the arrays cannot fix (``n`` in ``\boldsymbol{I}_{n} \otimes \boldsymbol{A}``)
+    come from ``dims`` (or from ``values``).
+    """
     from .evaluate import evaluate as _evaluate
 
-    return _evaluate(latex, values)
+    return _evaluate(latex, values, dims)
 
 
 def render_text(text: str, fmt: str = "markdown", **options: Any) -> str:

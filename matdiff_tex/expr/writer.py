@@ -123,7 +123,9 @@ def _wrap(node: Node, minimum: int) -> str:
 
 def _postfix_base(node: Node) -> str:
     """The base of ``^{...}``: atoms and function calls as they are, the rest in parentheses."""
-    if isinstance(node, (Transpose, Inverse, Power, HadamardPower)) or precedence(node) < ATOM:
+    if isinstance(node, (Transpose, Inverse, Power, HadamardPower, NormSq, Expm)) or precedence(node) < ATOM:
+        return f"({_write(node)})"
+    if isinstance(node, Func) and isinstance(node.arg, Det):  # \log|X|^{2} would read as log(|X|^2)
         return f"({_write(node)})"
     return _write(node)
 
@@ -291,7 +293,8 @@ def _(node: Kron) -> str:
 
 @_write.register
 def _(node: Trace) -> str:
-    return f"\\operatorname{{tr}}({_write(node.arg)})"
+    macro = node.style if node.style in ("operatorname", "mathrm", "text") else "operatorname"
+    return f"\\{macro}{{tr}}({_write(node.arg)})"
 
 
 @_write.register
