@@ -24,12 +24,36 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matdiff_tex import derive, evaluate
+import matdiff_tex
+from matdiff_tex import derive
 from matdiff_tex.expr.nodes import Sym
 
 from derive_cases import CASES, RTOL_1, RTOL_2, Case, as_matrix, fd_hessian, fd_jacobian, sig
 
 # ----------------------------------------------------------------------------- reference numerics
+
+
+def evaluate(latex: str, values: dict[str, Any]) -> Any:
+    """The public ``matdiff_tex.evaluate``, looked up at call time.
+
+    Importing the submodule ``matdiff_tex/evaluate.py`` rebinds the package attribute
+    ``matdiff_tex.evaluate`` to the module (see :func:`test_public_evaluate_is_not_shadowed`); the
+    table then still reaches the function, so that one bug does not hide every other result.
+    """
+    fn = matdiff_tex.evaluate
+    if not callable(fn):
+        fn = fn.evaluate
+    return fn(latex, values)
+
+
+def test_public_evaluate_is_not_shadowed() -> None:
+    """``matdiff_tex.evaluate`` is the function of SPEC section 9, also after it has been used."""
+    np.testing.assert_array_equal(matdiff_tex.evaluate(r"\boldsymbol{A}", {"A": np.eye(2)}), np.eye(2))
+    assert callable(matdiff_tex.evaluate), "matdiff_tex.evaluate became the submodule matdiff_tex/evaluate.py"
+    from matdiff_tex import evaluate as again
+
+    assert callable(again)
+
 
 def arrange(jac: np.ndarray, f_shape: tuple[int, int], x_shape: tuple[int, int], layout: str) -> np.ndarray:
     """Arrange the Jacobian J = d vec F / d (vec X)^T (pq x mn) as SPEC section 4 defines the derivative.
