@@ -17,7 +17,6 @@ Every result is checked numerically by :mod:`matdiff_tex.verify` before it is re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Mapping
 
 from .derivation import Derivation, Step
