@@ -36,12 +36,12 @@ def derive(
 
 
 def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = None) -> Any:
-    """Compute a LaTeX expression (anything ``derive`` writes) with numpy arrays for its symbols.
+    r"""Compute a LaTeX expression (anything ``derive`` writes) with numpy arrays for its symbols.
 
     Dimension names the arrays cannot fix (``n`` in ``\boldsymbol{I}_{n} \otimes \boldsymbol{A}``)
     come from ``dims`` (or from ``values``).
     """
-    from .evaluate import evaluate as _evaluate
+    from .evaluation import evaluate as _evaluate
 
     return _evaluate(latex, values, dims)
 

@@ -66,6 +66,7 @@ NOTE_PRIORITY = (
     "differential",
     "hadamard_trace",
     "transpose_trace",
+    "transpose_scalar",
     "cyclic",
     "kron_vec",
     "hadamard_vec",

@@ -36,7 +36,7 @@ from derive_cases import CASES, RTOL_1, RTOL_2, Case, as_matrix, fd_hessian, fd_
 def evaluate(latex: str, values: dict[str, Any]) -> Any:
     """The public ``matdiff_tex.evaluate``, looked up at call time.
 
-    Importing the submodule ``matdiff_tex/evaluate.py`` rebinds the package attribute
+    Importing the submodule ``matdiff_tex/evaluation.py`` rebinds the package attribute
     ``matdiff_tex.evaluate`` to the module (see :func:`test_public_evaluate_is_not_shadowed`); the
     table then still reaches the function, so that one bug does not hide every other result.
     """
@@ -49,7 +49,7 @@ def evaluate(latex: str, values: dict[str, Any]) -> Any:
 def test_public_evaluate_is_not_shadowed() -> None:
     """``matdiff_tex.evaluate`` is the function of SPEC section 9, also after it has been used."""
     np.testing.assert_array_equal(matdiff_tex.evaluate(r"\boldsymbol{A}", {"A": np.eye(2)}), np.eye(2))
-    assert callable(matdiff_tex.evaluate), "matdiff_tex.evaluate became the submodule matdiff_tex/evaluate.py"
+    assert callable(matdiff_tex.evaluate), "matdiff_tex.evaluate became the submodule matdiff_tex/evaluation.py"
     from matdiff_tex import evaluate as again
 
     assert callable(again)

@@ -7,7 +7,7 @@ import pytest
 
 from matdiff_tex import MatdiffError, derive, evaluate
 from matdiff_tex.errors import ShapeError
-from matdiff_tex.evaluate import evaluate as evaluate_with_dims
+from matdiff_tex.evaluation import evaluate as evaluate_with_dims
 from matdiff_tex.numeric import expm
 
 RNG = np.random.default_rng(2024)

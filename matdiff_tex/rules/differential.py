@@ -85,7 +85,9 @@ def d_product(node: Mul, d: D) -> Node:
         df = d(factor)
         if not is_zero(df):
             terms.append(mul(*factors[:i], df, *factors[i + 1 :]))
-    return add(*terms) if terms else zero_like(node)
+    if len(terms) <= 1:  # only one factor varies: plain linearity, not the product rule
+        return (terms[0] if terms else zero_like(node)), "linearity"
+    return add(*terms)
 
 
 @differential_rule(Transpose, note="linearity", example=(r"\boldsymbol{A}\boldsymbol{X}^{\top}", r"\boldsymbol{X}"))
@@ -205,7 +207,9 @@ def _style_of(node: Node) -> str:
 @differential_rule(Hadamard, note="product_rule", example=(r"\boldsymbol{X} \odot \boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))
 def d_hadamard(node: Hadamard, d: D) -> Node:
     """d(A ⊙ B) = dA ⊙ B + A ⊙ dB"""
-    return add(_hadamard(d(node.left), node.right), _hadamard(node.left, d(node.right)))
+    left, right = d(node.left), d(node.right)
+    result = add(_hadamard(left, node.right), _hadamard(node.left, right))
+    return result if not (is_zero(left) or is_zero(right)) else (result, "linearity")
 
 
 @differential_rule(Kron, note="product_rule", example=(r"\boldsymbol{A} \otimes \boldsymbol{X}", r"\boldsymbol{X}"))
@@ -217,7 +221,9 @@ def d_kronecker(node: Kron, d: D) -> Node:
         terms.append(Kron(left, node.right))
     if not is_zero(right):
         terms.append(Kron(node.left, right))
-    return add(*terms) if terms else zero_like(node)
+    if len(terms) <= 1:
+        return (terms[0] if terms else zero_like(node)), "linearity"
+    return add(*terms)
 
 
 @differential_rule(Softmax, note="chain_rule", example=(r"\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x})", r"\boldsymbol{W}"))

@@ -188,7 +188,8 @@ def trace_cyclic(state: TermState, x: Sym) -> tuple[TermState, str]:
 def trace_transpose(state: TermState, x: Sym) -> tuple[TermState, str]:
     """tr(P dX^T) = tr(P^T dX)"""
     left = None if state.left is None else transpose(state.left)
-    return replace(state, left=left, rest=state.rest.arg), "transpose_trace"  # type: ignore[attr-defined]
+    note = "transpose_scalar" if x.cols.is_one else "transpose_trace"
+    return replace(state, left=left, rest=state.rest.arg), note  # type: ignore[attr-defined]
 
 
 @register("trace", note="hadamard_trace", example=(r"\boldsymbol{1}^{\top}\exp(\boldsymbol{A}\boldsymbol{x})", r"\boldsymbol{x}"))
