@@ -264,6 +264,16 @@ def tidy_power(node: Node) -> Node | None:
     return None
 
 
+@simplifier(example=(r"\frac{\lambda}{2}\|\boldsymbol{w}\|^2", r"\boldsymbol{w}"))
+def tidy_fraction(node: Node) -> Node | None:
+    """F / s = s^{-1} F, so that scalar factors can cancel (2 λ/2 = λ)"""
+    if not isinstance(node, Frac):
+        return None
+    if isinstance(node.den, Num):
+        return mul(num(1 / node.den.value), node.num)
+    return mul(Power(node.den, Fraction(-1)), node.num)
+
+
 # ---------------------------------------------------------------- Kronecker, vec, K
 
 
