@@ -161,6 +161,33 @@ def _merge_matrices(factors: list[Node]) -> list[Node]:
     return result
 
 
+def _one_plus_exp(node: Node) -> Node | None:
+    """u when node is 1 + exp(u)."""
+    if isinstance(node, Add) and len(node.terms) == 2:
+        a, b = node.terms
+        if isinstance(a, Func) and a.name == "exp":
+            a, b = b, a
+        if a == num(1) and isinstance(b, Func) and b.name == "exp":
+            return b.arg
+    return None
+
+
+def _logistic(scalars: list[Node]) -> list[Node]:
+    """e^u / (1 + e^u) = σ(u) and e^u / (1 + e^u)^2 = σ'(u) (seed 001 writes σ and σ')."""
+    for i, factor in enumerate(scalars):
+        if not (isinstance(factor, Power) and factor.exponent in (-1, -2)):
+            continue
+        u = _one_plus_exp(factor.arg)
+        if u is None:
+            continue
+        exp_u = Func("exp", u)
+        if exp_u in scalars:
+            rest = [f for j, f in enumerate(scalars) if j != i]
+            rest.remove(exp_u)
+            return rest + [Func("sigma" if factor.exponent == -1 else "sigma_p", u)]
+    return scalars
+
+
 def _inner_products(factors: list[Node]) -> tuple[list[Node], list[Node]]:
     """x (a^T b) y^T: a 1x1 product inside a longer chain is a scalar and moves to the front."""
     if len(factors) <= 2:
@@ -231,7 +258,7 @@ def tidy_product(node: Node) -> Node | None:
         matrices = [f for f in flat if not f.is_scalar]
     matrices = [f for f in matrices if not isinstance(f, Identity)]
     matrices, inner = _inner_products(matrices)
-    scalars = _merge_scalars(scalars) + inner
+    scalars = _logistic(_merge_scalars(scalars)) + inner
     matrices = _mixed_products(_merge_exponentials(_merge_matrices(matrices)))
     if not node.is_scalar and (not matrices or product_shape([m.shape for m in matrices]) != node.shape):
         matrices = [Identity(node.rows, _style(flat))] if not matrices else matrices
