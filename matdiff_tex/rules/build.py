@@ -69,10 +69,10 @@ def mul(*factors: Node, shape_hint: Node | None = None) -> Node:
                 flat.append(part)
     if coeff == 0:
         shape = product_shape([f.shape for f in flat]) if flat else (ONE, ONE)
-        return num(0) if shape == (ONE, ONE) else Zero(*shape, style=_style_of(flat))
+        return num(0) if shape == (ONE, ONE) else Zero(*shape, style=bold_style(flat))
     if any(isinstance(f, Zero) for f in flat):
         shape = product_shape([f.shape for f in flat])
-        return num(0) if shape == (ONE, ONE) else Zero(*shape, style=_style_of(flat))
+        return num(0) if shape == (ONE, ONE) else Zero(*shape, style=bold_style(flat))
     if coeff != 1 or not flat:
         flat.insert(0, num(coeff))
     if len(flat) == 1:
@@ -129,11 +129,13 @@ def identity(n: Dim, style: str) -> Node:
     return num(1) if n.is_one else Identity(n, style)
 
 
-def _style_of(nodes: list[Node]) -> str:
+def bold_style(nodes: Iterable[Node]) -> str:
+    """The bold macro of the first styled symbol or constant in ``nodes`` (for new I, 0, 1)."""
     for node in nodes:
-        style = getattr(node, "style", None)
-        if style in ("boldsymbol", "mathbf", "bm"):
-            return style
+        for part in node.walk():
+            style = getattr(part, "style", None)
+            if style in ("boldsymbol", "mathbf", "bm"):
+                return style
     return "boldsymbol"
 
 

@@ -41,7 +41,7 @@ from ..expr.nodes import (
     Transpose,
     Vec,
 )
-from .build import add, depends_on, is_zero, mul, neg, num, transpose, zero_like
+from .build import add, bold_style, depends_on, is_zero, mul, neg, num, transpose, zero_like
 from .registry import register
 
 D = Callable[[Node], Node]
@@ -192,16 +192,9 @@ def d_log_softmax(node: Func, d: D) -> Node:
     inner = d(u)
     if is_zero(inner):
         return zero_like(node)
-    style = _style_of(u)
+    style = bold_style([u])
     jacobian = add(Identity(u.rows, style), neg(mul(Ones(u.rows, style), Transpose(node.arg))))
     return mul(jacobian, inner)
-
-
-def _style_of(node: Node) -> str:
-    for n in node.walk():
-        if isinstance(n, Sym) and n.style in ("boldsymbol", "mathbf", "bm"):
-            return n.style
-    return "boldsymbol"
 
 
 @differential_rule(Hadamard, note="product_rule", example=(r"\boldsymbol{X} \odot \boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))

@@ -35,7 +35,7 @@ from ..expr.nodes import (
     Zero,
     product_shape,
 )
-from .build import add, depends_on, identity, is_zero, mul, num, segments, transpose, transpose_chain, zero_like
+from .build import add, bold_style, depends_on, identity, is_zero, mul, num, segments, transpose, transpose_chain, zero_like
 from .registry import register
 
 Rewrite = Callable[[Node], "Node | None"]
@@ -261,19 +261,11 @@ def tidy_product(node: Node) -> Node | None:
     scalars = _logistic(_merge_scalars(scalars)) + inner
     matrices = _mixed_products(_merge_exponentials(_merge_matrices(matrices)))
     if not node.is_scalar and (not matrices or product_shape([m.shape for m in matrices]) != node.shape):
-        matrices = [Identity(node.rows, _style(flat))] if not matrices else matrices
+        matrices = [Identity(node.rows, bold_style(flat))] if not matrices else matrices
     rebuilt = mul(*scalars, *matrices) if scalars or matrices else num(1)
     if rebuilt.shape != node.shape:
         return None
     return None if rebuilt == node else rebuilt
-
-
-def _style(nodes: list[Node]) -> str:
-    for n in nodes:
-        style = getattr(n, "style", None)
-        if style in ("boldsymbol", "mathbf", "bm"):
-            return style
-    return "boldsymbol"
 
 
 @simplifier()
@@ -436,11 +428,11 @@ def _factor_common(terms: list[Node]) -> Node | None:
         return None
     last = parts[0][1][-1]
     if all(chain[-1] == last for _, chain in parts) and any(len(chain) > 1 or scalars for scalars, chain in parts):
-        inner = [mul(*s, *(c[:-1] or [identity(last.rows, _style(c))])) for s, c in parts]
+        inner = [mul(*s, *(c[:-1] or [identity(last.rows, bold_style(c))])) for s, c in parts]
         return mul(add(*inner), last)
     first = parts[0][1][0]
     if all(chain[0] == first for _, chain in parts) and any(len(chain) > 1 or scalars for scalars, chain in parts):
-        inner = [mul(*s, *(c[1:] or [identity(first.cols, _style(c))])) for s, c in parts]
+        inner = [mul(*s, *(c[1:] or [identity(first.cols, bold_style(c))])) for s, c in parts]
         return mul(first, add(*inner))
     return None
 
