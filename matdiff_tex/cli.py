@@ -103,6 +103,10 @@ class MatdiffGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("matdiff-tex: interrupted", err=True)
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:  # `matdiff-tex rules | head`: the reader has gone, stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_OK) from None
         except MatdiffError as exc:
             _report(exc)
             code = EXIT_INTERNAL_ERROR if isinstance(exc, InternalError) else EXIT_USER_ERROR

@@ -83,11 +83,6 @@ Shape = tuple[Dim, Dim]
 SCALAR: Shape = (ONE, ONE)
 
 
-def shape_latex(shape: Shape) -> str:
-    """``m \\times n`` for messages and notes."""
-    return f"{shape[0].latex()} \\times {shape[1].latex()}"
-
-
 def shape_text(shape: Shape) -> str:
     """``m x n`` for plain-text error messages."""
     return f"{shape[0]}x{shape[1]}"

@@ -25,19 +25,12 @@ from ..expr.nodes import (
     product_shape,
 )
 
-ONE_NUM = Num(Fraction(1))
-
-
 def num(value: int | Fraction) -> Num:
     return Num(Fraction(value))
 
 
 def is_zero(node: Node) -> bool:
     return isinstance(node, Zero) or (isinstance(node, Num) and node.value == 0)
-
-
-def is_number(node: Node, value: int | Fraction | None = None) -> bool:
-    return isinstance(node, Num) and (value is None or node.value == value)
 
 
 def zero_like(node: Node, style: str = "boldsymbol") -> Node:
@@ -56,7 +49,7 @@ def has_differential(node: Node) -> bool:
     return any(isinstance(n, Differential) for n in node.walk())
 
 
-def mul(*factors: Node, shape_hint: Node | None = None) -> Node:
+def mul(*factors: Node) -> Node:
     """The product of ``factors``: nested products flattened, numbers folded to the front."""
     flat: list[Node] = []
     coeff = Fraction(1)
@@ -96,12 +89,6 @@ def add(*terms: Node) -> Node:
     if len(flat) == 1:
         return flat[0]
     return Add(tuple(flat))
-
-
-def add_all(terms: Iterable[Node], like: Node) -> Node:
-    """``add(*terms)``, or a zero shaped like ``like`` when there are none."""
-    items = list(terms)
-    return add(*items) if items else zero_like(like)
 
 
 def transpose(node: Node) -> Node:
