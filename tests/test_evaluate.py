@@ -230,3 +230,16 @@ def test_a_differential_has_no_value():
 
     with pytest.raises(UnsupportedError, match="presentation-only"):
         evaluate(r"\mathrm{d}\boldsymbol{X}", {"X": X33})
+
+
+def test_square_dimension_is_solved_from_a_product_size():
+    """K_{nn} beside a 9x9 Kronecker product: n*n = 9 binds n = 3 without dims=."""
+    rng = np.random.default_rng(7)
+    x = np.eye(3) * 2 + 0.3 * rng.random((3, 3))
+    got = evaluate(r"-(\boldsymbol{X}^{-1} \otimes \boldsymbol{X}^{-\top}) \boldsymbol{K}_{nn}", {"X": x})
+    inv = np.linalg.inv(x)
+    k = np.zeros((9, 9))
+    for i in range(3):
+        for j in range(3):
+            k[i * 3 + j, j * 3 + i] = 1.0  # K vec(A) = vec(A^T), column-major vec
+    np.testing.assert_allclose(got, -np.kron(inv, inv.T) @ k)

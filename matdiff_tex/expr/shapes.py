@@ -149,6 +149,10 @@ class Solver:
                     return False
                 if cx == 1:
                     return all(self._bind(v, ONE) for v in vy)
+                if len(set(vy)) == 1:  # n^k = c: K_{nn} next to a 9-entry vec binds n = 3
+                    k, guess = len(vy), round(cx ** (1 / len(vy)))
+                    root = next((r for r in (guess - 1, guess, guess + 1) if r > 0 and r**k == cx), None)
+                    return False if root is None else self._bind(vy[0], (root, ()))
                 return None
         return None
 
