@@ -56,12 +56,40 @@ def simplifier(example: tuple[str, str] | None = None):
 _ELEMENTWISE_T = (Func, HadamardPower)
 
 
+def is_symmetric(node: Node) -> bool:
+    """Whether ``node`` equals its transpose by its structure (X^T X, A + A^T, diag(u), S^{-1} ...)."""
+    if node.is_scalar or isinstance(node, (Identity, Diag)):
+        return True
+    if not node.is_square:
+        return False
+    if isinstance(node, (Inverse, Power, Expm, Func, HadamardPower)):
+        return is_symmetric(node.arg)
+    if isinstance(node, (Hadamard, Kron)):
+        return is_symmetric(node.left) and is_symmetric(node.right)
+    if isinstance(node, Add):
+        terms = list(node.terms)
+        for t in (transpose(t) for t in node.terms):
+            if t in terms:
+                terms.remove(t)
+            else:
+                return False
+        return True
+    if isinstance(node, Mul):
+        chain = [f for f in node.factors if not f.is_scalar]
+        if len(segments(chain)) != 1:  # 1x1 blocks inside: leave it alone
+            return False
+        return [transpose(f) for f in reversed(chain)] == chain
+    return False
+
+
 @simplifier(example=(r"(\boldsymbol{A}\boldsymbol{X})^{\top}\boldsymbol{B}", r"\boldsymbol{X}"))
 def push_transposes(node: Node) -> Node | None:
-    """(AB)^T = B^T A^T, (A + B)^T = A^T + B^T, (A ⊗ B)^T = A^T ⊗ B^T, (A^T)^T = A, I^T = I"""
+    """S^T = S for symmetric S, (AB)^T = B^T A^T, (A + B)^T = A^T + B^T, (A ⊗ B)^T = A^T ⊗ B^T, (A^T)^T = A"""
     if not isinstance(node, Transpose):
         return None
     arg = node.arg
+    if is_symmetric(arg) and not isinstance(arg, Add):  # (A^T + A)^T still reads A + A^T
+        return arg
     if isinstance(arg, Transpose):
         return arg.arg
     if arg.is_scalar or isinstance(arg, (Identity, Diag)):
@@ -103,18 +131,28 @@ def inverse_of_transpose(node: Node) -> Node | None:
 
 
 def _base_exponent(node: Node) -> tuple[Node, Fraction]:
+    """``node`` as base^k: X^{-1} = (X, -1), (X^{-1})^{4} = (X, -4), X^{-T} = (X^T, -1)."""
     if isinstance(node, Power):
-        return node.arg, node.exponent
+        base, k = _base_exponent(node.arg)
+        return base, k * node.exponent
     if isinstance(node, Inverse):
-        return node.arg, Fraction(-1)
+        base, k = _base_exponent(node.arg)
+        return base, -k
+    if isinstance(node, Transpose) and isinstance(node.arg, (Power, Inverse)):
+        base, k = _base_exponent(node.arg)
+        return transpose(base), k
     return node, Fraction(1)
 
 
 def _from_base(base: Node, k: Fraction) -> Node | None:
+    """base^k written the usual way: X^{-1}, X^{-T}, (X^{2})^{T}."""
     if k == 0:
         return None
     if k == 1:
         return base
+    if isinstance(base, Transpose) and not base.is_scalar:
+        inner = _from_base(base.arg, k)
+        return None if inner is None else transpose(inner)
     if k == -1 and not base.is_scalar:
         return Inverse(base)
     return Power(base, k)
