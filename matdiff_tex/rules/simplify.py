@@ -78,7 +78,8 @@ def is_symmetric(node: Node) -> bool:
         chain = [f for f in node.factors if not f.is_scalar]
         if len(segments(chain)) != 1:  # 1x1 blocks inside: leave it alone
             return False
-        return [transpose(f) for f in reversed(chain)] == chain
+        mirrored = zip(chain, reversed(chain))
+        return all(transpose(g) == f or (g == f and is_symmetric(f)) for f, g in mirrored)
     return False
 
 
