@@ -100,10 +100,6 @@ def _pick_note(notes: list[str | None]) -> str | None:
     return present[0] if present else None
 
 
-def _layout_note(layout: str) -> str:
-    return "identify"
-
-
 # ---------------------------------------------------------------- shared pieces
 
 
@@ -136,33 +132,39 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     """Lines of the trace trick for scalar f; returns the numerator-layout derivative (unsimplified)."""
     expanded = differential_lines(f, x, lines, lhs)
     states = [initial_state(t) for t in linear_terms(expanded)]
+    if not states:  # the differential vanished (X^0, tr(X) - tr(X), ...)
+        return _vanished(f, x, lines)
     if not x.cols.is_one:
         lines.add(add(*(trace_display(s, x) for s in states)), "trace", "trace_trick")
     states = _peel_all(states, x, peel_trace, trace_display, lines, "trace")
-    if not states:  # the differential vanished (X^0, tr(X) - tr(X), ...)
-        gradient: Node = Zero(*_numerator_shape(f, x), x.style)
-        lines.add(gradient, "zero", "zero", lhs=Partial(f, x), var=True)
-        return gradient
     gradient = simplify(add(*(trace_gradient(s, x) for s in states)))
     collected = mul(gradient, Differential(x))
-    lines.add(collected if x.cols.is_one else Trace(collected), "collect", "collect")
+    lines.add(collected if x.cols.is_one else Trace(collected), "collect", _collect_note(states))
     return gradient
+
+
+def _vanished(f: Node, x: Sym, lines: Lines) -> Node:
+    zero = Zero(*_numerator_shape(f, x), x.style)
+    lines.add(zero, "zero", "zero", lhs=Partial(f, x), var=True)
+    return zero
+
+
+def _collect_note(states: list[TermState]) -> str:
+    return "collect" if len(states) > 1 else "simplify"
 
 
 def vec_derivative_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None, vec_lhs: Node | None = None) -> Node:
     """Lines of the vectorization for matrix F; returns d vec F / d (vec X)^T (simplified)."""
     expanded = differential_lines(f, x, lines, lhs)
     states = [initial_state(t) for t in linear_terms(expanded)]
+    if not states:
+        return _vanished(f, x, lines)
     if not f.cols.is_one:  # vec of a column vector is the vector itself: no line needed
         head = vec_lhs if vec_lhs is not None else Vec(Differential(f))
         lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize", lhs=head)
     states = _peel_all(states, x, peel_vec, vec_display, lines, "vectorize")
-    if not states:
-        matrix: Node = Zero(*_numerator_shape(f, x), x.style)
-        lines.add(matrix, "zero", "zero", lhs=Partial(f, x), var=True)
-        return matrix
     matrix = simplify(add(*(vec_derivative(s, x) for s in states)))
-    lines.add(mul(matrix, _vec_dx(x)), "collect", "collect")
+    lines.add(mul(matrix, _vec_dx(x)), "collect", _collect_note(states))
     return matrix
 
 
@@ -185,7 +187,7 @@ def script_trace(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     """Scalar f: differential, trace trick, identification."""
     gradient = trace_derivative(f, x, lines)
     result = gradient if layout == "numerator" else simplify(transpose(gradient))
-    lines.add(result, "identify", _layout_note(layout), lhs=Partial(f, x))
+    lines.add(result, "identify", "identify", lhs=Partial(f, x))
     return result
 
 
@@ -193,7 +195,7 @@ def script_vectorize(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     """Vector or matrix F: differential, vectorization, identification."""
     matrix = vec_derivative_lines(f, x, lines)
     result = matrix if layout == "numerator" else simplify(transpose(matrix))
-    lines.add(result, "identify", _layout_note(layout), lhs=Partial(f, x))
+    lines.add(result, "identify", "identify", lhs=Partial(f, x))
     return result
 
 
