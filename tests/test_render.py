@@ -122,7 +122,7 @@ def test_display_markdown_looks_like_seed_002() -> None:
     assert lines[-3:] == [r"    \end{aligned}", r"\end{equation}", "$$"]
     assert lines[3] == r"        \mathrm{d} f &= a \Longrightarrow \text{求微分} \\"
     assert lines[4] == r"        &= b \Longrightarrow \text{标量的迹等于其自身} \\"
-    assert lines[-4] == r"        &= \boldsymbol{G}^{\top} \qquad \text{(分子布局)}"
+    assert lines[-4] == r"        &= \boldsymbol{G}^{\top} \qquad \text{（分子布局）}"
 
 
 def test_display_latex_is_a_bare_equation_with_label() -> None:
@@ -155,7 +155,7 @@ def test_steps(steps: str, rhs: list[str]) -> None:
 
 def test_steps_none_keeps_the_lhs() -> None:
     assert render(Placement.ALIGNED_LINES, steps="none") == (
-        r"\frac{\partial f}{\partial \boldsymbol{X} } &= \boldsymbol{G}^{\top} \qquad \text{(分子布局)}")
+        r"\frac{\partial f}{\partial \boldsymbol{X} } &= \boldsymbol{G}^{\top} \qquad \text{（分子布局）}")
 
 
 def test_delimiters_do_not_clash_with_latex(tmp_path: Path) -> None:

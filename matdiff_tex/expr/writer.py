@@ -352,6 +352,8 @@ def _(node: Integral) -> str:
 def _(node: Differential) -> str:
     if _is_plain_atom(node.arg):
         return f"\\mathrm{{d}}{_write(node.arg)}"
+    if isinstance(node.arg, Partial):  # d(∂f/∂X) in a Hessian: parentheses that fit the fraction
+        return f"\\mathrm{{d}}\\left({_write(node.arg)}\\right)"
     return f"\\mathrm{{d}}({_write(node.arg)})"
 
 
