@@ -283,7 +283,7 @@ def _(node: Frac) -> str:
 
 @_write.register
 def _(node: Hadamard) -> str:
-    return f"{_wrap(node.left, ATOM)} \\odot {_wrap(node.right, ATOM)}"
+    return f"{_wrap(node.left, APPLY)} \\odot {_wrap(node.right, APPLY)}"
 
 
 @_write.register

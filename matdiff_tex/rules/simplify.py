@@ -28,6 +28,7 @@ from ..expr.nodes import (
     Mul,
     Node,
     Num,
+    Ones,
     Power,
     Trace,
     Transpose,
@@ -411,9 +412,13 @@ def tidy_integral(node: Node) -> Node | None:
 
 @simplifier()
 def tidy_hadamard(node: Node) -> Node | None:
-    """A ⊙ B with a 1x1 side is a scalar product"""
+    """A ⊙ B with a 1x1 side is a scalar product; 1 ⊙ A = A for the ones vector"""
     if isinstance(node, Hadamard) and node.left.is_scalar:
         return mul(node.left, node.right)
+    if isinstance(node, Hadamard) and isinstance(node.left, Ones):
+        return node.right
+    if isinstance(node, Hadamard) and isinstance(node.right, Ones):
+        return node.left
     return None
 
 
