@@ -43,6 +43,7 @@ class Row:
     note: str | None
     note_args: dict[str, str]
     rule: str
+    terms: tuple[str, ...] = ()  # rhs split at its top-level + and - (later terms start with the sign)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,28 @@ class Derivation:
                 note=step.note,
                 note_args={name: to_latex(node) for name, node in step.note_args},
                 rule=step.rule,
+                terms=_terms(step.expr),
             )
             for step in self.steps
         ]
+
+
+def _terms(node: "Node") -> tuple[str, ...]:
+    """The LaTeX of a sum's terms, signs attached (``a``, ``+ b``, ``- c``), for line wrapping."""
+    from .expr.nodes import Add
+    from .expr.writer import to_latex
+
+    if not isinstance(node, Add):
+        return (to_latex(node),)
+    out = []
+    for i, term in enumerate(node.terms):
+        text = to_latex(term)
+        if isinstance(term, Add):
+            text = f"({text})"
+        if i == 0:
+            out.append(text)
+        elif text.startswith("-"):
+            out.append(f"- {text[1:].lstrip()}")
+        else:
+            out.append(f"+ {text}")
+    return tuple(out)

@@ -51,11 +51,64 @@ def templates_root() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class RowView:
-    """One line as the templates see it: note already in words."""
+    """One row as the templates see it: note already in words, ``rhs`` wrapped into ``lines``."""
 
     lhs: str | None
     rhs: str
     note: str | None
+    lines: tuple[str, ...] = ()
+
+
+#: How wide a row may be, in rough math glyphs (see :func:`visual_width`), before its sum is
+#: wrapped: about the text width of an 11pt article with 2.5 cm margins (and of a blog column).
+WRAP_WIDTH = 56
+
+_STYLE_MACROS = re.compile(r"\\(?:boldsymbol|mathbf|bm|mathrm|operatorname|text|left|right|vec|textcolor\{\w+\})")
+_SCRIPT = re.compile(r"[_^]\{[^{}]*\}")
+_FRAC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+_BINARY = re.compile(r"\\otimes|\\odot|[+=-]")
+
+
+def visual_width(latex: str) -> int:
+    """A rough width of ``latex`` in math glyphs: a macro counts one, scripts a third, a fraction
+    its wider part, a binary operator two (its spacing)."""
+    text = _STYLE_MACROS.sub("", latex)
+    for _ in range(3):
+        text = _FRAC.sub(lambda m: max(m.group(1), m.group(2), key=len), text)
+    operators = len(_BINARY.findall(text))
+    text = _SCRIPT.sub(lambda m: "x" * max(1, len(m.group(0)) // 3), text)
+    text = re.sub(r"\\[a-zA-Z]+", "x", text)
+    text = re.sub(r"[{}\s]", "", text)
+    return len(text) + operators
+
+
+def note_width(note: str | None) -> int:
+    """The width of ``\\Longrightarrow \\text{note}`` in the same units (text is narrower, CJK wider)."""
+    if not note:
+        return 0
+    return 3 + round(sum(1.4 if ord(ch) > 0x2E80 else 0.6 for ch in note))
+
+
+def wrap_terms(terms: Sequence[str], lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
+    """Group a sum's terms into lines that fit ``width`` after the ``lead`` of the alignment column
+    (the widest left-hand side); the last line also holds the note. A term too wide stays whole."""
+    if not terms:
+        return ()
+    tail = note_width(note)
+    if lead + sum(visual_width(t) for t in terms) + tail <= width:
+        return (" ".join(terms),)
+    lines: list[list[str]] = [[]]
+    used = lead
+    for term in terms:
+        size = visual_width(term)
+        if lines[-1] and used + size > width:
+            lines.append([])
+            used = lead + 4  # the \quad indent
+        lines[-1].append(term)
+        used += size
+    if len(lines[-1]) > 1 and used + tail > width:  # the note does not fit: its line keeps the last term
+        lines.append([lines[-1].pop()])
+    return tuple(" ".join(group) for group in lines)
 
 
 # ---------------------------------------------------------------- environment and notes
@@ -166,11 +219,13 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     from jinja2 import TemplateError
 
     env = environment(options.templates_dir)
-    rows = [
-        RowView(row.lhs, row.rhs, None if row.note is None else
-                note_text(row.note, row.note_args, lang=options.lang, templates_dir=options.templates_dir))
-        for row in select_rows(derivation, options.steps)
-    ]
+    selected = select_rows(derivation, options.steps)
+    lead = max(visual_width(row.lhs or "") for row in selected)  # aligned: every rhs starts after the widest lhs
+    rows = []
+    for row in selected:
+        note = None if row.note is None else note_text(
+            row.note, row.note_args, lang=options.lang, templates_dir=options.templates_dir)
+        rows.append(RowView(row.lhs, row.rhs, note, wrap_terms(row.terms or (row.rhs,), lead, note)))
     name = placement.value
     try:
         template = env.select_template([f"{fmt}/{name}.j2", f"common/{name}.j2"])

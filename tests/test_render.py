@@ -244,3 +244,34 @@ def test_markdown_label_is_an_anchor_because_katex_has_no_label() -> None:
     text = render(Placement.DISPLAY, label="eq:g")
     assert text.startswith('<a id="eq:g"></a>\n$$\n\\begin{equation}\n    \\begin{aligned}\n')
     assert "\\label" not in text
+
+
+def test_long_sums_wrap_at_top_level_terms():
+    """A sum too wide for the page is continued on `&\\quad + ...` lines; the note stays last."""
+    from matdiff_tex.render import visual_width, wrap_terms
+
+    terms = [r"\boldsymbol{A}\boldsymbol{B}\boldsymbol{C}\boldsymbol{D}"] + [
+        rf"+ \boldsymbol{{A}}_{{{i}}} \otimes \boldsymbol{{B}}_{{{i}}}" for i in range(12)
+    ]
+    lines = wrap_terms(terms, lead=10, note="collect like terms", width=40)
+    assert len(lines) > 1
+    assert " ".join(lines) == " ".join(terms)
+    assert all(line.startswith("+") for line in lines[1:])
+    assert all(10 + visual_width(line) <= 40 for line in lines[:-1])
+
+
+def test_short_sums_stay_on_one_line():
+    from matdiff_tex.render import wrap_terms
+
+    assert wrap_terms([r"\boldsymbol{A}", r"+ \boldsymbol{B}"], lead=5, note="simplify") == (
+        r"\boldsymbol{A} + \boldsymbol{B}",
+    )
+
+
+def test_wrapped_rows_render_as_quad_lines():
+    from matdiff_tex import render_text
+
+    text = render_text(r"\deriv[lang=en]<\boldsymbol{X}^{4}><\boldsymbol{X}>" + "\n", fmt="markdown")
+    continued = [line for line in text.splitlines() if line.strip().startswith(r"&\quad")]
+    assert continued, text
+    assert all(line.startswith("        &\\quad + ") for line in continued)
