@@ -220,12 +220,14 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
 
     env = environment(options.templates_dir)
     selected = select_rows(derivation, options.steps)
+    notes = [None if row.note is None else note_text(row.note, row.note_args, lang=options.lang,
+                                                      templates_dir=options.templates_dir) for row in selected]
     lead = max(visual_width(row.lhs or "") for row in selected)  # aligned: every rhs starts after the widest lhs
-    rows = []
-    for row in selected:
-        note = None if row.note is None else note_text(
-            row.note, row.note_args, lang=options.lang, templates_dir=options.templates_dir)
-        rows.append(RowView(row.lhs, row.rhs, note, wrap_terms(row.terms or (row.rhs,), lead, note)))
+    # A row that cannot wrap sets the block's width anyway: sums no wider than it stay whole.
+    width = max([WRAP_WIDTH] + [lead + visual_width(row.rhs) + note_width(note)
+                                for row, note in zip(selected, notes) if len(row.terms) <= 1])
+    rows = [RowView(row.lhs, row.rhs, note, wrap_terms(row.terms or (row.rhs,), lead, note, width))
+            for row, note in zip(selected, notes)]
     name = placement.value
     try:
         template = env.select_template([f"{fmt}/{name}.j2", f"common/{name}.j2"])
