@@ -1,0 +1,1 @@
+"""Integrations of matdiff-tex into site generators (optional dependencies, imported on demand)."""
