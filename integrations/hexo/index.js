@@ -1,0 +1,195 @@
+'use strict';
+/* global hexo */
+/**
+ * hexo-matdiff-tex: expand matdiff-tex `\deriv<F><X>` / `\hessian<f><X>` directives in
+ * Markdown posts and pages before Hexo renders them.
+ *
+ * A `before_post_render` filter at priority 9 (below Hexo's default 10, so it runs
+ * before the Markdown renderer and before Nunjucks) sends each post's body to ONE
+ * Python process, `python -m matdiff_tex.integrations.batch`, started on the first
+ * post that has a directive and stopped after generation (and on exit).
+ *
+ * Hexo hands the filter the body without its front matter; the bridge sends the front
+ * matter along (`front_matter`), so its `matdiff:` key gives the post's defaults and
+ * error lines count it, as `matdiff-tex render` would on the file itself.
+ *
+ * Errors are logged one by one (`path:line:col: error: ...`, the source line and a
+ * caret) and fail the build, so `hexo generate` exits non-zero.
+ *
+ * _config.yml:
+ *
+ *     matdiff_tex:
+ *       python: .venv/bin/python   # default: $MATDIFF_TEX_PYTHON, else python3
+ *       layout: denominator        # site defaults: layout, steps, lang, shapes, templates
+ *       lang: en
+ */
+
+const { spawn } = require('child_process');
+const path = require('path');
+
+const PRIORITY = 9;
+const MARKDOWN = /\.(md|markdown)$/i;
+const TRIGGERS = ['\\deriv', '\\hessian', 'matdiff-tex'];
+// hexo-front-matter's own pattern for `---` / `;;;` front matter at the top of a file.
+const FRONT_MATTER = /^(-{3,}|;{3,})\n[\s\S]+?\n\1(?:\n|$)/;
+
+/** One long-running `python -m matdiff_tex.integrations.batch`, JSON lines both ways. */
+class BatchClient {
+  constructor(python, cwd, log) {
+    this.python = python;
+    this.cwd = cwd;
+    this.log = log;
+    this.child = null;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.starts = 0;
+    this.requests = 0;
+    this.directives = 0;
+    this.pid = null;
+  }
+
+  start() {
+    const child = spawn(this.python, ['-m', 'matdiff_tex.integrations.batch'], {
+      cwd: this.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    this.child = child;
+    this.starts += 1;
+    this.pid = child.pid;
+    let buffer = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      let newline;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line.trim()) this._reply(line);
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-4000);
+      for (const line of chunk.split('\n')) if (line.trim()) this.log.warn('matdiff-tex (python): %s', line);
+    });
+    const failAll = (message) => {
+      if (this.child === child) this.child = null;
+      for (const { reject } of this.pending.values()) reject(new Error(message));
+      this.pending.clear();
+    };
+    child.on('error', (err) => failAll(
+      `matdiff-tex: cannot run ${this.python} (${err.message}); set matdiff_tex.python in ` +
+      '_config.yml or MATDIFF_TEX_PYTHON to a Python that has matdiff-tex installed'));
+    child.on('exit', (code, signal) => failAll(
+      `matdiff-tex: the Python process (${this.python}) ended early ` +
+      `(${signal || `exit status ${code}`})${stderr.trim() ? `:\n${stderr.trim()}` : ''}`));
+    child.stdin.on('error', () => {}); // a dead child is reported through 'exit' / 'error'
+    return child;
+  }
+
+  _reply(line) {
+    let reply;
+    try {
+      reply = JSON.parse(line);
+    } catch (err) {
+      this.log.warn('matdiff-tex: ignoring a line from Python that is not JSON: %s', line);
+      return;
+    }
+    const waiter = this.pending.get(reply.id);
+    if (!waiter) return;
+    this.pending.delete(reply.id);
+    this.directives += reply.directives || 0;
+    waiter.resolve(reply);
+  }
+
+  /** Send one request; resolves with the reply `{id, text, errors, directives}`. */
+  request(fields) {
+    if (!this.child) this.start();
+    const id = this.nextId++;
+    this.requests += 1;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.stdin.write(`${JSON.stringify({ id, ...fields })}\n`);
+    });
+  }
+
+  /** Close the process's input: it answers what it has, then exits. */
+  stop() {
+    const child = this.child;
+    this.child = null;
+    if (child) child.stdin.end();
+    return child;
+  }
+}
+
+/** The front matter of `data` exactly as on disk (Hexo's `raw` is the whole file). */
+function frontMatterOf(data) {
+  const raw = typeof data.raw === 'string' ? data.raw : '';
+  const content = data.content;
+  if (raw && raw.length >= content.length && raw.endsWith(content)) {
+    return raw.slice(0, raw.length - content.length);
+  }
+  const match = FRONT_MATTER.exec(raw);
+  return match ? match[0] : '';
+}
+
+function register(hexo) {
+  const config = hexo.config.matdiff_tex || {};
+  const python = config.python || process.env.MATDIFF_TEX_PYTHON || 'python3';
+  const siteOptions = {};
+  for (const [key, value] of Object.entries(config)) if (key !== 'python') siteOptions[key] = value;
+  let client = null;
+
+  function stop() {
+    if (!client) return;
+    const done = client;
+    client = null;
+    const child = done.stop();
+    if (child) {
+      // counted when the process has answered everything and gone
+      child.once('exit', () => hexo.log.info(
+        'matdiff-tex: %d directive(s) in %d post(s), one Python process (pid %d)',
+        done.directives, done.requests, done.pid));
+    }
+  }
+
+  hexo.extend.filter.register('before_post_render', async function matdiffTex(data) {
+    const source = data.full_source || data.source || '';
+    if (!MARKDOWN.test(source) || typeof data.content !== 'string') return data;
+    if (!TRIGGERS.some((trigger) => data.content.includes(trigger))) return data;
+
+    const frontMatter = frontMatterOf(data);
+    const options = { ...siteOptions };
+    if (!frontMatter.startsWith('---') && data.matdiff && typeof data.matdiff === 'object') {
+      Object.assign(options, data.matdiff); // `;;;` JSON front matter: Hexo has read it for us
+    }
+    const shown = data.full_source ? path.relative(hexo.base_dir, data.full_source) : data.source;
+
+    if (!client) client = new BatchClient(python, hexo.base_dir, hexo.log);
+    const reply = await client.request({
+      path: shown,
+      text: data.content,
+      fmt: 'markdown',
+      options,
+      front_matter: frontMatter,
+      line_offset: 0,
+    });
+    if (reply.errors && reply.errors.length) {
+      for (const message of reply.errors) hexo.log.error(message);
+      const count = reply.errors.length;
+      throw new Error(`matdiff-tex: ${count} error${count === 1 ? '' : 's'} in ${shown} (listed above)`);
+    }
+    data.content = reply.text;
+    return data;
+  }, PRIORITY);
+
+  hexo.on('generateAfter', stop);
+  hexo.on('exit', stop);
+  process.once('exit', () => { if (client && client.child) client.child.kill(); });
+}
+
+if (typeof hexo !== 'undefined') register(hexo);
+
+module.exports = { register, BatchClient, frontMatterOf, PRIORITY };
