@@ -325,6 +325,19 @@ def process_document(
     return DocumentResult(new_text, [], run.count, new_text != text)
 
 
+def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) -> DocumentResult:
+    """:func:`process_document` for a page whose front matter a site generator has cut off (MkDocs,
+    Hexo): it is put back in front, so its ``matdiff:`` key applies and error lines count it,
+    and cut off the result again."""
+    result = process_document(front_matter + body, fmt, **kwargs)
+    if result.errors:
+        return DocumentResult(body, result.errors, result.directives)
+    if not result.text.startswith(front_matter):  # front matter is never touched; guard anyway
+        raise InternalError("the front matter changed while expanding")
+    text = result.text[len(front_matter):]
+    return DocumentResult(text, [], result.directives, text != body)
+
+
 def combined_error(errors: list[MatdiffError]) -> MatdiffError:
     """The first error, whose message (and ``str``) lists every error; ``.errors`` holds them all."""
     first = errors[0]

@@ -91,16 +91,13 @@ def handle(request: Any) -> dict[str, Any]:
     if problem:
         return _bad_request(problem, request_id, path)
     try:
-        from ..document import process_document
+        from ..document import process_body
 
-        result = process_document(front + text, fmt, path=path, options=options)
+        result = process_body(text, fmt, front_matter=front, path=path, options=options)
         if result.errors:
             return {"id": request_id, "text": None, "errors": _formatted(result.errors, offset),
                     "directives": result.directives}
-        if not result.text.startswith(front):  # front matter is never touched; guard anyway
-            raise AssertionError("the front matter changed while expanding")
-        return {"id": request_id, "text": result.text[len(front):], "errors": [],
-                "directives": result.directives}
+        return {"id": request_id, "text": result.text, "errors": [], "directives": result.directives}
     except Exception as exc:  # a bug: report it for this request and keep serving
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
         error = InternalError(f"unexpected {type(exc).__name__}: {exc}\n{detail}", path=path)

@@ -35,7 +35,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.utils.meta import get_data
 
-from ..document import process_document
+from ..document import process_body
 from ..errors import ConfigError, MatdiffError
 from ..options import CHOICES, parse_items, site_options
 from ..scan.frontmatter import FRONT_MATTER_KEYS as FRONT_KEYS
@@ -57,7 +57,7 @@ class MatdiffConfig(base.Config):
 
 
 class MatdiffPlugin(BasePlugin[MatdiffConfig]):
-    """Runs :func:`matdiff_tex.document.process_document` on every page's Markdown."""
+    """Runs :func:`matdiff_tex.document.process_body` on every page's Markdown."""
 
     supports_multiple_instances = False
 
@@ -98,13 +98,10 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
             message = f"in the page's matdiff: meta: {error.message}"
             self._report(display, [MatdiffError(message, path=display)])
             return markdown
-        result = process_document(prefix + markdown, "markdown", path=display, options=options)
+        result = process_body(markdown, "markdown", front_matter=prefix, path=display, options=options)
         if result.errors:
             self._report(display, result.errors)
-            return markdown
-        if not result.text.startswith(prefix):  # pragma: no cover - front matter is never touched
-            raise PluginError(f"matdiff-tex: {display}: the front matter changed while expanding")
-        return result.text[len(prefix):]
+        return result.text
 
     def on_env(self, env: Any, config: Any, files: Any) -> Any:
         """After all pages are read: stop the build when any page had an error."""
@@ -145,7 +142,7 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
         MkDocs hands ``on_page_markdown`` the source without its front matter.  The
         source is read again (as MkDocs reads it) and MkDocs' own splitter finds the
         cut: a YAML front matter is put back in front of the Markdown, so
-        :func:`process_document` reads its ``matdiff:`` key and counts its lines like
+        :func:`process_body` reads its ``matdiff:`` key and counts its lines like
         the command line does.  Other meta-data (MultiMarkdown style) is replaced by
         as many blank lines, and ``page.meta["matdiff"]`` is returned to be applied;
         so is it when the source cannot be read again or does not agree with
