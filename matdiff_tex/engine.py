@@ -326,7 +326,10 @@ def derive_nodes(
     if check:
         from .verify import check_derivative
 
+        from .verify_steps import check_steps
+
         check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}))
+        check_steps(lines.steps, x)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     return Derivation(
         f_latex=f_latex,

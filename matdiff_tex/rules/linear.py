@@ -267,7 +267,7 @@ def trace_display(state: TermState, x: Sym) -> Node:
         inner = mul(state.left, state.rest)
         if x.cols.is_one and not inner.is_scalar:
             inner = mul(state.rest, state.left)
-    shown = inner if (x.cols.is_one or isinstance(inner, Trace)) else Trace(inner)
+    shown = inner if (isinstance(inner, Trace) or (x.cols.is_one and inner.is_scalar)) else Trace(inner)
     return state.wrap(mul(state.coeff, shown))
 
 
