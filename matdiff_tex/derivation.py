@@ -8,13 +8,15 @@ note key that the templates turn into zh or en text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .expr.nodes import Node
 
 Layout = Literal["numerator", "denominator"]
+T = TypeVar("T", "Step", "Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +112,13 @@ def _terms(node: "Node") -> tuple[str, ...]:
         else:
             out.append(f"+ {text}")
     return tuple(out)
+
+
+def chains(lines: Sequence[T]) -> list[list[T]]:
+    """Steps or rows grouped into chains: one with a left-hand side and the ``&=`` lines after it."""
+    out: list[list[T]] = []
+    for line in lines:
+        if line.lhs is not None or not out:
+            out.append([])
+        out[-1].append(line)
+    return out

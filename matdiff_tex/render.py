@@ -186,25 +186,15 @@ def layout_tag(layout: str, lang: str, templates_dir: str | None = None) -> str:
 # ---------------------------------------------------------------- rows
 
 
-def _chains(rows: Sequence["Row"]) -> list[list["Row"]]:
-    """Rows grouped into chains: a row with a left-hand side and the continuation rows after it."""
-    chains: list[list[Row]] = []
-    for row in rows:
-        if row.lhs is not None or not chains:
-            chains.append([])
-        chains[-1].append(row)
-    return chains
-
-
 def select_rows(derivation: "Derivation", steps: str) -> list["Row"]:
     """The rows ``steps`` asks for (see the module docs)."""
-    from .derivation import Row
+    from .derivation import Row, chains
 
     rows = derivation.rows()
     if steps == "none" or not rows:
         return [Row(derivation.lhs_latex, derivation.result_latex, None, {}, "result")]
     if steps == "brief":
-        return [row for chain in _chains(rows) for row in (chain if len(chain) <= 2 else (chain[0], chain[-1]))]
+        return [row for chain in chains(rows) for row in (chain if len(chain) <= 2 else (chain[0], chain[-1]))]
     return rows
 
 

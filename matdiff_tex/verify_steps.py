@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .derivation import Step
+from .derivation import Step, chains
 from .errors import InternalError, MatdiffError
 from .expr.dims import Dim
 from .expr.nodes import Differential, Integral, Node, Partial, Sym
@@ -37,17 +37,8 @@ def check_steps(steps: Sequence[Step], x: Sym, seed: int = 1) -> None:
         rng = np.random.default_rng(seed + attempt)
         values = _random_values(steps, sizes, rng)
         points.append((values, rng.uniform(-1.0, 1.0, (x.nrows.value(sizes), x.ncols.value(sizes)))))
-    for chain in _chains(steps):
+    for chain in chains(steps):
         _check_chain(chain, x, points, sizes)
-
-
-def _chains(steps: Sequence[Step]) -> list[list[Step]]:
-    chains: list[list[Step]] = []
-    for step in steps:
-        if step.lhs is not None or not chains:
-            chains.append([])
-        chains[-1].append(step)
-    return chains
 
 
 def _check_chain(chain: list[Step], x: Sym, points: list, sizes: dict[str, int]) -> None:
