@@ -96,22 +96,9 @@ class Derivation:
 def _terms(node: "Node") -> tuple[str, ...]:
     """The LaTeX of a sum's terms, signs attached (``a``, ``+ b``, ``- c``), for line wrapping."""
     from .expr.nodes import Add
-    from .expr.writer import to_latex
+    from .expr.writer import signed_terms, to_latex
 
-    if not isinstance(node, Add):
-        return (to_latex(node),)
-    out = []
-    for i, term in enumerate(node.terms):
-        text = to_latex(term)
-        if isinstance(term, Add):
-            text = f"({text})"
-        if i == 0:
-            out.append(text)
-        elif text.startswith("-"):
-            out.append(f"- {text[1:].lstrip()}")
-        else:
-            out.append(f"+ {text}")
-    return tuple(out)
+    return tuple(signed_terms(node)) if isinstance(node, Add) else (to_latex(node),)
 
 
 def chains(lines: Sequence[T]) -> list[list[T]]:

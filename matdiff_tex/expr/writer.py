@@ -173,16 +173,21 @@ def _(node: Commutation) -> str:
 
 @_write.register
 def _(node: Add) -> str:
+    return " ".join(signed_terms(node))
+
+
+def signed_terms(node: Add) -> list[str]:
+    """The terms of a sum as written: ``a``, ``+ b``, ``- c`` (also used to wrap long lines)."""
     parts: list[str] = []
     for i, term in enumerate(node.terms):
         text = _wrap(term, ADD + 1) if isinstance(term, Add) else _write(term)
         if i == 0:
             parts.append(text)
         elif text.startswith("-"):
-            parts.append(f" - {text[1:].lstrip()}")
+            parts.append(f"- {text[1:].lstrip()}")
         else:
-            parts.append(f" + {text}")
-    return "".join(parts)
+            parts.append(f"+ {text}")
+    return parts
 
 
 def _mergeable(node: Node) -> bool:
