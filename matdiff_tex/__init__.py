@@ -41,7 +41,7 @@ def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = N
     Dimension names the arrays cannot fix (``n`` in ``\boldsymbol{I}_{n} \otimes \boldsymbol{A}``)
     come from ``dims`` (or from ``values``).
     """
-    from .evaluation import evaluate as _evaluate
+    from .check.evaluation import evaluate as _evaluate
 
     return _evaluate(latex, values, dims)
 

@@ -11,7 +11,7 @@ do the mathematics.  Scripts:
   read off vec(dF) = M vec(dX);
 * ``hessian`` — the gradient by ``trace``, then the gradient differentiated again.
 
-Every result is checked numerically by :mod:`matdiff_tex.verify` before it is returned.
+Every result is checked numerically by :mod:`matdiff_tex.check.verify` before it is returned.
 """
 
 from __future__ import annotations
@@ -324,9 +324,9 @@ def derive_nodes(
         else:
             result = script_vectorize(f, x, layout, lines)
     if check:
-        from .verify import check_derivative
+        from .check.verify import check_derivative
 
-        from .verify_steps import check_steps
+        from .check.verify_steps import check_steps
 
         check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}))
         check_steps(lines.steps, x)

@@ -7,8 +7,8 @@ import pytest
 
 from matdiff_tex import MatdiffError, derive, evaluate
 from matdiff_tex.errors import ShapeError
-from matdiff_tex.evaluation import evaluate as evaluate_with_dims
-from matdiff_tex.numeric import expm
+from matdiff_tex.check.evaluation import evaluate as evaluate_with_dims
+from matdiff_tex.check.numeric import expm
 
 RNG = np.random.default_rng(2024)
 A23, B32 = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 2))

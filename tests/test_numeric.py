@@ -41,7 +41,7 @@ from matdiff_tex.expr.nodes import (
     Vec,
     Zero,
 )
-from matdiff_tex.numeric import Evaluator, OutOfDomain, commutation_matrix, evaluate_node, expm
+from matdiff_tex.check.numeric import Evaluator, OutOfDomain, commutation_matrix, evaluate_node, expm
 
 m, n, p, q = (Dim.of(name) for name in "mnpq")
 DIMS = {"m": 3, "n": 4, "p": 2, "q": 5}

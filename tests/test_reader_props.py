@@ -46,7 +46,7 @@ from matdiff_tex.expr.nodes import (
 )
 from matdiff_tex.expr.reader import read_derivative_input, read_expression
 from matdiff_tex.expr.writer import to_latex
-from matdiff_tex.numeric import evaluate_node
+from matdiff_tex.check.numeric import evaluate_node
 
 # ---------------------------------------------------------------- spelling variations
 #

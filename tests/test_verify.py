@@ -40,7 +40,7 @@ from matdiff_tex.expr.nodes import (
     Vec,
     Zero,
 )
-from matdiff_tex.verify import check_derivative
+from matdiff_tex.check.verify import check_derivative
 
 m, n, p, q = (Dim.of(name) for name in "mnpq")
 

@@ -10,7 +10,7 @@ from matdiff_tex import derive, engine
 from matdiff_tex.errors import InternalError
 from matdiff_tex.expr.nodes import Differential, Partial
 from matdiff_tex.rules.build import mul, num
-from matdiff_tex.verify_steps import check_steps
+from matdiff_tex.check.verify_steps import check_steps
 
 B = r"\boldsymbol"
 CASES = [

@@ -32,10 +32,10 @@ from typing import Any, Callable, Literal, Mapping
 
 import numpy as np
 
-from .errors import MatdiffError, ShapeError, UnsupportedError
-from .expr.dims import SCALAR, Dim
-from .expr.functions import FUNCTIONS
-from .expr.nodes import (
+from ..errors import MatdiffError, ShapeError, UnsupportedError
+from ..expr.dims import SCALAR, Dim
+from ..expr.functions import FUNCTIONS
+from ..expr.nodes import (
     Add,
     Colored,
     Commutation,

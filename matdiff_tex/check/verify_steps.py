@@ -1,6 +1,6 @@
 """Every line of a derivation is checked too, not only its result.
 
-:func:`matdiff_tex.verify.check_derivative` proves the last line.  The lines before it are
+:func:`matdiff_tex.check.verify.check_derivative` proves the last line.  The lines before it are
 equalities of differentials (``dF = ...``, ``vec(dF) = ...``, ``df = tr(...)``); here each
 chain of such lines is evaluated at a random point X with a random direction E: ``dX`` is E
 and a differential not yet expanded, ``d(g)``, is the directional derivative of g computed
@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .derivation import Step, chains
-from .errors import InternalError, MatdiffError
-from .expr.dims import Dim
-from .expr.nodes import Differential, Integral, Node, Partial, Sym
-from .expr.writer import to_latex
+from ..derivation import Step, chains
+from ..errors import InternalError, MatdiffError
+from ..expr.dims import Dim
+from ..expr.nodes import Differential, Integral, Node, Partial, Sym
+from ..expr.writer import to_latex
 from .numeric import OutOfDomain, evaluate_node, symbols_of
 
 STEP = 1e-20

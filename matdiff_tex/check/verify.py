@@ -5,7 +5,7 @@ looks at the rule set — and compares the outcome with the engine's result at r
 
 Method
     First derivatives by the complex step: ``dF/dx_k = Im F(X + i h E_k) / h`` with
-    ``h = 1e-20``.  Every numeric operation is complex-analytic (see :mod:`matdiff_tex.numeric`),
+    ``h = 1e-20``.  Every numeric operation is complex-analytic (see :mod:`matdiff_tex.check.numeric`),
     so this is exact to machine precision: no subtractive cancellation, no step to tune.  All mn
     perturbations are evaluated in one batched walk of the tree.  Hessians by central
     differences (step ``1e-4 * max|X|``) of the complex-step gradient, again in one batch.
@@ -48,9 +48,9 @@ from typing import Callable, Iterator, Literal, Mapping
 
 import numpy as np
 
-from .errors import InternalError, MatdiffError, ShapeError
-from .expr.dims import SCALAR, Dim
-from .expr.nodes import Commutation, Identity, Node, Ones, Sym, Zero
+from ..errors import InternalError, MatdiffError, ShapeError
+from ..expr.dims import SCALAR, Dim
+from ..expr.nodes import Commutation, Identity, Node, Ones, Sym, Zero
 from .numeric import Evaluator, OutOfDomain, symbols_of
 
 Layout = Literal["numerator", "denominator"]

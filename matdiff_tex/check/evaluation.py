@@ -20,10 +20,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import MatdiffError, ShapeError
-from .expr.dims import SCALAR
-from .expr.reader import read_expression, read_raw
-from .expr.shapes import symbol_key
+from ..errors import MatdiffError, ShapeError
+from ..expr.dims import SCALAR
+from ..expr.reader import read_expression, read_raw
+from ..expr.shapes import symbol_key
 from .numeric import OutOfDomain, as_matrix, evaluate_node, symbols_of
 
 
