@@ -20,6 +20,7 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
+from .options import DOCUMENT_CHOICES
 from .errors import ConfigError, InternalError, MatdiffError
 from .fsio import ReadError, SourceText, decode, read_source, write_atomic
 
@@ -244,6 +245,7 @@ class RunState:
     deferred: list[str] = field(default_factory=list)
     defer_messages: bool = False
     quiet: bool = False
+    notices: bool = False  # report directives left alone in code (--verbose, --check)
 
     def say(self, text: str) -> None:
         """Print to stderr now, or after the progress bar has finished."""
@@ -274,6 +276,12 @@ class RunState:
               help="With --in-place: rewrite expansions that were edited by hand.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only errors (and, with --check, the notes that would change).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also report directives left alone because they stand in code.")
+@click.option("--markdown", "markdown_mode", type=click.Choice(DOCUMENT_CHOICES["markdown"]), default=None,
+              help="How Markdown is read: mkdocs opens admonitions, details and tabs (default: commonmark).")
+@click.option("--flavor", type=click.Choice(DOCUMENT_CHOICES["flavor"]), default=None,
+              help="Output flavour: pandoc writes display math as pandoc reads it (default: default).")
 @_option_flags
 def render(
     inputs: tuple[str, ...],
@@ -283,6 +291,9 @@ def render(
     fmt: str | None,
     force: bool,
     quiet: bool,
+    verbose: bool,
+    markdown_mode: str | None,
+    flavor: str | None,
     layout: str | None,
     lang: str | None,
     steps: str | None,
@@ -302,9 +313,11 @@ def render(
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
+                           if value is not None})
     settings.force = force
     jobs = _plan_jobs(inputs, output, fmt, mode)
-    state = RunState(quiet=quiet)
+    state = RunState(quiet=quiet, notices=(verbose or mode == "check") and not quiet)
     for job in _with_progress(jobs, state, quiet):
         _run_job(job, mode, settings, state)
     _finish(state, mode, quiet)
@@ -449,7 +462,7 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
         folder = job.source.parent if job.source is not None else Path.cwd()
         options = settings.options_for(folder)
         markers = _uses_markers(job, mode)
-        text, errors = _render_source(source, job, options, markers, settings.force and markers)
+        text, errors, notices = _render_source(source, job, options, markers, settings.force and markers)
     except MatdiffError as exc:
         state.fail([exc])
         return
@@ -458,6 +471,9 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
     except Exception as exc:
         state.fail([_internal_error(exc, job.display)])
         return
+    if state.notices:
+        for notice in notices:
+            state.say(notice.format())
     if errors:
         state.fail(errors)
         return
@@ -483,14 +499,14 @@ def _binary(stream: Any) -> Any:
 
 def _render_source(
     source: SourceText, job: Job, options: dict[str, Any], markers: bool, force: bool
-) -> tuple[str, list[MatdiffError]]:
-    """Run the document layer on one note."""
+) -> tuple[str, list[MatdiffError], list[MatdiffError]]:
+    """Run the document layer on one note: the text, its errors and its notices."""
     from .document import process_document
 
     result = process_document(
         source.text, job.fmt, path=job.display, options=options, markers=markers, force=force
     )
-    return result.text, list(result.errors)
+    return result.text, list(result.errors), list(result.notices)
 
 
 def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:
