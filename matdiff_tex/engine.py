@@ -36,7 +36,7 @@ from .expr.nodes import (
     Vec,
     Zero,
 )
-from .rules.build import add, depends_on, identity, mul, transpose
+from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose
 from .rules.differential import expand_once, is_expanded
 from .rules.linear import (
     TermState,
@@ -139,7 +139,9 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     states = _peel_all(states, x, peel_trace, trace_display, lines, "trace")
     gradient = simplify(add(*(trace_gradient(s, x) for s in states)))
     collected = mul(gradient, Differential(x))
-    lines.add(collected if x.cols.is_one else Trace(collected), "collect", _collect_note(states))
+    if is_zero(gradient):  # the terms cancel: df = 0, not tr(0 dX)
+        collected = num(0)
+    lines.add(collected if x.cols.is_one or collected.is_scalar else Trace(collected), "collect", _collect_note(states))
     return gradient
 
 

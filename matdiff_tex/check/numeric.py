@@ -158,7 +158,8 @@ class Evaluator:
     ``values`` maps a symbol name to an array whose last two axes are its (rows, cols); leading
     axes are batch axes.  ``term_scale_real`` / ``term_scale_imag`` record the largest entry of
     any term of any sum met so far (the scale of cancellations, used by the checker to judge a
-    result that should be zero).
+    result that should be zero); in ``check`` mode ``term_scale_imag`` also covers the imaginary
+    part of every intermediate value (the scale of cancellations inside products).
     """
 
     def __init__(
@@ -193,7 +194,13 @@ class Evaluator:
                     f"{type(node).__name__} is presentation-only and has no numeric value"
                 )
             raise UnsupportedError(f"cannot evaluate a {type(node).__name__} node")
-        return handler(self, node)
+        value = handler(self, node)
+        if self.mode == "check" and np.iscomplexobj(value):
+            # The complex step's derivative of every intermediate value: a derivative that is
+            # exactly zero by cancellation inside a product (X X^{-1}, tr(X^{-1} A X)) is judged
+            # against these, as a cancelling sum is judged against its terms.
+            self.term_scale_imag = max(self.term_scale_imag, _max_abs(value.imag))
+        return value
 
     def _positive_real_part(self, u: np.ndarray, what: str) -> None:
         """Guard a branch cut on the negative real axis (sqrt, fractional powers, log)."""

@@ -73,8 +73,9 @@ SUPPORTED = (
 )
 CHAIN_STOP_MACROS = frozenset(["odot", "circ", "otimes", "rvert", "rVert"])
 _SUB_NAME = re.compile(r"[A-Za-z0-9]+")
-_DIM_PART = re.compile(r"(\d*)((?:[A-Za-z](?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]))?)*)")
-_DIM_NAME = re.compile(r"([A-Za-z])(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9])))?")
+_DIM_POWER = r"(?:\^(?:\{(\d+)\}|(\d)))?"  # n^{2}: the writer's n n
+_DIM_PART = re.compile(r"(\d*)((?:[A-Za-z](?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]))?(?:\^(?:\{\d+\}|\d))?)*)")
+_DIM_NAME = re.compile(r"([A-Za-z])(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9])))?" + _DIM_POWER)
 
 
 def dim_name(letter: str, sub: str | None) -> str:
@@ -533,7 +534,7 @@ class Parser:
         return (1, (compact[0],)), (1, (compact[1],))
 
     def dim_spec(self, text: str, span: tuple[int, int]) -> DimSpec:
-        """``n``, ``mn``, ``3n``, ``12``, ``m \\cdot n_1`` -> (coeff, names)."""
+        """``n``, ``mn``, ``3n``, ``n^{2}``, ``12``, ``m \\cdot n_1`` -> (coeff, names)."""
         coeff, names = 1, []
         parts = [part.strip() for part in text.split("\\cdot")]
         for part in parts:
@@ -546,8 +547,11 @@ class Parser:
             if digits:
                 coeff *= int(digits)
             for name_match in _DIM_NAME.finditer(letters):
-                letter, braced, single = name_match.groups()
-                names.append(dim_name(letter, braced or single))
+                letter, braced, single, power_braced, power = name_match.groups()
+                count = int(power_braced or power or 1)
+                if not 1 <= count <= 8:
+                    raise self.err(f"cannot read the size {self.text(span)}: a power of a size name is at most 8", span)
+                names.extend([dim_name(letter, braced or single)] * count)
         if coeff < 1:
             raise self.err(f"a size must be at least 1, got {self.text(span)}", span)
         if coeff > MAX_SIZE:
@@ -806,14 +810,19 @@ class Parser:
             raise self.err("only integrals \\int_{0}^{1} ... \\,\\mathrm{d}s are supported", tok.span,
                            UnsupportedError)
         start = self.i
+        inner = 0  # integrals nested in the body close with their own differential first
         for j in range(start, len(self.toks)):
             cand = self.toks[j]
+            if cand.is_macro("int"):
+                inner += 1
             if cand.is_macro(*WORD_MACROS) and j + 2 < len(self.toks):
                 arg = self.toks[j + 1]
                 word = self.text(arg.span).strip("{} ")
                 var = self.toks[j + 2]
                 if word == "d" and var.kind == "char" and var.text.isalpha():
-                    break
+                    if inner == 0:
+                        break
+                    inner -= 1
         else:
             raise self.err("the integral needs its differential: \\int_{0}^{1} ... \\,\\mathrm{d}s", tok.span)
         if j == start:

@@ -48,8 +48,6 @@ D = Callable[[Node], Node]
 DIFFERENTIALS: dict[type, Callable[[Node, D], Node]] = {}
 NOTES: dict[type, str] = {}
 
-INTEGRATION_VAR = Sym("s", "scalar", style="plain")
-
 
 def differential_rule(node_type: type, *, note: str, example: tuple[str, str] | None = None):
     """Register ``func`` as the differential rule of ``node_type``."""
@@ -246,10 +244,37 @@ def d_matrix_exponential(node: Expm, d: D) -> Node:
     inner = d(node.arg)
     if is_zero(inner):
         return zero_like(node)
-    s = INTEGRATION_VAR
+    s = fresh_scalar(node, getattr(d, "taken", frozenset()))
     left = Expm(mul(s, node.arg), node.style)
     right = Expm(mul(add(num(1), neg(s)), node.arg), node.style)
     return Integral(s, mul(left, inner, right))
+
+
+def bound_names(node: Node) -> frozenset[str]:
+    """Every symbol name in ``node``, integration variables included."""
+    names = set()
+    for n in node.walk():
+        if isinstance(n, Sym):
+            names.add(n.name)
+        elif isinstance(n, Integral):
+            names.add(n.var.name)
+    return frozenset(names)
+
+
+def fresh_scalar(node: Node, taken: frozenset[str]) -> Sym:
+    """An integration variable named like none of ``taken`` or the symbols of ``node``.
+
+    The author may integrate over ``s`` already (``\\int_0^1 e^{s A} \\, ds``): the rule's
+    own variable must not capture theirs.
+    """
+    used = taken | bound_names(node)
+    for name in ("s", "t", "u", "v", "r"):
+        if name not in used:
+            return Sym(name, "scalar", style="plain")
+    k = 1
+    while f"s_{k}" in used:
+        k += 1
+    return Sym(f"s_{k}", "scalar", style="plain")
 
 
 @differential_rule(Vec, note="linearity")
@@ -282,8 +307,12 @@ def d_colored(node: Colored, d: D) -> Node:
 # ---------------------------------------------------------------- driver
 
 
-def placeholder(x: Sym) -> D:
-    """``d`` for one expansion pass: constants vanish, the rest stays ``Differential(child)``."""
+def placeholder(x: Sym, taken: frozenset[str] = frozenset()) -> D:
+    """``d`` for one expansion pass: constants vanish, the rest stays ``Differential(child)``.
+
+    ``d.taken`` holds the names used anywhere in the expression being expanded (for rules that
+    bind a new variable).
+    """
 
     def d(child: Node) -> Node:
         if not depends_on(child, x):
@@ -294,20 +323,23 @@ def placeholder(x: Sym) -> D:
             return zero_like(child, x.style)
         return Differential(child)
 
+    d.taken = taken  # type: ignore[attr-defined]
     return d
 
 
-def expand_once(node: Node, x: Sym, used: list[str]) -> Node:
+def expand_once(node: Node, x: Sym, used: list[str], taken: frozenset[str] | None = None) -> Node:
     """Apply one differential rule to every unexpanded ``Differential`` in ``node``.
 
     The names of the rules applied are appended to ``used`` (for the line's note).
     """
+    if taken is None:
+        taken = bound_names(node)
     if isinstance(node, Differential) and not _is_variable(node.arg, x):
         target = node.arg
         rule = DIFFERENTIALS.get(type(target))
         if rule is None:
             raise UnsupportedError(f"no differential rule for {type(target).__name__}")
-        result = rule(target, placeholder(x))
+        result = rule(target, placeholder(x, taken))
         if isinstance(result, tuple):
             result, note = result
         else:
@@ -317,7 +349,7 @@ def expand_once(node: Node, x: Sym, used: list[str]) -> Node:
     kids = node.children()
     if not kids:
         return node
-    new = [expand_once(kid, x, used) for kid in kids]
+    new = [expand_once(kid, x, used, taken) for kid in kids]
     if all(a is b for a, b in zip(new, kids)):
         return node
     return tidy(node.with_children(new))
