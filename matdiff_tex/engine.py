@@ -60,6 +60,7 @@ def simplify(node: Node) -> Node:
 LAYOUTS = ("numerator", "denominator")
 COLORS = ("red", "blue", "teal", "orange", "purple", "magenta", "brown", "olive")
 NOTE_PRIORITY = (
+    "norm_l1",  # carries its condition of validity: never hidden behind another note
     "product_rule",
     "chain_rule",
     "elementwise",

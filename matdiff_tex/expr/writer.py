@@ -32,6 +32,7 @@ from .nodes import (
     Kron,
     Mul,
     Node,
+    Norm,
     NormSq,
     Num,
     Ones,
@@ -329,6 +330,12 @@ def _(node: Softmax) -> str:
 def _(node: NormSq) -> str:
     sub = f"_{{{node.sub}}}" if node.sub else ""
     return f"\\|{_write(node.arg)}\\|{sub}^{{2}}"
+
+
+@_write.register
+def _(node: Norm) -> str:
+    sub = f"_{{{node.sub}}}" if node.sub else ""
+    return f"\\|{_write(node.arg)}\\|{sub}"
 
 
 @_write.register
