@@ -16,7 +16,7 @@ Every result is checked numerically by :mod:`matdiff_tex.check.verify` before it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from .derivation import Derivation, Step
@@ -362,4 +362,6 @@ def derive(
     if layout not in LAYOUTS:
         raise MatdiffError(f"unknown layout {layout!r}: use numerator or denominator")
     parsed = read_derivative_input(f, x, shapes)
-    return derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x, dims=parsed.dims)
+    derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
+                              dims=parsed.dims)
+    return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation
