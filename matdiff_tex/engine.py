@@ -16,7 +16,7 @@ Every result is checked numerically by :mod:`matdiff_tex.check.verify` before it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import AbstractSet, Any, Iterable, Mapping
 
 from .derivation import Derivation, Step
@@ -413,5 +413,6 @@ def derive(
         symmetric = [symmetric]
     names = frozenset(symbol_key(name) for name in symmetric)
     parsed = read_derivative_input(f, x, shapes, names)
-    return derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x, dims=parsed.dims,
-                        symmetric=names)
+    derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
+                              dims=parsed.dims, symmetric=names)
+    return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation

@@ -189,9 +189,15 @@ class Parser:
             return self.err(f"unbalanced parentheses: this '{self.text(tok.span)}' closes nothing", tok.span)
         if tok.is_char("'"):
             return self.prime_error(tok)
+        if tok.is_char(","):
+            return self.comma_error(tok)
         if tok.is_char("|") or tok.is_macro("rvert", "vert") or (tok.kind == "delim" and tok.text == "|"):
             return self.err("unbalanced determinant bars: this '|' closes nothing", tok.span)
         return self.err(f"unexpected '{self.text(tok.span)}'", tok.span)
+
+    def comma_error(self, tok: Tok) -> MatdiffError:
+        return self.err("a comma: F is one expression, and a pair or list such as (y, z) is not read; "
+                        "differentiate each part in its own directive", tok.span, UnsupportedError)
 
     def prime_error(self, tok: Tok) -> MatdiffError:
         return self.err("a prime ' is not read as a transpose: write ^{\\top}", tok.span, UnsupportedError)
@@ -753,6 +759,8 @@ class Parser:
         finally:
             self.closers.pop()
         closer = self.peek()
+        if closer is not None and closer.is_char(","):
+            raise self.comma_error(closer)
         if closer is None or not self.closes(closer, kind, opener):
             if closer is not None and (closer.is_char(")", "]") or (closer.kind == "delim" and _is_closing(closer))):
                 raise self.err(

@@ -37,8 +37,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import AbstractSet, Any, Callable, Mapping
 
-from ..errors import Field, LatexSyntaxError, MatdiffError, ShapeError, UnsupportedError
+from ..errors import Field, LatexSyntaxError, MatdiffError, ReadingWarning, ShapeError, UnsupportedError
 from .dims import Dim
+from .guesses import reading_warnings
 from .lexer import tokenize
 from .nodes import (
     Add,
@@ -103,6 +104,7 @@ class ReadResult:
     dims: dict[str, int | str]
     symbols: dict[str, Sym]
     dim_sources: dict[str, tuple[str, int]]
+    warnings: tuple[ReadingWarning, ...] = ()
 
 
 def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = None,
@@ -138,7 +140,8 @@ def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = Non
     tree = context.build("F", raw_f)
     var = context.build("X", raw_x)
     assert isinstance(var, Sym)
-    return ReadResult(tree, var, context.dims(), dict(context.syms), context.dim_sources())
+    warnings = tuple(reading_warnings(f, "F", raw_f, context.dim))
+    return ReadResult(tree, var, context.dims(), dict(context.syms), context.dim_sources(), warnings)
 
 
 def _refuse_entries(raw_f: Raw, var: SymRef) -> None:

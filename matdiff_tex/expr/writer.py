@@ -252,7 +252,8 @@ def _factor_texts(factors: list[Node]) -> list[str]:
             continue
         texts.append(_wrap(factor, MUL + 1) if precedence(factor) <= MUL else _write(factor))
     flush()
-    return texts
+    # ``\, \mathrm{d}s \text{vec}(...)`` reads "dsvec": a thin space ends an integral's ``ds``
+    return [text + " \\," if text.startswith("\\int") and i + 1 < len(texts) else text for i, text in enumerate(texts)]
 
 
 @_write.register
