@@ -53,7 +53,9 @@ from ..expr.nodes import (
     Kron,
     Mul,
     Node,
+    Norm,
     NormSq,
+    norm_kind,
     Num,
     Ones,
     Partial,
@@ -381,7 +383,35 @@ def _softmax(ev: Evaluator, node: Softmax) -> np.ndarray:
 
 def _norm_sq(ev: Evaluator, node: NormSq) -> np.ndarray:
     u = ev.run(node.arg)
+    if norm_kind(node) == "spectral":  # \|X\|_2^2 of a matrix: never the Frobenius norm
+        return _singular_values_squared(u)[..., -1:, None]
     return np.sum(u * u, axis=(-2, -1))[..., None, None]  # no conjugate: complex-analytic
+
+
+def _singular_values_squared(u: np.ndarray) -> np.ndarray:
+    """The eigenvalues of U^T U (or U U^T, the smaller), sorted by real part: σ_i² for a real U.
+
+    Without a conjugate this is the analytic continuation the complex-step check needs (valid
+    where the singular values are distinct and, for roots of them, not zero).
+    """
+    gram = np.swapaxes(u, -1, -2) @ u if u.shape[-2] >= u.shape[-1] else u @ np.swapaxes(u, -1, -2)
+    eig = np.linalg.eigvals(gram)
+    if not np.iscomplexobj(u):
+        eig = np.clip(np.real(eig), 0.0, None)
+    return np.take_along_axis(eig, np.argsort(np.real(eig), axis=-1), axis=-1)
+
+
+def _norm(ev: Evaluator, node: Norm) -> np.ndarray:
+    u = ev.run(node.arg)
+    kind = norm_kind(node)
+    if kind == "l1":
+        return np.sum(u * np.sign(np.real(u)), axis=(-2, -1))[..., None, None]  # |u| continued analytically
+    if kind in ("spectral", "nuclear"):
+        sigma = np.sqrt(_singular_values_squared(u))
+        return (sigma[..., -1:] if kind == "spectral" else np.sum(sigma, axis=-1, keepdims=True))[..., None]
+    if kind != "euclid":  # pragma: no cover - the reader refuses the matrix 1-norm
+        raise UnsupportedError(f"cannot evaluate the norm {node.sub} of a matrix")
+    return np.sqrt(np.sum(u * u, axis=(-2, -1)))[..., None, None]
 
 
 def _expm(ev: Evaluator, node: Expm) -> np.ndarray:
@@ -445,6 +475,7 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Func: _func,
     Softmax: _softmax,
     NormSq: _norm_sq,
+    Norm: _norm,
     Expm: _expm,
     Vec: _vec,
     Diag: _diag,

@@ -56,7 +56,8 @@ FUNCTION_WORDS: dict[str, tuple[str, str | None]] = {
     "tr": ("tr", None), "Tr": ("tr", None), "trace": ("tr", None),
     "det": ("det", None), "vec": ("vec", None), "diag": ("diag", None),
     "softmax": ("softmax", None), "expm": ("expm", None), "sech": ("sech", None), "sigmoid": ("func", "sigma"),
-    **{name: ("func", name) for name in ("exp", "log", "ln", "sin", "cos", "tanh", "sqrt")},
+    **{name: ("func", name) for name in ("exp", "log", "ln", "sin", "cos", "tanh", "sqrt", "sign")},
+    "sgn": ("func", "sign"),
 }
 #: Function macros (``\log``) and what they are.
 FUNCTION_HEADS: dict[str, tuple[str, str | None]] = {
@@ -188,9 +189,15 @@ class Parser:
             return self.err(f"unbalanced parentheses: this '{self.text(tok.span)}' closes nothing", tok.span)
         if tok.is_char("'"):
             return self.prime_error(tok)
+        if tok.is_char(","):
+            return self.comma_error(tok)
         if tok.is_char("|") or tok.is_macro("rvert", "vert") or (tok.kind == "delim" and tok.text == "|"):
             return self.err("unbalanced determinant bars: this '|' closes nothing", tok.span)
         return self.err(f"unexpected '{self.text(tok.span)}'", tok.span)
+
+    def comma_error(self, tok: Tok) -> MatdiffError:
+        return self.err("a comma: F is one expression, and a pair or list such as (y, z) is not read; "
+                        "differentiate each part in its own directive", tok.span, UnsupportedError)
 
     def prime_error(self, tok: Tok) -> MatdiffError:
         return self.err("a prime ' is not read as a transpose: write ^{\\top}", tok.span, UnsupportedError)
@@ -509,6 +516,10 @@ class Parser:
                     UnsupportedError,
                 )
             return Raw("sym", (), whole, SymRef(f"{ref.name}_{compact}", ref.kind, ref.style))
+        if node.op == "num" and node.value in (0, 1) and not node.grouped and self.style is None:
+            # the plain-style zero and ones the writer prints next to a plain X: 0_{m \times n}, 1_{n}
+            node = Raw("zero", (), node.span, ("plain", None, None)) if node.value == 0 else \
+                Raw("ones", (), node.span, ("plain", None))
         if node.op in ("ident", "ones") and node.value[1] is None and not node.grouped:
             return Raw(node.op, (), whole, (node.value[0], self.dim_spec(text, span)))
         if node.op == "zero" and node.value[1] is None and not node.grouped:
@@ -634,12 +645,37 @@ class Parser:
             chars.append(self.take())
         text = "".join(t.text for t in chars)
         span = (first.start, chars[-1].end)
+        self.refuse_e_notation(chars[-1], span)
         if text.count(".") > 1 or text == ".":
             raise self.err(f"cannot read the number {self.text(span)}", span)
         if self.style is not None and text in ("0", "1"):
             return Raw("zero" if text == "0" else "ones", (), span,
                        (self.style, None, None) if text == "0" else (self.style, None))
         return num(Fraction(text), span)
+
+    def refuse_e_notation(self, last: Tok, span: tuple[int, int]) -> None:
+        """``1e5``, ``2.5E-3``: E notation is not LaTeX; reading it as 1·e·5 would be a silent misreading."""
+        run = [last]
+        for ahead in range(3):
+            tok = self.peek(ahead)
+            if tok is None or tok.kind != "char" or tok.start != run[-1].end:
+                return
+            run.append(tok)
+            if ahead == 0 and not tok.is_char("e", "E"):
+                return
+            if ahead == 1 and tok.is_char("+", "-"):
+                continue
+            if ahead >= 1:
+                if not tok.text.isdigit():
+                    return
+                break
+        else:
+            return
+        whole = (span[0], run[-1].end)
+        raise self.err(
+            f"{self.text(whole)} looks like a number in E notation, which LaTeX does not have: write "
+            f"{self.text(span)} \\times 10^{{k}} (or separate the factors of a product with a space or \\cdot)",
+            whole, UnsupportedError)
 
     def macro_atom(self, tok: Tok) -> Raw:
         name = tok.text
@@ -723,6 +759,8 @@ class Parser:
         finally:
             self.closers.pop()
         closer = self.peek()
+        if closer is not None and closer.is_char(","):
+            raise self.comma_error(closer)
         if closer is None or not self.closes(closer, kind, opener):
             if closer is not None and (closer.is_char(")", "]") or (closer.kind == "delim" and _is_closing(closer))):
                 raise self.err(
@@ -766,6 +804,7 @@ class Parser:
         node, opener, closer = self.delimited("\\|")
         span = (opener.start, closer.end)
         sub = ""
+        sub_end = span[1]
         power: Fraction | None = None
         for _ in range(2):
             tok = self.peek()
@@ -773,6 +812,7 @@ class Parser:
                 self.i += 1
                 tokens, sub_span = self.grab_script(tok)
                 sub = self.norm_subscript(tokens, sub_span)
+                sub_end = sub_span[1]
             elif tok is not None and tok.is_char("^") and power is None:
                 self.i += 1
                 tokens, sup_span = self.grab_script(tok)
@@ -783,22 +823,21 @@ class Parser:
             else:
                 break
         whole = (span[0], self.end_pos())
-        if power != 2:
-            raise self.err(
-                f"only squared norms are supported (\\|x\\|^2, \\|x\\|_2^2, \\|X\\|_F^2); got {self.text(whole)}",
-                whole,
-                UnsupportedError,
-            )
-        return Raw("normsq", (node,), whole, sub)
+        if power == 2 and sub in ("", "2", "F"):
+            return Raw("normsq", (node,), whole, sub)
+        norm = Raw("norm", (node,), (span[0], sub_end), sub)
+        return norm if power is None else self.power(norm, power, whole)
 
     def norm_subscript(self, tokens: list[Tok], span: tuple[int, int]) -> str:
         tokens = _unwrap(tokens)
         if len(tokens) == 2 and tokens[0].is_macro("mathrm", "text", "mathsf", "rm"):
             tokens = _unwrap([tokens[1]])
-        if len(tokens) == 1 and tokens[0].is_char("2", "F"):
+        if len(tokens) == 1 and tokens[0].is_char("2", "F", "1", "*"):
             return tokens[0].text
-        raise self.err(f"unsupported norm {self.text(span)}: only \\|x\\|_2 and \\|X\\|_F (squared)", span,
-                       UnsupportedError)
+        if len(tokens) == 1 and tokens[0].is_macro("ast"):
+            return "*"
+        raise self.err(f"unsupported norm {self.text(span)}: write \\|x\\|_2, \\|x\\|_1, \\|X\\|_F, \\|X\\|_2 "
+                       "(spectral) or \\|X\\|_* (nuclear)", span, UnsupportedError)
 
     def parse_integral(self, tok: Tok) -> Raw:
         limits: dict[str, Fraction | None] = {}

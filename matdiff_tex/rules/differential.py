@@ -31,7 +31,9 @@ from ..expr.nodes import (
     Kron,
     Mul,
     Node,
+    Norm,
     NormSq,
+    norm_kind,
     Num,
     Ones,
     Power,
@@ -265,6 +267,27 @@ def d_softmax(node: Softmax, d: D) -> Node:
         return zero_like(node)
     jacobian = add(Diag(node), neg(mul(node, Transpose(node))))
     return mul(jacobian, inner)
+
+
+@differential_rule(Norm, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2", r"\boldsymbol{x}"))
+def d_norm(node: Norm, d: D) -> Node:
+    """d‖u‖₂ = u^T du / ‖u‖₂;  d‖U‖_F = tr(U^T dU) / ‖U‖_F;  d‖u‖₁ = sign(u)^T du (no entry of u zero)"""
+    kind = norm_kind(node)
+    if kind in ("spectral", "nuclear"):
+        what = ("the spectral norm \\|X\\|_2 of a matrix (its largest singular value σ₁; the derivative σ₁ u₁ v₁ᵀ "
+                "needs the singular vectors and exists only where σ₁ is simple)" if kind == "spectral" else
+                "the nuclear norm \\|X\\|_* (the sum of the singular values; the derivative U Vᵀ needs the SVD)")
+        raise UnsupportedError(f"{what} is not differentiated; for the Frobenius norm write \\|X\\|_F",
+                               field="F", span=node.span)
+    u = node.arg
+    inner = d(u)
+    if is_zero(inner):
+        return num(0)
+    if kind == "l1":
+        return mul(transpose(Func("sign", u)), inner), "norm_l1"
+    if u.cols.is_one:
+        return mul(Power(node, Fraction(-1)), transpose(u), inner)
+    return mul(Power(node, Fraction(-1)), Trace(mul(transpose(u), inner)))
 
 
 @differential_rule(NormSq, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))
