@@ -21,6 +21,7 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
+from .options import DOCUMENT_CHOICES, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
 from .fsio import ReadError, SourceText, decode, read_source, write_atomic
 
@@ -148,6 +149,8 @@ def _option_flags(func: Any) -> Any:
         click.option("--shape", "shapes", multiple=True, metavar="NAME=RxC",
                      callback=_shape_callback,
                      help="Fix a symbol's size, e.g. --shape A=3x4 (repeatable)."),
+        click.option("--symmetric", "symmetric", multiple=True, metavar="NAME",
+                     help="A symmetric matrix, e.g. --symmetric X (repeatable)."),
         click.option("--templates", "templates_dir", default=None,
                      type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="A folder whose templates override the built-in ones."),
@@ -188,6 +191,8 @@ class Settings:
         for key, value in self.flags.items():
             if key == "shapes":
                 options["shapes"] = {**options.get("shapes", {}), **value}
+            elif key == "symmetric":
+                options["symmetric"] = tuple(sorted({*options.get("symmetric", ()), *value}))
             else:
                 options[key] = value
         if "templates_dir" in options:
@@ -203,12 +208,18 @@ def _settings(
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
+    symmetric: tuple[str, ...] = (),
 ) -> Settings:
     """Collect the flags that were given (None and empty mean: not given)."""
     given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir}
     flags: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if shapes:
         flags["shapes"] = shapes
+    if symmetric:
+        try:
+            flags["symmetric"] = symmetric_value(list(symmetric))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--symmetric") from None
     if templates_dir is not None:
         flags["templates_dir"] = templates_dir.resolve()
     return Settings(flags, config_path=config_path, no_config=no_config)
@@ -248,6 +259,7 @@ class RunState:
     deferred: list[str] = field(default_factory=list)
     defer_messages: bool = False
     quiet: bool = False
+    notices: bool = False  # report directives left alone in code (--verbose, --check)
 
     def say(self, text: str) -> None:
         """Print to stderr now, or after the progress bar has finished."""
@@ -278,6 +290,12 @@ class RunState:
               help="With --in-place: rewrite expansions that were edited by hand.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only errors (and, with --check, the notes that would change).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also report directives left alone because they stand in code.")
+@click.option("--markdown", "markdown_mode", type=click.Choice(DOCUMENT_CHOICES["markdown"]), default=None,
+              help="How Markdown is read: mkdocs opens admonitions, details and tabs (default: commonmark).")
+@click.option("--flavor", type=click.Choice(DOCUMENT_CHOICES["flavor"]), default=None,
+              help="Output flavour: pandoc writes display math as pandoc reads it (default: default).")
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
 @_option_flags
 def render(
@@ -288,11 +306,15 @@ def render(
     fmt: str | None,
     force: bool,
     quiet: bool,
+    verbose: bool,
+    markdown_mode: str | None,
+    flavor: str | None,
     strict: bool,
     layout: str | None,
     lang: str | None,
     steps: str | None,
     shapes: dict[str, Any],
+    symmetric: tuple[str, ...],
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
@@ -307,10 +329,12 @@ def render(
     mode = _render_mode(inputs, output, in_place, check)
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
+    settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
+                           if value is not None})
     settings.force, settings.strict = force, strict
     jobs = _plan_jobs(inputs, output, fmt, mode)
-    state = RunState(quiet=quiet)
+    state = RunState(quiet=quiet, notices=(verbose or mode == "check") and not quiet)
     for job in _with_progress(jobs, state, quiet):
         _run_job(job, mode, settings, state)
     _finish(state, mode, quiet)
@@ -455,8 +479,8 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
         folder = job.source.parent if job.source is not None else Path.cwd()
         options = settings.options_for(folder)
         markers = _uses_markers(job, mode)
-        text, errors, warnings = _render_source(source, job, options, markers, settings.force and markers,
-                                                settings.strict)
+        text, errors, warnings, notices = _render_source(source, job, options, markers,
+                                                         settings.force and markers, settings.strict)
     except MatdiffError as exc:
         state.fail([exc])
         return
@@ -467,6 +491,9 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
         return
     for warning in warnings:
         state.say(warning.format())
+    if state.notices:
+        for notice in notices:
+            state.say(notice.format())
     if errors:
         state.fail(errors)
         return
@@ -492,14 +519,14 @@ def _binary(stream: Any) -> Any:
 
 def _render_source(
     source: SourceText, job: Job, options: dict[str, Any], markers: bool, force: bool, strict: bool = False
-) -> tuple[str, list[MatdiffError], list[MatdiffError]]:
-    """Run the document layer on one note: its text, errors and warnings."""
+) -> tuple[str, list[MatdiffError], list[MatdiffError], list[MatdiffError]]:
+    """Run the document layer on one note: its text, errors, warnings and notices."""
     from .document import process_document
 
     result = process_document(
         source.text, job.fmt, path=job.display, options=options, markers=markers, force=force, strict=strict
     )
-    return result.text, list(result.errors), list(result.warnings)
+    return result.text, list(result.errors), list(result.warnings), list(result.notices)
 
 
 def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:
@@ -579,6 +606,7 @@ def derive(
     lang: str | None,
     steps: str | None,
     shapes: dict[str, Any],
+    symmetric: tuple[str, ...],
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
@@ -591,7 +619,7 @@ def derive(
       matdiff-tex derive -- '-\\boldsymbol{y}^{\\top}\\boldsymbol{x}' '\\boldsymbol{x}'
     (a formula starting with '-' is read as F; '--' before F makes that explicit)
     """
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
     options = settings.options_for(Path.cwd())
     derivation = _derive_or_exit(f, x, options, order=2 if hessian else 1)
     for warning in derivation.warnings:
@@ -612,7 +640,7 @@ def _derive_or_exit(f: str, x: str, options: dict[str, Any], order: int) -> Any:
     try:
         return derive_expression(
             f, x, layout=options.get("layout", "numerator"),
-            shapes=options.get("shapes") or None, order=order,
+            shapes=options.get("shapes") or None, order=order, symmetric=options.get("symmetric", ()),
         )
     except MatdiffError as exc:
         _report(locate_in_argument(exc, f, x))

@@ -47,7 +47,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, DirectiveError, InternalError, MatdiffError
+from .errors import ConfigError, DirectiveError, InternalError, MatdiffError, Notice
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
 from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
@@ -68,6 +68,7 @@ class DocumentResult:
     directives: int = 0
     changed: bool = False
     warnings: list[MatdiffError] = field(default_factory=list)  # guessed readings (errors with strict)
+    notices: list[MatdiffError] = field(default_factory=list)  # directives left alone in code
 
 
 def default_expander() -> Expander:
@@ -325,9 +326,10 @@ def process_document(
         return DocumentResult(text)
     from .scan import scan
 
-    scanned = scan(text, fmt)
+    scanned = scan(text, fmt, markdown=site.get("markdown", "commonmark"))
     run = _Run(text, fmt, path, site, expander, force, strict)
     run.front = scanned.front_matter
+    notices = _skipped_notices(run, scanned)
     for offset, error in scanned.problems:
         run.fail(offset, error)
     pieces, pos = [], 0
@@ -342,9 +344,25 @@ def process_document(
     pieces.append(text[pos:])
     guessed = run.located(run.warnings)
     if run.errors:
-        return DocumentResult(text, run.located(), run.count, warnings=guessed)
+        return DocumentResult(text, run.located(), run.count, warnings=guessed, notices=notices)
     new_text = "".join(pieces)
-    return DocumentResult(new_text, [], run.count, new_text != text, guessed)
+    return DocumentResult(new_text, [], run.count, new_text != text, guessed, notices)
+
+
+def _skipped_notices(run: _Run, scanned: ScanResult) -> list[MatdiffError]:
+    """A located note for every directive left alone because it stands in code."""
+    notices = []
+    for offset in scanned.skipped:
+        line, col, source = run.index.locate(offset)
+        name = "\\hessian" if run.text.startswith("\\hessian", offset) else "\\deriv"
+        message = f"{name} not expanded (inside code)"
+        if offset in scanned.in_container:
+            message += ("; it stands in the indented body of an admonition, details or tab, which "
+                        "CommonMark reads as code: for MkDocs set markdown: mkdocs (front matter, "
+                        "matdiff-tex.toml or --markdown mkdocs)")
+        notices.append(Notice(message).located(
+            path=run.path, line=line, col=col, source_line=source))
+    return notices
 
 
 def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) -> DocumentResult:
@@ -353,11 +371,12 @@ def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) 
     and cut off the result again."""
     result = process_document(front_matter + body, fmt, **kwargs)
     if result.errors:
-        return DocumentResult(body, result.errors, result.directives, warnings=result.warnings)
+        return DocumentResult(body, result.errors, result.directives, warnings=result.warnings,
+                              notices=result.notices)
     if not result.text.startswith(front_matter):  # front matter is never touched; guard anyway
         raise InternalError("the front matter changed while expanding")
     text = result.text[len(front_matter):]
-    return DocumentResult(text, [], result.directives, text != body, result.warnings)
+    return DocumentResult(text, [], result.directives, text != body, result.warnings, result.notices)
 
 
 def combined_error(errors: list[MatdiffError]) -> MatdiffError:

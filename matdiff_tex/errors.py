@@ -117,3 +117,10 @@ class InternalError(MatdiffError):
     """A bug in matdiff-tex: most importantly, a derivative that failed its check."""
 
     kind = "internal error"
+
+
+class Notice(MatdiffError):
+    """Not an error: something left alone on purpose that the user should know about,
+    such as a directive inside a code block (printed by ``--verbose`` and ``--check``)."""
+
+    kind = "note"

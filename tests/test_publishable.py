@@ -109,3 +109,16 @@ def test_a_hessian_gradient_in_the_other_layout_is_refused(monkeypatch, layout):
     monkeypatch.setattr(engine, "script_hessian", lambda f, x, lay, lines: real(f, x, other[lay], lines))
     with pytest.raises(InternalError, match=rf"line check failed.*\({layout} layout\)"):
         derive(r"\|\boldsymbol{y} - \boldsymbol{X}\boldsymbol{\beta}\|^2", rf"{B}{{\beta}}", layout=layout, order=2)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("f, x, names", [
+    (rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", {"X"}),
+    (rf"{B}{{A}}{B}{{X}}{B}{{B}}", rf"{B}{{X}}", {"X"}),
+    (rf"{B}{{x}}^{{\top}}{B}{{S}}{B}{{x}}", rf"{B}{{x}}", {"S"}),
+])
+def test_symmetric_chains_are_compared_too(f, x, names, layout):
+    d = derive(f, x, layout=layout, symmetric=names)
+    variable = read_derivative_input(f, x, None, frozenset(names)).x
+    compared = [chain for chain in chains(d.steps) if len(chain) + (chain[0].lhs is not None) >= 2]
+    assert check_steps(d.steps, variable, layout=layout, symmetric=frozenset(names)) == len(compared) >= 2

@@ -17,7 +17,7 @@ No rule is used, so a line that asserts the other layout's matrix cannot be writ
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set as AbstractSet
 
 import numpy as np
 
@@ -35,17 +35,23 @@ FD_RTOL = 1e-6
 LARGEST_SIZE = 8  # given sizes above this are not worth a line-by-line check (the result still is)
 
 
-def check_steps(steps: Sequence[Step], x: Sym, seed: int = 1, *, layout: str = "numerator") -> int:
+def check_steps(steps: Sequence[Step], x: Sym, seed: int = 1, *, layout: str = "numerator",
+                symmetric: AbstractSet[str] = frozenset()) -> int:
     """Raise InternalError when a line of a chain differs from its left-hand side (``layout``: of the
-    partial derivatives printed); return how many chains of two or more lines were compared."""
+    partial derivatives printed; ``symmetric``: matrices whose values are symmetric, X perturbed along
+    symmetric directions when it is one); return how many chains of two or more lines were compared."""
     sizes = _small_sizes(steps, x)
     if sizes is None:
         return 0
     points = []
     for attempt in range(3):  # another point when a line cannot be evaluated at one (a singular matrix)
         rng = np.random.default_rng(seed + attempt)
-        values = _random_values(steps, sizes, rng)
-        points.append((values, rng.uniform(-1.0, 1.0, (x.nrows.value(sizes), x.ncols.value(sizes)))))
+        values = _random_values(steps, sizes, rng, symmetric)
+        direction = rng.uniform(-1.0, 1.0, (x.nrows.value(sizes), x.ncols.value(sizes)))
+        if x.name in symmetric:
+            values["__symmetric"] = True
+            direction = (direction + direction.T) / 2
+        points.append((values, direction))
     return sum(_check_chain(chain, x, points, sizes, layout) for chain in chains(steps))
 
 
@@ -144,7 +150,10 @@ def _jacobian(num: Node, values: dict, sizes: dict[str, int]) -> np.ndarray:
     base = values["__wrt"]
     columns = []
     for k in range(base.size):
-        shifted = {**values, "__wrt": base + 1j * STEP * _unit(base.shape, k)}
+        unit = _unit(base.shape, k)
+        if values.get("__symmetric"):  # along symmetric directions: J (I + K) / 2
+            unit = (unit + unit.T) / 2
+        shifted = {**values, "__wrt": base + 1j * STEP * unit}
         value = evaluate_node(num, shifted, sizes, dtype=complex, mode="check")
         columns.append(np.imag(value).reshape(-1, order="F") / STEP)
     return np.array(columns).T
@@ -204,7 +213,8 @@ def _small_sizes(steps: Sequence[Step], x: Sym) -> dict[str, int] | None:
     return {name: 2 + i for i, name in enumerate(ordered)}
 
 
-def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.random.Generator) -> dict:
+def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.random.Generator,
+                   symmetric: AbstractSet[str] = frozenset()) -> dict:
     values: dict = {}
     for step in steps:
         for node in (step.expr, step.lhs):
@@ -216,6 +226,8 @@ def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.rand
                 rows, cols = sym.nrows.value(dict(sizes)), sym.ncols.value(dict(sizes))
                 if rows == cols and rows > 1:
                     values[name] = 0.3 * rng.uniform(0.5, 1.5, (rows, cols)) + (0.45 * rows + 0.5) * np.eye(rows)
+                    if name in symmetric:
+                        values[name] = (values[name] + values[name].T) / 2
                 else:
                     values[name] = rng.uniform(0.5, 1.5, (rows, cols))
     return values
