@@ -274,7 +274,10 @@ def code_span(w: Walker, i: int, ctx: Ctx) -> int | None:
     width = run - i
     limit = prose_limit(w, i, ctx)
     close = remembered(w, ("code span", width, limit), run, lambda: _backticks(text, run, limit, width))
-    return run if close < 0 else close
+    if close < 0:
+        return run
+    w.result.skipped += [found.start() for found in DIRECTIVE_START.finditer(text, run, close)]
+    return close
 
 
 def _backticks(text: str, start: int, limit: int, width: int) -> int:
