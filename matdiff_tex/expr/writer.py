@@ -364,12 +364,14 @@ def _(node: Frac) -> str:
 
 @_write.register
 def _(node: Hadamard) -> str:
-    return f"{_wrap(node.left, APPLY)} {_mark()}\\odot {_wrap(node.right, APPLY)}"
+    left = _write(node.left) if isinstance(node.left, Hadamard) else _wrap(node.left, APPLY)  # associative
+    return f"{left} {_mark()}\\odot {_wrap(node.right, APPLY)}"
 
 
 @_write.register
 def _(node: Kron) -> str:
-    return f"{_wrap(node.left, APPLY)} {_mark()}\\otimes {_wrap(node.right, APPLY)}"
+    left = _write(node.left) if isinstance(node.left, Kron) else _wrap(node.left, APPLY)  # associative
+    return f"{left} {_mark()}\\otimes {_wrap(node.right, APPLY)}"
 
 
 @_write.register
