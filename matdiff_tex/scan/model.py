@@ -74,3 +74,5 @@ class ScanResult:
     markers: list[MarkerBlock] = field(default_factory=list)
     problems: list[tuple[int, MatdiffError]] = field(default_factory=list)
     front_matter: dict[str, object] = field(default_factory=dict)
+    #: every math region met: (inner start, inner end, region start, region end, "inline"|"display")
+    math: list[tuple[int, int, int, int, str]] = field(default_factory=list)
