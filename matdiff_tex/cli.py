@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal
@@ -20,6 +21,7 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
+from .options import DOCUMENT_CHOICES, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
 from .fsio import ReadError, SourceText, decode, read_source, write_atomic
 
@@ -42,6 +44,8 @@ Exit status:
   2  user error: a directive, option, config file or input file
      is wrong (every error is printed as path:line:col: error: ...)
   3  internal error: a bug in matdiff-tex (please report it)"""
+
+STRICT_HELP = "Treat warnings (readings that are probably not what was meant, e.g. tr(X) without a backslash) as errors."
 
 MAIN_EPILOG = f"""\b
 Examples:
@@ -145,6 +149,8 @@ def _option_flags(func: Any) -> Any:
         click.option("--shape", "shapes", multiple=True, metavar="NAME=RxC",
                      callback=_shape_callback,
                      help="Fix a symbol's size, e.g. --shape A=3x4 (repeatable)."),
+        click.option("--symmetric", "symmetric", multiple=True, metavar="NAME",
+                     help="A symmetric matrix, e.g. --symmetric X (repeatable)."),
         click.option("--templates", "templates_dir", default=None,
                      type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="A folder whose templates override the built-in ones."),
@@ -167,6 +173,7 @@ class Settings:
     config_path: Path | None = None
     no_config: bool = False
     force: bool = False
+    strict: bool = False
     finder: ConfigFinder = field(default_factory=ConfigFinder)
 
     def config_for(self, folder: Path) -> Config:
@@ -184,6 +191,8 @@ class Settings:
         for key, value in self.flags.items():
             if key == "shapes":
                 options["shapes"] = {**options.get("shapes", {}), **value}
+            elif key == "symmetric":
+                options["symmetric"] = tuple(sorted({*options.get("symmetric", ()), *value}))
             else:
                 options[key] = value
         if "templates_dir" in options:
@@ -199,12 +208,18 @@ def _settings(
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
+    symmetric: tuple[str, ...] = (),
 ) -> Settings:
     """Collect the flags that were given (None and empty mean: not given)."""
     given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir}
     flags: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if shapes:
         flags["shapes"] = shapes
+    if symmetric:
+        try:
+            flags["symmetric"] = symmetric_value(list(symmetric))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--symmetric") from None
     if templates_dir is not None:
         flags["templates_dir"] = templates_dir.resolve()
     return Settings(flags, config_path=config_path, no_config=no_config)
@@ -244,6 +259,7 @@ class RunState:
     deferred: list[str] = field(default_factory=list)
     defer_messages: bool = False
     quiet: bool = False
+    notices: bool = False  # report directives left alone in code (--verbose, --check)
 
     def say(self, text: str) -> None:
         """Print to stderr now, or after the progress bar has finished."""
@@ -274,6 +290,13 @@ class RunState:
               help="With --in-place: rewrite expansions that were edited by hand.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only errors (and, with --check, the notes that would change).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also report directives left alone because they stand in code.")
+@click.option("--markdown", "markdown_mode", type=click.Choice(DOCUMENT_CHOICES["markdown"]), default=None,
+              help="How Markdown is read: mkdocs opens admonitions, details and tabs (default: commonmark).")
+@click.option("--flavor", type=click.Choice(DOCUMENT_CHOICES["flavor"]), default=None,
+              help="Output flavour: pandoc writes display math as pandoc reads it (default: default).")
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 @_option_flags
 def render(
     inputs: tuple[str, ...],
@@ -283,10 +306,15 @@ def render(
     fmt: str | None,
     force: bool,
     quiet: bool,
+    verbose: bool,
+    markdown_mode: str | None,
+    flavor: str | None,
+    strict: bool,
     layout: str | None,
     lang: str | None,
     steps: str | None,
     shapes: dict[str, Any],
+    symmetric: tuple[str, ...],
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
@@ -301,10 +329,12 @@ def render(
     mode = _render_mode(inputs, output, in_place, check)
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
-    settings.force = force
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
+    settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
+                           if value is not None})
+    settings.force, settings.strict = force, strict
     jobs = _plan_jobs(inputs, output, fmt, mode)
-    state = RunState(quiet=quiet)
+    state = RunState(quiet=quiet, notices=(verbose or mode == "check") and not quiet)
     for job in _with_progress(jobs, state, quiet):
         _run_job(job, mode, settings, state)
     _finish(state, mode, quiet)
@@ -449,7 +479,8 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
         folder = job.source.parent if job.source is not None else Path.cwd()
         options = settings.options_for(folder)
         markers = _uses_markers(job, mode)
-        text, errors = _render_source(source, job, options, markers, settings.force and markers)
+        text, errors, warnings, notices = _render_source(source, job, options, markers,
+                                                         settings.force and markers, settings.strict)
     except MatdiffError as exc:
         state.fail([exc])
         return
@@ -458,6 +489,11 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
     except Exception as exc:
         state.fail([_internal_error(exc, job.display)])
         return
+    for warning in warnings:
+        state.say(warning.format())
+    if state.notices:
+        for notice in notices:
+            state.say(notice.format())
     if errors:
         state.fail(errors)
         return
@@ -482,15 +518,15 @@ def _binary(stream: Any) -> Any:
 
 
 def _render_source(
-    source: SourceText, job: Job, options: dict[str, Any], markers: bool, force: bool
-) -> tuple[str, list[MatdiffError]]:
-    """Run the document layer on one note."""
+    source: SourceText, job: Job, options: dict[str, Any], markers: bool, force: bool, strict: bool = False
+) -> tuple[str, list[MatdiffError], list[MatdiffError], list[MatdiffError]]:
+    """Run the document layer on one note: its text, errors, warnings and notices."""
     from .document import process_document
 
     result = process_document(
-        source.text, job.fmt, path=job.display, options=options, markers=markers, force=force
+        source.text, job.fmt, path=job.display, options=options, markers=markers, force=force, strict=strict
     )
-    return result.text, list(result.errors)
+    return result.text, list(result.errors), list(result.warnings), list(result.notices)
 
 
 def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:
@@ -551,10 +587,12 @@ def _finish(state: RunState, mode: Mode, quiet: bool) -> None:
 # ---------------------------------------------------------------- derive
 
 
-@main.command(epilog=EXIT_STATUS_HELP, short_help="Derive one expression (LaTeX, Markdown or JSON).")
+@main.command(epilog=EXIT_STATUS_HELP, short_help="Derive one expression (LaTeX, Markdown or JSON).",
+              context_settings={"ignore_unknown_options": True})  # F may start with '-'
 @click.argument("f")
 @click.argument("x")
 @click.option("--hessian", is_flag=True, help="Second derivative of a scalar F.")
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 @click.option("--format", "out_format", type=click.Choice(["latex", "markdown", "json"]),
               default="latex", show_default=True, help="What to print.")
 @_option_flags
@@ -562,11 +600,13 @@ def derive(
     f: str,
     x: str,
     hessian: bool,
+    strict: bool,
     out_format: str,
     layout: str | None,
     lang: str | None,
     steps: str | None,
     shapes: dict[str, Any],
+    symmetric: tuple[str, ...],
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
@@ -576,10 +616,17 @@ def derive(
     \b
     Example:
       matdiff-tex derive '\\boldsymbol{ABX}' '\\boldsymbol{X}' --shape A=3x4 --format json
+      matdiff-tex derive -- '-\\boldsymbol{y}^{\\top}\\boldsymbol{x}' '\\boldsymbol{x}'
+    (a formula starting with '-' is read as F; '--' before F makes that explicit)
     """
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
     options = settings.options_for(Path.cwd())
     derivation = _derive_or_exit(f, x, options, order=2 if hessian else 1)
+    for warning in derivation.warnings:
+        located = locate_in_argument(warning, f, x)
+        _report(located.as_error() if strict else located)
+    if strict and derivation.warnings:
+        raise click.exceptions.Exit(EXIT_USER_ERROR)
     if out_format == "json":
         click.echo(json.dumps(derivation_json(derivation, options), ensure_ascii=False, indent=2))
         return
@@ -593,7 +640,7 @@ def _derive_or_exit(f: str, x: str, options: dict[str, Any], order: int) -> Any:
     try:
         return derive_expression(
             f, x, layout=options.get("layout", "numerator"),
-            shapes=options.get("shapes") or None, order=order,
+            shapes=options.get("shapes") or None, order=order, symmetric=options.get("symmetric", ()),
         )
     except MatdiffError as exc:
         _report(locate_in_argument(exc, f, x))
@@ -615,7 +662,9 @@ def _render_single(f: str, x: str, hessian: bool, out_format: str, options: dict
 
     name = "hessian" if hessian else "deriv"
     fmt = "latex" if out_format == "latex" else "markdown"
-    text = render_text(f"\\{name}<{f}><{x}>\n", fmt=fmt, **options)
+    with warnings.catch_warnings():  # derive() has printed them against F already
+        warnings.simplefilter("ignore")
+        text = render_text(f"\\{name}<{f}><{x}>\n", fmt=fmt, **options)
     return text if text.endswith("\n") else text + "\n"
 
 

@@ -42,11 +42,12 @@ unless ``force=True``; an emptied expansion is simply written again.  Without
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, DirectiveError, InternalError, MatdiffError
+from .errors import ConfigError, DirectiveError, InternalError, MatdiffError, Notice
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
 from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
@@ -66,6 +67,8 @@ class DocumentResult:
     errors: list[MatdiffError] = field(default_factory=list)
     directives: int = 0
     changed: bool = False
+    warnings: list[MatdiffError] = field(default_factory=list)  # guessed readings (errors with strict)
+    notices: list[MatdiffError] = field(default_factory=list)  # directives left alone in code
 
 
 def default_expander() -> Expander:
@@ -82,8 +85,10 @@ class _Run:
     """State of one document run: the text, options, expander and collected errors."""
 
     def __init__(self, text: str, fmt: str, path: str | None, site: dict[str, Any],
-                 expander: Expander | None, force: bool) -> None:
+                 expander: Expander | None, force: bool, strict: bool = False) -> None:
         self.text, self.fmt, self.path, self.site, self.force = text, fmt, path, site, force
+        self.strict = strict
+        self.warnings: list[tuple[int, MatdiffError]] = []
         self._expander = expander
         self.index = LineIndex.of(text)
         self.errors: list[tuple[int, MatdiffError]] = []
@@ -97,10 +102,10 @@ class _Run:
         """Record ``error`` at ``offset`` of the text."""
         self.errors.append((offset, error))
 
-    def located(self) -> list[MatdiffError]:
-        """Every error placed at path:line:col, in file order."""
+    def located(self, which: list[tuple[int, MatdiffError]] | None = None) -> list[MatdiffError]:
+        """Every error (or warning) placed at path:line:col, in file order."""
         placed = []
-        for offset, error in sorted(self.errors, key=lambda item: item[0]):
+        for offset, error in sorted(self.errors if which is None else which, key=lambda item: item[0]):
             line, col, source = self.index.locate(offset)
             placed.append(error.located(path=self.path, line=line, col=col, source_line=source))
         return placed
@@ -125,6 +130,7 @@ class _Run:
         options = self.options_for(directive)
         if options is None:
             return None
+        self.guesses(directive, options)
         key = (directive.kind, directive.f, directive.x, options, directive.placement, self.fmt)
         if key in self._cache:
             self.count += 1
@@ -141,6 +147,21 @@ class _Run:
         self.count += 1
         self._cache[key] = expansion
         return expansion
+
+    def guesses(self, directive: Directive, options: ResolvedOptions) -> None:
+        """Record the readings of F that are probably not what was meant (errors when strict)."""
+        from .expr.reader import read_derivative_input
+
+        try:
+            warnings = read_derivative_input(directive.f, directive.x, options.shapes_dict()).warnings
+        except MatdiffError:
+            return  # the expansion reports it
+        for warning in warnings:
+            offset = self._error_offset(directive, warning)
+            if self.strict:
+                self.fail(offset, warning.as_error())
+            else:
+                self.warnings.append((offset, warning))
 
     @staticmethod
     def _error_offset(directive: Directive, error: MatdiffError) -> int:
@@ -289,6 +310,7 @@ def process_document(
     markers: bool = False,
     expander: Expander | None = None,
     force: bool = False,
+    strict: bool = False,
 ) -> DocumentResult:
     """Expand every directive of ``text`` (``"markdown"`` or ``"latex"``); collect all errors."""
     if fmt not in FORMATS:
@@ -304,9 +326,10 @@ def process_document(
         return DocumentResult(text)
     from .scan import scan
 
-    scanned = scan(text, fmt)
-    run = _Run(text, fmt, path, site, expander, force)
+    scanned = scan(text, fmt, markdown=site.get("markdown", "commonmark"))
+    run = _Run(text, fmt, path, site, expander, force, strict)
     run.front = scanned.front_matter
+    notices = _skipped_notices(run, scanned)
     for offset, error in scanned.problems:
         run.fail(offset, error)
     pieces, pos = [], 0
@@ -319,10 +342,27 @@ def process_document(
         pieces += [text[pos:unit.start], _guard(text, unit.start, unit.end, replacement)]
         pos = unit.end
     pieces.append(text[pos:])
+    guessed = run.located(run.warnings)
     if run.errors:
-        return DocumentResult(text, run.located(), run.count)
+        return DocumentResult(text, run.located(), run.count, warnings=guessed, notices=notices)
     new_text = "".join(pieces)
-    return DocumentResult(new_text, [], run.count, new_text != text)
+    return DocumentResult(new_text, [], run.count, new_text != text, guessed, notices)
+
+
+def _skipped_notices(run: _Run, scanned: ScanResult) -> list[MatdiffError]:
+    """A located note for every directive left alone because it stands in code."""
+    notices = []
+    for offset in scanned.skipped:
+        line, col, source = run.index.locate(offset)
+        name = "\\hessian" if run.text.startswith("\\hessian", offset) else "\\deriv"
+        message = f"{name} not expanded (inside code)"
+        if offset in scanned.in_container:
+            message += ("; it stands in the indented body of an admonition, details or tab, which "
+                        "CommonMark reads as code: for MkDocs set markdown: mkdocs (front matter, "
+                        "matdiff-tex.toml or --markdown mkdocs)")
+        notices.append(Notice(message).located(
+            path=run.path, line=line, col=col, source_line=source))
+    return notices
 
 
 def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) -> DocumentResult:
@@ -331,11 +371,12 @@ def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) 
     and cut off the result again."""
     result = process_document(front_matter + body, fmt, **kwargs)
     if result.errors:
-        return DocumentResult(body, result.errors, result.directives)
+        return DocumentResult(body, result.errors, result.directives, warnings=result.warnings,
+                              notices=result.notices)
     if not result.text.startswith(front_matter):  # front matter is never touched; guard anyway
         raise InternalError("the front matter changed while expanding")
     text = result.text[len(front_matter):]
-    return DocumentResult(text, [], result.directives, text != body)
+    return DocumentResult(text, [], result.directives, text != body, result.warnings, result.notices)
 
 
 def combined_error(errors: list[MatdiffError]) -> MatdiffError:
@@ -357,11 +398,14 @@ def render_text(text: str, fmt: str = "markdown", **options: Any) -> str:
     """Expand every directive of a document held in memory; MatdiffError (all messages) on failure.
 
     Besides the directive options (``layout``, ``steps``, ``lang``, ``shapes``,
-    ``templates_dir``) it takes ``path``, ``markers``, ``force`` and ``expander``
-    as :func:`process_document` does.
+    ``templates_dir``) it takes ``path``, ``markers``, ``force``, ``expander`` and ``strict``
+    as :func:`process_document` does; without ``strict`` a guessed reading is a Python warning.
     """
-    keywords = {key: options.pop(key) for key in ("path", "markers", "force", "expander") if key in options}
+    keywords = {key: options.pop(key) for key in ("path", "markers", "force", "expander", "strict")
+                if key in options}
     result = process_document(text, fmt, options=options, **keywords)
     if result.errors:
         raise combined_error(result.errors)
+    for warning in result.warnings:
+        warnings.warn(warning.format(), stacklevel=2)
     return result.text

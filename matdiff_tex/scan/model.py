@@ -76,3 +76,5 @@ class ScanResult:
     front_matter: dict[str, object] = field(default_factory=dict)
     #: every math region met: (inner start, inner end, region start, region end, "inline"|"display")
     math: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # directives left alone inside code
+    in_container: set[int] = field(default_factory=set)  # ... of those, in an MkDocs container body
