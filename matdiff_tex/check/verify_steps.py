@@ -85,7 +85,7 @@ def _by_differences(node: Node) -> bool:
 
 
 def _value(node: Node, x: Sym, values: dict, direction: np.ndarray | None, sizes: dict[str, int],
-           layout: str) -> np.ndarray:
+           layout: str = "numerator") -> np.ndarray:
     """``node`` with every differential and partial derivative replaced by its numeric value."""
     bound = dict(values)
     counter = iter(range(10**6))
@@ -139,6 +139,10 @@ def _partial(node: Partial, x: Sym, values: dict, sizes: dict[str, int], layout:
             columns.append((_jacobian(num, ahead, sizes) - _jacobian(num, back, sizes))[0] / (2 * FD_STEP))
         return np.array(columns).T
     jacobian = _jacobian(num, {**values, "__wrt": values[x.name]}, sizes)  # vec num by (vec X)^T
+    if x.is_scalar:  # dF/dt has F's shape; in denominator layout a column vector's is a row
+        shape = num.shape
+        derivative = jacobian.reshape((shape[0].value(sizes), shape[1].value(sizes)), order="F")
+        return derivative.T if layout == "denominator" and derivative.shape[1] == 1 else derivative
     if jacobian.shape[0] == 1 and not isinstance(node.den, Vec) and not x.ncols.is_one:
         gradient = jacobian.reshape(values[x.name].shape, order="F")  # scalar by matrix: shaped like X
         return gradient.T if layout == "numerator" else gradient
