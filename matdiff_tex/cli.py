@@ -274,6 +274,13 @@ class RunState:
               help="With --in-place: rewrite expansions that were edited by hand.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only errors (and, with --check, the notes that would change).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Render N notes at a time in worker processes (default: the number of cores).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Cache folder (default: $MATDIFF_TEX_CACHE_DIR, else the user cache folder).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Stop a directive after this long, as an error (default 10; 0: no limit).")
 @_option_flags
 def render(
     inputs: tuple[str, ...],
@@ -283,6 +290,10 @@ def render(
     fmt: str | None,
     force: bool,
     quiet: bool,
+    jobs: int | None,
+    cache_dir: str | None,
+    no_cache: bool,
+    time_limit: float | None,
     layout: str | None,
     lang: str | None,
     steps: str | None,
@@ -303,10 +314,28 @@ def render(
         raise click.UsageError("--force only applies to --in-place (and --check)")
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
     settings.force = force
-    jobs = _plan_jobs(inputs, output, fmt, mode)
+    planned = _plan_jobs(inputs, output, fmt, mode)
     state = RunState(quiet=quiet)
-    for job in _with_progress(jobs, state, quiet):
-        _run_job(job, mode, settings, state)
+    if time_limit is not None:
+        os.environ["MATDIFF_TEX_TIME_LIMIT"] = repr(time_limit)  # read by matdiff_tex.limits (and workers)
+    from .cache import open_cache
+    from .parallel import Task, default_jobs, render_all
+
+    cache = open_cache(cache_dir, enabled=not no_cache)
+    prepared = [_prepare_job(job, mode, settings) for job in planned]
+    tasks = [Task(source.text, job.fmt, job.display, options, _uses_markers(job, mode), settings.force and
+                  _uses_markers(job, mode)) for job, source, options in prepared if source is not None]
+    results = render_all(tasks, jobs or default_jobs(), None if cache is None else str(cache.root))
+    for job, source, failure in _with_progress(prepared, state, quiet):
+        if source is None:
+            state.fail(failure)
+            continue
+        text, errors = next(results)
+        if errors:
+            state.fail(errors)
+            continue
+        _deliver(job, mode, source, text, state)
+    results.close()  # ends the workers and trims the cache
     _finish(state, mode, quiet)
 
 
@@ -413,7 +442,7 @@ def _refuse_overwriting_sources(jobs: list[Job], mode: Mode) -> None:
             )
 
 
-def _with_progress(jobs: list[Job], state: RunState, quiet: bool) -> Iterator[Job]:
+def _with_progress(jobs: list[Any], state: RunState, quiet: bool) -> Iterator[Any]:
     """Iterate over the jobs, with a progress bar on a terminal when there are many."""
     if quiet or len(jobs) < PROGRESS_MIN_FILES or not _stderr_is_terminal():
         yield from jobs
@@ -421,7 +450,7 @@ def _with_progress(jobs: list[Job], state: RunState, quiet: bool) -> Iterator[Jo
     state.defer_messages = True
     with click.progressbar(
         jobs, label="matdiff-tex", file=sys.stderr, show_pos=True,
-        item_show_func=lambda job: job.display if job is not None else None,
+        item_show_func=lambda item: item[0].display if item is not None else None,
     ) as bar:
         yield from bar
     state.defer_messages = False
@@ -437,8 +466,8 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
-    """Render one note and write (or compare) its output; record any errors."""
+def _prepare_job(job: Job, mode: Mode, settings: Settings) -> tuple[Job, Any, Any]:
+    """``(job, source, options)`` for a note to render, or ``(job, None, errors)`` when it cannot be read."""
     try:
         source = _read(job)
         if job.fmt is None:
@@ -447,21 +476,13 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
                 path=job.display,
             )
         folder = job.source.parent if job.source is not None else Path.cwd()
-        options = settings.options_for(folder)
-        markers = _uses_markers(job, mode)
-        text, errors = _render_source(source, job, options, markers, settings.force and markers)
+        return job, source, settings.options_for(folder)
     except MatdiffError as exc:
-        state.fail([exc])
-        return
+        return job, None, [exc]
     except KeyboardInterrupt:
         raise
     except Exception as exc:
-        state.fail([_internal_error(exc, job.display)])
-        return
-    if errors:
-        state.fail(errors)
-        return
-    _deliver(job, mode, source, text, state)
+        return job, None, [_internal_error(exc, job.display)]
 
 
 def _uses_markers(job: Job, mode: Mode) -> bool:
@@ -479,18 +500,6 @@ def _read(job: Job) -> SourceText:
 def _binary(stream: Any) -> Any:
     """The byte stream under a text stream (stdin/stdout), so CRLF and the BOM pass untouched."""
     return getattr(stream, "buffer", stream)
-
-
-def _render_source(
-    source: SourceText, job: Job, options: dict[str, Any], markers: bool, force: bool
-) -> tuple[str, list[MatdiffError]]:
-    """Run the document layer on one note."""
-    from .document import process_document
-
-    result = process_document(
-        source.text, job.fmt, path=job.display, options=options, markers=markers, force=force
-    )
-    return result.text, list(result.errors)
 
 
 def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:

@@ -44,13 +44,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, DirectiveError, InternalError, MatdiffError
+from .errors import ConfigError, DirectiveError, InternalError, LimitError, MatdiffError
+from .limits import DirectiveTimeout, seconds, time_limit
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
 from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
 from .scan.text import LineIndex, continuation, line_prefix, newline_at, rest_is_blank
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cache import Cache
 
 Expander = Callable[[str, str, str, ResolvedOptions, Placement, str], str]
 FORMATS = {"markdown": "markdown", "md": "markdown", "latex": "latex", "tex": "latex"}
@@ -82,9 +86,10 @@ class _Run:
     """State of one document run: the text, options, expander and collected errors."""
 
     def __init__(self, text: str, fmt: str, path: str | None, site: dict[str, Any],
-                 expander: Expander | None, force: bool) -> None:
+                 expander: Expander | None, force: bool, cache: "Cache | None" = None) -> None:
         self.text, self.fmt, self.path, self.site, self.force = text, fmt, path, site, force
         self._expander = expander
+        self.disk = cache if expander is None else None  # a caller's own expander is never cached
         self.index = LineIndex.of(text)
         self.errors: list[tuple[int, MatdiffError]] = []
         self.front: dict[str, Any] = {}
@@ -129,9 +134,20 @@ class _Run:
         if key in self._cache:
             self.count += 1
             return self._cache[key]
+        disk_key = self.disk.expansion_key(*key) if self.disk is not None else None
+        if disk_key is not None and (stored := self.disk.get(disk_key)) is not None:
+            self.count += 1
+            self._cache[key] = stored
+            return stored
         expander = self._expander or default_expander()
         try:
-            expansion = expander(*key)
+            with time_limit():
+                expansion = expander(*key)
+        except DirectiveTimeout:
+            self.fail(directive.start, LimitError(
+                f"this directive took longer than {seconds():g} s (MATDIFF_TEX_TIME_LIMIT, or "
+                "render --time-limit) and was stopped; split it into smaller directives"))
+            return None
         except MatdiffError as error:
             self.fail(self._error_offset(directive, error), error)
             return None
@@ -140,6 +156,8 @@ class _Run:
             return None
         self.count += 1
         self._cache[key] = expansion
+        if disk_key is not None:
+            self.disk.put(disk_key, expansion)
         return expansion
 
     @staticmethod
@@ -289,8 +307,13 @@ def process_document(
     markers: bool = False,
     expander: Expander | None = None,
     force: bool = False,
+    cache: "Cache | None" = None,
 ) -> DocumentResult:
-    """Expand every directive of ``text`` (``"markdown"`` or ``"latex"``); collect all errors."""
+    """Expand every directive of ``text`` (``"markdown"`` or ``"latex"``); collect all errors.
+
+    With a ``cache`` (:mod:`matdiff_tex.cache`), a note already rendered with the same text and
+    options is read back whole, and each directive's expansion is looked up before it is derived.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use 'markdown' or 'latex'")
     fmt = FORMATS[fmt]
@@ -300,12 +323,16 @@ def process_document(
         located = copy.copy(error)
         located.path = path
         return DocumentResult(text, [located])
-    if not any(trigger in text for trigger in _TRIGGERS):
-        return DocumentResult(text)
+    quick = quick_result(text, fmt, options=options, markers=markers, force=force,
+                         cache=cache if expander is None else None)
+    if quick is not None:
+        return quick
+    disk = cache if expander is None else None
+    document_key = disk.document_key(text, fmt, site, markers, force) if disk is not None else None
     from .scan import scan
 
     scanned = scan(text, fmt)
-    run = _Run(text, fmt, path, site, expander, force)
+    run = _Run(text, fmt, path, site, expander, force, disk)
     run.front = scanned.front_matter
     for offset, error in scanned.problems:
         run.fail(offset, error)
@@ -322,7 +349,35 @@ def process_document(
     if run.errors:
         return DocumentResult(text, run.located(), run.count)
     new_text = "".join(pieces)
+    if document_key is not None:
+        disk.put(document_key, f"{run.count}\n{new_text}")
     return DocumentResult(new_text, [], run.count, new_text != text)
+
+
+def quick_result(text: str, fmt: str, *, options: Mapping[str, Any] | None = None, markers: bool = False,
+                 force: bool = False, cache: "Cache | None" = None) -> DocumentResult | None:
+    """The result of :func:`process_document` when it needs neither the scanner nor the engine:
+    a note that mentions no directive, or only inside code, or whose result is in ``cache``;
+    None otherwise (and for options that are not valid)."""
+    fmt = FORMATS.get(fmt, fmt)
+    if not any(trigger in text for trigger in _TRIGGERS):
+        return DocumentResult(text)
+    if fmt == "markdown":
+        from .scan.prefilter import no_live_directive
+
+        if no_live_directive(text):
+            return DocumentResult(text)
+    if cache is None:
+        return None
+    try:
+        site = site_options(options)
+    except ConfigError:
+        return None
+    stored = cache.get(cache.document_key(text, fmt, site, markers, force))
+    if stored is None:
+        return None
+    count, _, new_text = stored.partition("\n")
+    return DocumentResult(new_text, [], int(count), new_text != text)
 
 
 def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) -> DocumentResult:

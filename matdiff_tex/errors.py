@@ -103,3 +103,7 @@ class InternalError(MatdiffError):
     """A bug in matdiff-tex: most importantly, a derivative that failed its check."""
 
     kind = "internal error"
+
+
+class LimitError(MatdiffError):
+    """A directive that would need more memory or time than a build allows it."""
