@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal
@@ -20,6 +21,7 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
+from .options import DOCUMENT_CHOICES
 from .errors import ConfigError, InternalError, MatdiffError
 from .fsio import ReadError, SourceText, decode, read_source, write_atomic
 
@@ -42,6 +44,8 @@ Exit status:
   2  user error: a directive, option, config file or input file
      is wrong (every error is printed as path:line:col: error: ...)
   3  internal error: a bug in matdiff-tex (please report it)"""
+
+STRICT_HELP = "Treat warnings (readings that are probably not what was meant, e.g. tr(X) without a backslash) as errors."
 
 MAIN_EPILOG = f"""\b
 Examples:
@@ -167,6 +171,7 @@ class Settings:
     config_path: Path | None = None
     no_config: bool = False
     force: bool = False
+    strict: bool = False
     finder: ConfigFinder = field(default_factory=ConfigFinder)
 
     def config_for(self, folder: Path) -> Config:
@@ -244,6 +249,7 @@ class RunState:
     deferred: list[str] = field(default_factory=list)
     defer_messages: bool = False
     quiet: bool = False
+    notices: bool = False  # report directives left alone in code (--verbose, --check)
 
     def say(self, text: str) -> None:
         """Print to stderr now, or after the progress bar has finished."""
@@ -274,6 +280,13 @@ class RunState:
               help="With --in-place: rewrite expansions that were edited by hand.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only errors (and, with --check, the notes that would change).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also report directives left alone because they stand in code.")
+@click.option("--markdown", "markdown_mode", type=click.Choice(DOCUMENT_CHOICES["markdown"]), default=None,
+              help="How Markdown is read: mkdocs opens admonitions, details and tabs (default: commonmark).")
+@click.option("--flavor", type=click.Choice(DOCUMENT_CHOICES["flavor"]), default=None,
+              help="Output flavour: pandoc writes display math as pandoc reads it (default: default).")
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Render N notes at a time in worker processes (default: the number of cores).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
@@ -290,6 +303,10 @@ def render(
     fmt: str | None,
     force: bool,
     quiet: bool,
+    verbose: bool,
+    markdown_mode: str | None,
+    flavor: str | None,
+    strict: bool,
     jobs: int | None,
     cache_dir: str | None,
     no_cache: bool,
@@ -313,9 +330,11 @@ def render(
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
-    settings.force = force
+    settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
+                           if value is not None})
+    settings.force, settings.strict = force, strict
     planned = _plan_jobs(inputs, output, fmt, mode)
-    state = RunState(quiet=quiet)
+    state = RunState(quiet=quiet, notices=(verbose or mode == "check") and not quiet)
     if time_limit is not None:
         os.environ["MATDIFF_TEX_TIME_LIMIT"] = repr(time_limit)  # read by matdiff_tex.limits (and workers)
     from .cache import open_cache
@@ -323,14 +342,19 @@ def render(
 
     cache = open_cache(cache_dir, enabled=not no_cache)
     prepared = [_prepare_job(job, mode, settings) for job in planned]
-    tasks = [Task(source.text, job.fmt, job.display, options, _uses_markers(job, mode), settings.force and
-                  _uses_markers(job, mode)) for job, source, options in prepared if source is not None]
+    tasks = [Task(source.text, job.fmt, job.display, options, _uses_markers(job, mode),
+                  settings.force and _uses_markers(job, mode), settings.strict)
+             for job, source, options in prepared if source is not None]
     results = render_all(tasks, jobs or default_jobs(), None if cache is None else str(cache.root))
     for job, source, failure in _with_progress(prepared, state, quiet):
         if source is None:
             state.fail(failure)
             continue
-        text, errors = next(results)
+        text, errors, warnings, notices = next(results)
+        for warning in warnings:
+            state.say(warning.format())
+        for notice in notices if state.notices else ():
+            state.say(notice.format())
         if errors:
             state.fail(errors)
             continue
@@ -560,10 +584,12 @@ def _finish(state: RunState, mode: Mode, quiet: bool) -> None:
 # ---------------------------------------------------------------- derive
 
 
-@main.command(epilog=EXIT_STATUS_HELP, short_help="Derive one expression (LaTeX, Markdown or JSON).")
+@main.command(epilog=EXIT_STATUS_HELP, short_help="Derive one expression (LaTeX, Markdown or JSON).",
+              context_settings={"ignore_unknown_options": True})  # F may start with '-'
 @click.argument("f")
 @click.argument("x")
 @click.option("--hessian", is_flag=True, help="Second derivative of a scalar F.")
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 @click.option("--format", "out_format", type=click.Choice(["latex", "markdown", "json"]),
               default="latex", show_default=True, help="What to print.")
 @_option_flags
@@ -571,6 +597,7 @@ def derive(
     f: str,
     x: str,
     hessian: bool,
+    strict: bool,
     out_format: str,
     layout: str | None,
     lang: str | None,
@@ -585,10 +612,17 @@ def derive(
     \b
     Example:
       matdiff-tex derive '\\boldsymbol{ABX}' '\\boldsymbol{X}' --shape A=3x4 --format json
+      matdiff-tex derive -- '-\\boldsymbol{y}^{\\top}\\boldsymbol{x}' '\\boldsymbol{x}'
+    (a formula starting with '-' is read as F; '--' before F makes that explicit)
     """
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
     options = settings.options_for(Path.cwd())
     derivation = _derive_or_exit(f, x, options, order=2 if hessian else 1)
+    for warning in derivation.warnings:
+        located = locate_in_argument(warning, f, x)
+        _report(located.as_error() if strict else located)
+    if strict and derivation.warnings:
+        raise click.exceptions.Exit(EXIT_USER_ERROR)
     if out_format == "json":
         click.echo(json.dumps(derivation_json(derivation, options), ensure_ascii=False, indent=2))
         return
@@ -624,7 +658,9 @@ def _render_single(f: str, x: str, hessian: bool, out_format: str, options: dict
 
     name = "hessian" if hessian else "deriv"
     fmt = "latex" if out_format == "latex" else "markdown"
-    text = render_text(f"\\{name}<{f}><{x}>\n", fmt=fmt, **options)
+    with warnings.catch_warnings():  # derive() has printed them against F already
+        warnings.simplefilter("ignore")
+        text = render_text(f"\\{name}<{f}><{x}>\n", fmt=fmt, **options)
     return text if text.endswith("\n") else text + "\n"
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from . import options as option_choices
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,11 +38,7 @@ CONFIG_FILENAME = "matdiff-tex.toml"
 PYPROJECT_FILENAME = "pyproject.toml"
 TOOL_TABLE = "matdiff-tex"
 
-CHOICES: dict[str, tuple[str, ...]] = {
-    "layout": ("numerator", "denominator"),
-    "steps": ("full", "brief", "none"),
-    "lang": ("zh", "en"),
-}
+CHOICES: dict[str, tuple[str, ...]] = {**option_choices.CHOICES, **option_choices.DOCUMENT_CHOICES}
 KNOWN_KEYS = (*CHOICES, "shapes", "templates")
 
 Dim = int | str

@@ -62,6 +62,7 @@ class Derivation:
     shape: tuple[int | str, int | str]
     dims: dict[str, int | str] = field(default_factory=dict)
     checked: bool = False
+    warnings: tuple = ()  # ReadingWarning: readings of F that are probably not what was meant
 
     @property
     def lhs_latex(self) -> str:

@@ -42,11 +42,12 @@ unless ``force=True``; an emptied expansion is simply written again.  Without
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, DirectiveError, InternalError, LimitError, MatdiffError
+from .errors import ConfigError, DirectiveError, InternalError, LimitError, MatdiffError, Notice
 from .limits import DirectiveTimeout, seconds, time_limit
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
@@ -70,6 +71,8 @@ class DocumentResult:
     errors: list[MatdiffError] = field(default_factory=list)
     directives: int = 0
     changed: bool = False
+    warnings: list[MatdiffError] = field(default_factory=list)  # guessed readings (errors with strict)
+    notices: list[MatdiffError] = field(default_factory=list)  # directives left alone in code
 
 
 def default_expander() -> Expander:
@@ -86,8 +89,11 @@ class _Run:
     """State of one document run: the text, options, expander and collected errors."""
 
     def __init__(self, text: str, fmt: str, path: str | None, site: dict[str, Any],
-                 expander: Expander | None, force: bool, cache: "Cache | None" = None) -> None:
+                 expander: Expander | None, force: bool, strict: bool = False,
+                 cache: "Cache | None" = None) -> None:
         self.text, self.fmt, self.path, self.site, self.force = text, fmt, path, site, force
+        self.strict = strict
+        self.warnings: list[tuple[int, MatdiffError]] = []
         self._expander = expander
         self.disk = cache if expander is None else None  # a caller's own expander is never cached
         self.index = LineIndex.of(text)
@@ -102,10 +108,10 @@ class _Run:
         """Record ``error`` at ``offset`` of the text."""
         self.errors.append((offset, error))
 
-    def located(self) -> list[MatdiffError]:
-        """Every error placed at path:line:col, in file order."""
+    def located(self, which: list[tuple[int, MatdiffError]] | None = None) -> list[MatdiffError]:
+        """Every error (or warning) placed at path:line:col, in file order."""
         placed = []
-        for offset, error in sorted(self.errors, key=lambda item: item[0]):
+        for offset, error in sorted(self.errors if which is None else which, key=lambda item: item[0]):
             line, col, source = self.index.locate(offset)
             placed.append(error.located(path=self.path, line=line, col=col, source_line=source))
         return placed
@@ -130,6 +136,7 @@ class _Run:
         options = self.options_for(directive)
         if options is None:
             return None
+        self.guesses(directive, options)
         key = (directive.kind, directive.f, directive.x, options, directive.placement, self.fmt)
         if key in self._cache:
             self.count += 1
@@ -159,6 +166,21 @@ class _Run:
         if disk_key is not None:
             self.disk.put(disk_key, expansion)
         return expansion
+
+    def guesses(self, directive: Directive, options: ResolvedOptions) -> None:
+        """Record the readings of F that are probably not what was meant (errors when strict)."""
+        from .expr.reader import read_derivative_input
+
+        try:
+            warnings = read_derivative_input(directive.f, directive.x, options.shapes_dict()).warnings
+        except MatdiffError:
+            return  # the expansion reports it
+        for warning in warnings:
+            offset = self._error_offset(directive, warning)
+            if self.strict:
+                self.fail(offset, warning.as_error())
+            else:
+                self.warnings.append((offset, warning))
 
     @staticmethod
     def _error_offset(directive: Directive, error: MatdiffError) -> int:
@@ -307,6 +329,7 @@ def process_document(
     markers: bool = False,
     expander: Expander | None = None,
     force: bool = False,
+    strict: bool = False,
     cache: "Cache | None" = None,
 ) -> DocumentResult:
     """Expand every directive of ``text`` (``"markdown"`` or ``"latex"``); collect all errors.
@@ -323,17 +346,18 @@ def process_document(
         located = copy.copy(error)
         located.path = path
         return DocumentResult(text, [located])
-    quick = quick_result(text, fmt, options=options, markers=markers, force=force,
+    quick = quick_result(text, fmt, path=path, options=options, markers=markers, force=force, strict=strict,
                          cache=cache if expander is None else None)
     if quick is not None:
         return quick
     disk = cache if expander is None else None
-    document_key = disk.document_key(text, fmt, site, markers, force) if disk is not None else None
+    document_key = disk.document_key(text, fmt, site, markers, (force, strict)) if disk is not None else None
     from .scan import scan
 
-    scanned = scan(text, fmt)
-    run = _Run(text, fmt, path, site, expander, force, disk)
+    scanned = scan(text, fmt, markdown=site.get("markdown", "commonmark"))
+    run = _Run(text, fmt, path, site, expander, force, strict, disk)
     run.front = scanned.front_matter
+    notices = _skipped_notices(run, scanned)
     for offset, error in scanned.problems:
         run.fail(offset, error)
     pieces, pos = [], 0
@@ -346,16 +370,39 @@ def process_document(
         pieces += [text[pos:unit.start], _guard(text, unit.start, unit.end, replacement)]
         pos = unit.end
     pieces.append(text[pos:])
+    guessed = run.located(run.warnings)
     if run.errors:
-        return DocumentResult(text, run.located(), run.count)
+        return DocumentResult(text, run.located(), run.count, warnings=guessed, notices=notices)
     new_text = "".join(pieces)
     if document_key is not None:
-        disk.put(document_key, f"{run.count}\n{new_text}")
-    return DocumentResult(new_text, [], run.count, new_text != text)
+        disk.put(document_key, _stored(run.count, new_text, guessed, notices))
+    return DocumentResult(new_text, [], run.count, new_text != text, guessed, notices)
 
 
-def quick_result(text: str, fmt: str, *, options: Mapping[str, Any] | None = None, markers: bool = False,
-                 force: bool = False, cache: "Cache | None" = None) -> DocumentResult | None:
+def _skipped_notices(run: _Run, scanned: ScanResult) -> list[MatdiffError]:
+    """A located note for every directive left alone because it stands in code."""
+    return _code_notices(run.text, run.path, run.index, scanned.skipped, scanned.in_container)
+
+
+def _code_notices(text: str, path: str | None, index: LineIndex, offsets: list[int],
+                  in_container: set[int] | frozenset[int] = frozenset()) -> list[MatdiffError]:
+    notices = []
+    for offset in offsets:
+        line, col, source = index.locate(offset)
+        name = "\\hessian" if text.startswith("\\hessian", offset) else "\\deriv"
+        message = f"{name} not expanded (inside code)"
+        if offset in in_container:
+            message += ("; it stands in the indented body of an admonition, details or tab, which "
+                        "CommonMark reads as code: for MkDocs set markdown: mkdocs (front matter, "
+                        "matdiff-tex.toml or --markdown mkdocs)")
+        notices.append(Notice(message).located(
+            path=path, line=line, col=col, source_line=source))
+    return notices
+
+
+def quick_result(text: str, fmt: str, *, path: str | None = None, options: Mapping[str, Any] | None = None,
+                 markers: bool = False, force: bool = False, strict: bool = False,
+                 cache: "Cache | None" = None) -> DocumentResult | None:
     """The result of :func:`process_document` when it needs neither the scanner nor the engine:
     a note that mentions no directive, or only inside code, or whose result is in ``cache``;
     None otherwise (and for options that are not valid)."""
@@ -363,21 +410,49 @@ def quick_result(text: str, fmt: str, *, options: Mapping[str, Any] | None = Non
     if not any(trigger in text for trigger in _TRIGGERS):
         return DocumentResult(text)
     if fmt == "markdown":
-        from .scan.prefilter import no_live_directive
+        from .scan.prefilter import code_mentions
 
-        if no_live_directive(text):
-            return DocumentResult(text)
+        mentions = code_mentions(text)
+        if mentions is not None:
+            return DocumentResult(text, notices=_code_notices(text, path, LineIndex.of(text), mentions))
     if cache is None:
         return None
     try:
         site = site_options(options)
     except ConfigError:
         return None
-    stored = cache.get(cache.document_key(text, fmt, site, markers, force))
-    if stored is None:
+    stored = cache.get(cache.document_key(text, fmt, site, markers, (force, strict)))
+    return None if stored is None else _restored(stored, text, path)
+
+
+def _stored(count: int, text: str, warnings_: list[MatdiffError], notices: list[MatdiffError]) -> str:
+    """A successful result as a cache entry (its messages without the path, which may differ)."""
+    import json
+
+    def plain(items: list[MatdiffError]) -> list[list[Any]]:
+        return [[type(e).__name__, e.message, e.line, e.col, e.source_line] for e in items]
+
+    return json.dumps({"directives": count, "text": text, "warnings": plain(warnings_),
+                       "notices": plain(notices)}, ensure_ascii=False)
+
+
+def _restored(stored: str, text: str, path: str | None) -> DocumentResult | None:
+    import json
+
+    from . import errors
+
+    try:
+        data = json.loads(stored)
+
+        def placed(items: list[list[Any]]) -> list[MatdiffError]:
+            return [getattr(errors, kind)(message).located(path=path, line=line, col=col, source_line=source)
+                    for kind, message, line, col, source in items]
+
+        new_text = data["text"]
+        return DocumentResult(new_text, [], int(data["directives"]), new_text != text,
+                              placed(data["warnings"]), placed(data["notices"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    count, _, new_text = stored.partition("\n")
-    return DocumentResult(new_text, [], int(count), new_text != text)
 
 
 def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) -> DocumentResult:
@@ -386,11 +461,12 @@ def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) 
     and cut off the result again."""
     result = process_document(front_matter + body, fmt, **kwargs)
     if result.errors:
-        return DocumentResult(body, result.errors, result.directives)
+        return DocumentResult(body, result.errors, result.directives, warnings=result.warnings,
+                              notices=result.notices)
     if not result.text.startswith(front_matter):  # front matter is never touched; guard anyway
         raise InternalError("the front matter changed while expanding")
     text = result.text[len(front_matter):]
-    return DocumentResult(text, [], result.directives, text != body)
+    return DocumentResult(text, [], result.directives, text != body, result.warnings, result.notices)
 
 
 def combined_error(errors: list[MatdiffError]) -> MatdiffError:
@@ -412,11 +488,14 @@ def render_text(text: str, fmt: str = "markdown", **options: Any) -> str:
     """Expand every directive of a document held in memory; MatdiffError (all messages) on failure.
 
     Besides the directive options (``layout``, ``steps``, ``lang``, ``shapes``,
-    ``templates_dir``) it takes ``path``, ``markers``, ``force`` and ``expander``
-    as :func:`process_document` does.
+    ``templates_dir``) it takes ``path``, ``markers``, ``force``, ``expander`` and ``strict``
+    as :func:`process_document` does; without ``strict`` a guessed reading is a Python warning.
     """
-    keywords = {key: options.pop(key) for key in ("path", "markers", "force", "expander") if key in options}
+    keywords = {key: options.pop(key) for key in ("path", "markers", "force", "expander", "strict")
+                if key in options}
     result = process_document(text, fmt, options=options, **keywords)
     if result.errors:
         raise combined_error(result.errors)
+    for warning in result.warnings:
+        warnings.warn(warning.format(), stacklevel=2)
     return result.text

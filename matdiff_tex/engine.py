@@ -16,7 +16,7 @@ Every result is checked numerically by :mod:`matdiff_tex.check.verify` before it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from .derivation import Derivation, Step
@@ -36,7 +36,7 @@ from .expr.nodes import (
     Vec,
     Zero,
 )
-from .rules.build import add, depends_on, identity, mul, transpose
+from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose
 from .rules.differential import expand_once, is_expanded
 from .rules.linear import (
     TermState,
@@ -60,6 +60,7 @@ def simplify(node: Node) -> Node:
 LAYOUTS = ("numerator", "denominator")
 COLORS = ("red", "blue", "teal", "orange", "purple", "magenta", "brown", "olive")
 NOTE_PRIORITY = (
+    "norm_l1",  # carries its condition of validity: never hidden behind another note
     "product_rule",
     "chain_rule",
     "elementwise",
@@ -139,7 +140,9 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     states = _peel_all(states, x, peel_trace, trace_display, lines, "trace")
     gradient = simplify(add(*(trace_gradient(s, x) for s in states)))
     collected = mul(gradient, Differential(x))
-    lines.add(collected if x.cols.is_one else Trace(collected), "collect", _collect_note(states))
+    if is_zero(gradient):  # the terms cancel: df = 0, not tr(0 dX)
+        collected = num(0)
+    lines.add(collected if x.cols.is_one or collected.is_scalar else Trace(collected), "collect", _collect_note(states))
     return gradient
 
 
@@ -359,4 +362,6 @@ def derive(
     if layout not in LAYOUTS:
         raise MatdiffError(f"unknown layout {layout!r}: use numerator or denominator")
     parsed = read_derivative_input(f, x, shapes)
-    return derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x, dims=parsed.dims)
+    derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
+                              dims=parsed.dims)
+    return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation

@@ -99,10 +99,31 @@ class ConfigError(MatdiffError):
     """A bad value in pyproject.toml, matdiff-tex.toml, front matter or on the command line."""
 
 
+class ReadingWarning(MatdiffError):
+    """A legal reading that is probably not what the author meant (``tr(XY)`` without a backslash).
+
+    Printed as ``path:line:col: warning: ...``; ``--strict`` reports it as an error instead."""
+
+    kind = "warning"
+
+    def as_error(self) -> MatdiffError:
+        """The same message at the same place, as an error (``--strict``)."""
+        error = DirectiveError(self.message, field=self.field, span=self.span)
+        return error.located(path=self.path, line=self.line, col=self.col,
+                             source_line=self.source_line) if self.line is not None else error
+
+
 class InternalError(MatdiffError):
     """A bug in matdiff-tex: most importantly, a derivative that failed its check."""
 
     kind = "internal error"
+
+
+class Notice(MatdiffError):
+    """Not an error: something left alone on purpose that the user should know about,
+    such as a directive inside a code block (printed by ``--verbose`` and ``--check``)."""
+
+    kind = "note"
 
 
 class LimitError(MatdiffError):

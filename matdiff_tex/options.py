@@ -25,8 +25,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "steps": ("full", "brief", "none"),
     "lang": ("zh", "en"),
 }
+#: Document-wide choices (front matter, configuration, command line; not a directive's options):
+#: how Markdown is read (``mkdocs``: admonitions, details and tabs are containers, not code)
+#: and the output flavour (``pandoc``: display math as pandoc reads it).
+DOCUMENT_CHOICES: dict[str, tuple[str, ...]] = {
+    "markdown": ("commonmark", "mkdocs"),
+    "flavor": ("default", "pandoc"),
+}
 DIRECTIVE_KEYS = (*CHOICES, "shapes", "label")
-SITE_KEYS = (*CHOICES, "shapes", "templates_dir", "templates")
+SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "shapes", "templates_dir", "templates")
 
 _DIM = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[1-9][0-9]*")
 _TIMES = re.compile(r"\s*(?:×|\\times|\*)\s*|\s+[xX]\s+|(?<=[0-9A-Za-z])[xX](?=[0-9A-Za-z])")
@@ -44,6 +51,7 @@ class ResolvedOptions:
     shapes: tuple[tuple[str, Shape], ...] = ()
     label: str | None = None
     templates_dir: str | None = None
+    flavor: str = "default"
 
     def shapes_dict(self) -> dict[str, Shape] | None:
         """``shapes`` as the engine takes them (None when there are none)."""
@@ -166,9 +174,10 @@ def shapes_value(value: Any) -> tuple[tuple[str, Shape], ...]:
 
 def check_value(key: str, value: Any) -> Any:
     """The checked value of one option; ValueError (a user-facing message) when it is wrong."""
-    if key in CHOICES:
-        if value not in CHOICES[key]:
-            choices = "|".join(CHOICES[key])
+    allowed = CHOICES.get(key) or DOCUMENT_CHOICES.get(key)
+    if allowed is not None:
+        if value not in allowed:
+            choices = "|".join(allowed)
             raise ValueError(f"{key}={value} is not allowed: {key} is one of {choices}")
         return value
     if key == "shapes":
@@ -232,4 +241,5 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         shapes=tuple(sorted(shapes.items())),
         label=merged.get("label"),
         templates_dir=merged.get("templates_dir"),
+        flavor=merged.get("flavor", "default"),
     )

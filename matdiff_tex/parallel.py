@@ -32,6 +32,11 @@ class Task:
     options: dict[str, Any]
     markers: bool
     force: bool
+    strict: bool = False
+
+
+#: What comes back for a note: its text, errors, warnings and notices.
+Outcome = tuple[str, list[MatdiffError], list[MatdiffError], list[MatdiffError]]
 
 
 def default_jobs() -> int:
@@ -42,17 +47,17 @@ def default_jobs() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def render_all(tasks: list[Task], jobs: int, cache_dir: str | None) -> Iterator[tuple[str, list[MatdiffError]]]:
-    """``(text, errors)`` for every task, in order; ``jobs`` worker processes when more than one
+def render_all(tasks: list[Task], jobs: int, cache_dir: str | None) -> Iterator[Outcome]:
+    """``(text, errors, warnings, notices)`` for every task, in order; ``jobs`` worker processes when more than one
     task needs the engine."""
     from .document import quick_result
 
     cache = _open(cache_dir)
-    quick = [quick_result(t.text, t.fmt, options=t.options, markers=t.markers, force=t.force, cache=cache)
-             for t in tasks]
+    quick = [quick_result(t.text, t.fmt, path=t.path, options=t.options, markers=t.markers, force=t.force,
+                          strict=t.strict, cache=cache) for t in tasks]
     pending = [task for task, result in zip(tasks, quick) if result is None]
     if jobs <= 1 or len(pending) <= 1:
-        computed: Iterator[tuple[str, list[MatdiffError]]] = (_render(task, cache) for task in pending)
+        computed: Iterator[Outcome] = (_render(task, cache) for task in pending)
         pool = None
     else:
         for name in BLAS_THREADS:
@@ -65,7 +70,7 @@ def render_all(tasks: list[Task], jobs: int, cache_dir: str | None) -> Iterator[
         computed = pool.map(_work, pending, chunksize=1)
     try:
         for result in quick:
-            yield (result.text, list(result.errors)) if result is not None else next(computed)
+            yield _outcome(result) if result is not None else next(computed)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -87,22 +92,26 @@ def _start_worker(cache_dir: str | None) -> None:
     _WORKER_CACHE = _open(cache_dir)
 
 
-def _work(task: Task) -> tuple[str, list[MatdiffError]]:
+def _work(task: Task) -> Outcome:
     return _render(task, _WORKER_CACHE)
 
 
-def _render(task: Task, cache: Any) -> tuple[str, list[MatdiffError]]:
+def _outcome(result: Any) -> Outcome:
+    return result.text, list(result.errors), list(result.warnings), list(result.notices)
+
+
+def _render(task: Task, cache: Any) -> Outcome:
     """One note through the document layer; a bug becomes an internal error of that note."""
     from .document import process_document
 
     try:
         result = process_document(task.text, task.fmt, path=task.path, options=task.options,
-                                  markers=task.markers, force=task.force, cache=cache)
+                                  markers=task.markers, force=task.force, strict=task.strict, cache=cache)
     except MatdiffError as error:
-        return task.text, [error]
+        return task.text, [error], [], []
     except Exception as exc:
         import traceback
 
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
-        return task.text, [InternalError(f"unexpected {type(exc).__name__}: {exc}\n{detail}", path=task.path)]
-    return result.text, list(result.errors)
+        return task.text, [InternalError(f"unexpected {type(exc).__name__}: {exc}\n{detail}", path=task.path)], [], []
+    return _outcome(result)

@@ -27,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 HOMEWORK = REPO_ROOT / "examples" / "homework.tex"
 ZH_NOTE = REPO_ROOT / "tests" / "fixtures" / "latex" / "zh-note.tex"
 INSTALL_HINT = ("install TeX Live: apt-get install --no-install-recommends "
-                "texlive-xetex texlive-lang-chinese (see .ci/run)")
+                "texlive-xetex texlive-lang-chinese (scripts/test installs them)")
 
 pytestmark = pytest.mark.slow
 

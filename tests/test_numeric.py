@@ -247,6 +247,7 @@ INDEPENDENT = {
     "sigma_pp": lambda u: np.exp(-u) * (np.exp(-u) - 1) / (1 + np.exp(-u)) ** 3,
     "sigma_ppp": lambda u: np.exp(-u) * (np.exp(-2 * u) - 4 * np.exp(-u) + 1) / (1 + np.exp(-u)) ** 4,
     "sqrt": np.sqrt,
+    "sign": lambda u: u / np.abs(u),
 }
 
 

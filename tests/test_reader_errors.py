@@ -63,10 +63,9 @@ ERRORS: list[tuple[str, str, dict | None, type[MatdiffError], tuple[str, ...], s
     (r"\boldsymbol{X}_{\alpha}", BX, None, UnsupportedError, ("subscript",), "F", r"{\alpha}"),
     (r"(\boldsymbol{A}\boldsymbol{X})_{1}", BX, None, UnsupportedError, ("subscript",), "F", "{1}"),
     # ------------------------------------------------ norms, determinant bars, functions
-    (r"\|\boldsymbol{x}\|", BXV, None, UnsupportedError, ("only squared norms", "\\|\\boldsymbol{x}\\|"), "F",
-     r"\|\boldsymbol{x}\|"),
-    (r"\|\boldsymbol{x}\|_2", BXV, None, UnsupportedError, ("only squared norms",), "F", r"\|\boldsymbol{x}\|_2"),
-    (r"\|\boldsymbol{x}\|_1^2", BXV, None, UnsupportedError, ("unsupported norm",), "F", "1"),
+    (r"\|\boldsymbol{x}\|_\infty", BXV, None, UnsupportedError, ("unsupported norm", "\\|X\\|_*"), "F", r"\infty"),
+    (r"\|\boldsymbol{x}\|_3^2", BXV, None, UnsupportedError, ("unsupported norm",), "F", "3"),
+    (r"\|\boldsymbol{X}\|_1", BX, None, UnsupportedError, ("largest column sum",), "F", r"\|\boldsymbol{X}\|_1"),
     (r"|a|\boldsymbol{X}", BX, None, UnsupportedError, ("absolute value", "|a|"), "F", "|a|"),
     (r"\operatorname{sech}(\boldsymbol{X})", BX, None, UnsupportedError, ("sech",), "F", r"\operatorname{sech}"),
     (r"\sigma''''(u)\boldsymbol{X}", BX, None, UnsupportedError, ("three primes",), "F", r"\sigma''''"),

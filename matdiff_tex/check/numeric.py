@@ -53,7 +53,9 @@ from ..expr.nodes import (
     Kron,
     Mul,
     Node,
+    Norm,
     NormSq,
+    norm_kind,
     Num,
     Ones,
     Partial,
@@ -158,7 +160,8 @@ class Evaluator:
     ``values`` maps a symbol name to an array whose last two axes are its (rows, cols); leading
     axes are batch axes.  ``term_scale_real`` / ``term_scale_imag`` record the largest entry of
     any term of any sum met so far (the scale of cancellations, used by the checker to judge a
-    result that should be zero).
+    result that should be zero); in ``check`` mode ``term_scale_imag`` also covers the imaginary
+    part of every intermediate value (the scale of cancellations inside products).
     """
 
     def __init__(
@@ -193,7 +196,13 @@ class Evaluator:
                     f"{type(node).__name__} is presentation-only and has no numeric value"
                 )
             raise UnsupportedError(f"cannot evaluate a {type(node).__name__} node")
-        return handler(self, node)
+        value = handler(self, node)
+        if self.mode == "check" and np.iscomplexobj(value):
+            # The complex step's derivative of every intermediate value: a derivative that is
+            # exactly zero by cancellation inside a product (X X^{-1}, tr(X^{-1} A X)) is judged
+            # against these, as a cancelling sum is judged against its terms.
+            self.term_scale_imag = max(self.term_scale_imag, _max_abs(value.imag))
+        return value
 
     def _positive_real_part(self, u: np.ndarray, what: str) -> None:
         """Guard a branch cut on the negative real axis (sqrt, fractional powers, log)."""
@@ -374,7 +383,35 @@ def _softmax(ev: Evaluator, node: Softmax) -> np.ndarray:
 
 def _norm_sq(ev: Evaluator, node: NormSq) -> np.ndarray:
     u = ev.run(node.arg)
+    if norm_kind(node) == "spectral":  # \|X\|_2^2 of a matrix: never the Frobenius norm
+        return _singular_values_squared(u)[..., -1:, None]
     return np.sum(u * u, axis=(-2, -1))[..., None, None]  # no conjugate: complex-analytic
+
+
+def _singular_values_squared(u: np.ndarray) -> np.ndarray:
+    """The eigenvalues of U^T U (or U U^T, the smaller), sorted by real part: σ_i² for a real U.
+
+    Without a conjugate this is the analytic continuation the complex-step check needs (valid
+    where the singular values are distinct and, for roots of them, not zero).
+    """
+    gram = np.swapaxes(u, -1, -2) @ u if u.shape[-2] >= u.shape[-1] else u @ np.swapaxes(u, -1, -2)
+    eig = np.linalg.eigvals(gram)
+    if not np.iscomplexobj(u):
+        eig = np.clip(np.real(eig), 0.0, None)
+    return np.take_along_axis(eig, np.argsort(np.real(eig), axis=-1), axis=-1)
+
+
+def _norm(ev: Evaluator, node: Norm) -> np.ndarray:
+    u = ev.run(node.arg)
+    kind = norm_kind(node)
+    if kind == "l1":
+        return np.sum(u * np.sign(np.real(u)), axis=(-2, -1))[..., None, None]  # |u| continued analytically
+    if kind in ("spectral", "nuclear"):
+        sigma = np.sqrt(_singular_values_squared(u))
+        return (sigma[..., -1:] if kind == "spectral" else np.sum(sigma, axis=-1, keepdims=True))[..., None]
+    if kind != "euclid":  # pragma: no cover - the reader refuses the matrix 1-norm
+        raise UnsupportedError(f"cannot evaluate the norm {node.sub} of a matrix")
+    return np.sqrt(np.sum(u * u, axis=(-2, -1)))[..., None, None]
 
 
 def _expm(ev: Evaluator, node: Expm) -> np.ndarray:
@@ -438,6 +475,7 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Func: _func,
     Softmax: _softmax,
     NormSq: _norm_sq,
+    Norm: _norm,
     Expm: _expm,
     Vec: _vec,
     Diag: _diag,

@@ -35,8 +35,10 @@ Points
 
 Tolerance
     ``max|R - J| <= rtol * scale`` with ``rtol = 1e-7`` (first order) or ``1e-4`` (Hessian);
-    ``scale`` is the largest entry of J, of R and of any term summed while computing them, so
-    a result that is correctly zero by cancellation passes and a wrong one does not.
+    ``scale`` is the largest entry of J, of R, of any term summed while computing them and of
+    the complex-step derivative of any intermediate value of F, so a result that is correctly
+    zero by cancellation (in a sum, or in a product such as ``X X^{-1}`` or
+    ``tr(X^{-1} A X)``) passes and a wrong one does not.
 """
 
 from __future__ import annotations
@@ -273,10 +275,11 @@ def _hessian(sizing: _Sizing, values: dict[str, np.ndarray]) -> tuple[np.ndarray
     points = shifted[:, None] + (1j * COMPLEX_STEP) * units[None]  # (2mn, mn, m, n)
     perturbed = dict(values)
     perturbed[sizing.x.name] = points.reshape(2 * size * size, m, n)
-    out, _ = _run_batched(sizing.f, perturbed, sizing.bindings, 2 * size * size)
+    out, evaluator = _run_batched(sizing.f, perturbed, sizing.bindings, 2 * size * size)
     grads = out.imag.reshape(2 * size, size) / COMPLEX_STEP
     hessian = (grads[:size] - grads[size:]) / (2 * delta)
-    floor = 1e-6 * _max_abs(grads) / max(_max_abs(x0), 1e-300)
+    gradient_scale = max(_max_abs(grads), evaluator.term_scale_imag / COMPLEX_STEP)
+    floor = 1e-6 * gradient_scale / max(_max_abs(x0), 1e-300)
     return (hessian + hessian.T) / 2, floor
 
 

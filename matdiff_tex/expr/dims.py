@@ -67,10 +67,14 @@ class Dim:
         return result
 
     def latex(self) -> str:
-        """``mn``, ``3n``, ``12``; names longer than one letter are separated by thin spaces."""
-        parts = [] if self.coeff == 1 and self.names else [str(self.coeff)]
-        parts += list(self.names)
-        if all(len(p) == 1 for p in parts if not p.isdigit()) and sum(p.isdigit() for p in parts) <= 1:
+        """``mn``, ``3n``, ``n^{2}``, ``12``; names longer than one letter are separated by ``\\cdot``."""
+        bases = [] if self.coeff == 1 and self.names else [str(self.coeff)]
+        counts: dict[str, int] = {}
+        for name in self.names:  # sorted: a repeated name is a power (pp -> p^{2})
+            counts[name] = counts.get(name, 0) + 1
+        bases += list(counts)
+        parts = [b if counts.get(b, 1) == 1 else f"{b}^{{{counts[b]}}}" for b in bases]
+        if all(len(b) == 1 for b in bases if not b.isdigit()) and sum(b.isdigit() for b in bases) <= 1:
             return "".join(parts)
         return " \\cdot ".join(parts)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable
 
-from .nodes import Func, Hadamard, HadamardPower, Mul, Node, Num, Power
+from .nodes import Func, Hadamard, HadamardPower, Mul, Node, Num, Power, Zero
 
 
 def _pow(u: Node, k: Fraction) -> Node:
@@ -75,6 +75,12 @@ FUNCTIONS: dict[str, FunctionInfo] = {
             r"\sigma'''",
             lambda np, u: _sigmoid(np, u) * (1 - _sigmoid(np, u)) * (1 - 6 * _sigmoid(np, u) + 6 * _sigmoid(np, u) ** 2),
             lambda u: (_ for _ in ()).throw(NotImplementedError("fourth derivative of the logistic function")),
+        ),
+        FunctionInfo(
+            "sign",
+            r"\operatorname{sign}",
+            lambda np, u: np.sign(np.real(u)),  # locally constant: its complex-step derivative is 0
+            lambda u: Num(Fraction(0)) if u.is_scalar else Zero(u.rows, u.cols),
         ),
         FunctionInfo(
             "sqrt",

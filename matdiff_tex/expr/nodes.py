@@ -123,7 +123,7 @@ class Identity(Node):
     """The identity matrix ``I_n``."""
 
     n: Dim
-    style: str = "boldsymbol"
+    style: str = field(default="boldsymbol", compare=False)  # notation only: I is I however it is written
     shape: Shape = field(init=False, compare=False, repr=False)
 
     def _shape(self) -> Shape:
@@ -136,7 +136,7 @@ class Zero(Node):
 
     nrows: Dim
     ncols: Dim
-    style: str = "boldsymbol"
+    style: str = field(default="boldsymbol", compare=False)  # notation only: I is I however it is written
     shape: Shape = field(init=False, compare=False, repr=False)
 
     def _shape(self) -> Shape:
@@ -148,7 +148,7 @@ class Ones(Node):
     """The column vector of ones ``1_n``."""
 
     n: Dim
-    style: str = "boldsymbol"
+    style: str = field(default="boldsymbol", compare=False)  # notation only: I is I however it is written
     shape: Shape = field(init=False, compare=False, repr=False)
 
     def _shape(self) -> Shape:
@@ -161,7 +161,7 @@ class Commutation(Node):
 
     m: Dim
     n: Dim
-    style: str = "boldsymbol"
+    style: str = field(default="boldsymbol", compare=False)  # notation only: I is I however it is written
     shape: Shape = field(init=False, compare=False, repr=False)
 
     def _shape(self) -> Shape:
@@ -381,6 +381,33 @@ class NormSq(Node):
     sub: str = "2"
     shape: Shape = field(init=False, compare=False, repr=False)
     _child_fields = ("arg",)
+
+
+@dataclass(frozen=True, slots=True)
+class Norm(Node):
+    """A norm ``\\|u\\|_{sub}`` (``sub`` as written: "", "2", "F", "1", "*").
+
+    Of a column vector "", "2" and "F" are the Euclidean norm and "1" the sum of absolute
+    values; of a matrix "" and "F" are the Frobenius norm, "2" the spectral norm (the largest
+    singular value) and "*" the nuclear norm (the sum of the singular values): see
+    :func:`norm_kind`.
+    """
+
+    arg: Node
+    sub: str = "2"
+    span: Span = field(default=None, compare=False, repr=False)
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+
+def norm_kind(node: "Norm | NormSq") -> str:
+    """``euclid`` (2-norm of a vector, Frobenius of a matrix), ``l1``, ``spectral`` or ``nuclear``."""
+    vector = node.arg.cols.is_one
+    if node.sub == "1":
+        return "l1" if vector else "matrix-1"
+    if vector or node.sub in ("", "F"):
+        return "euclid"
+    return "spectral" if node.sub == "2" else "nuclear"
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,8 @@ FUNCTION_WORDS: dict[str, tuple[str, str | None]] = {
     "tr": ("tr", None), "Tr": ("tr", None), "trace": ("tr", None),
     "det": ("det", None), "vec": ("vec", None), "diag": ("diag", None),
     "softmax": ("softmax", None), "expm": ("expm", None), "sech": ("sech", None), "sigmoid": ("func", "sigma"),
-    **{name: ("func", name) for name in ("exp", "log", "ln", "sin", "cos", "tanh", "sqrt")},
+    **{name: ("func", name) for name in ("exp", "log", "ln", "sin", "cos", "tanh", "sqrt", "sign")},
+    "sgn": ("func", "sign"),
 }
 #: Function macros (``\log``) and what they are.
 FUNCTION_HEADS: dict[str, tuple[str, str | None]] = {
@@ -73,8 +74,9 @@ SUPPORTED = (
 )
 CHAIN_STOP_MACROS = frozenset(["odot", "circ", "otimes", "rvert", "rVert"])
 _SUB_NAME = re.compile(r"[A-Za-z0-9]+")
-_DIM_PART = re.compile(r"(\d*)((?:[A-Za-z](?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]))?)*)")
-_DIM_NAME = re.compile(r"([A-Za-z])(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9])))?")
+_DIM_POWER = r"(?:\^(?:\{(\d+)\}|(\d)))?"  # n^{2}: the writer's n n
+_DIM_PART = re.compile(r"(\d*)((?:[A-Za-z](?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]))?(?:\^(?:\{\d+\}|\d))?)*)")
+_DIM_NAME = re.compile(r"([A-Za-z])(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9])))?" + _DIM_POWER)
 
 
 def dim_name(letter: str, sub: str | None) -> str:
@@ -187,9 +189,15 @@ class Parser:
             return self.err(f"unbalanced parentheses: this '{self.text(tok.span)}' closes nothing", tok.span)
         if tok.is_char("'"):
             return self.prime_error(tok)
+        if tok.is_char(","):
+            return self.comma_error(tok)
         if tok.is_char("|") or tok.is_macro("rvert", "vert") or (tok.kind == "delim" and tok.text == "|"):
             return self.err("unbalanced determinant bars: this '|' closes nothing", tok.span)
         return self.err(f"unexpected '{self.text(tok.span)}'", tok.span)
+
+    def comma_error(self, tok: Tok) -> MatdiffError:
+        return self.err("a comma: F is one expression, and a pair or list such as (y, z) is not read; "
+                        "differentiate each part in its own directive", tok.span, UnsupportedError)
 
     def prime_error(self, tok: Tok) -> MatdiffError:
         return self.err("a prime ' is not read as a transpose: write ^{\\top}", tok.span, UnsupportedError)
@@ -508,6 +516,10 @@ class Parser:
                     UnsupportedError,
                 )
             return Raw("sym", (), whole, SymRef(f"{ref.name}_{compact}", ref.kind, ref.style))
+        if node.op == "num" and node.value in (0, 1) and not node.grouped and self.style is None:
+            # the plain-style zero and ones the writer prints next to a plain X: 0_{m \times n}, 1_{n}
+            node = Raw("zero", (), node.span, ("plain", None, None)) if node.value == 0 else \
+                Raw("ones", (), node.span, ("plain", None))
         if node.op in ("ident", "ones") and node.value[1] is None and not node.grouped:
             return Raw(node.op, (), whole, (node.value[0], self.dim_spec(text, span)))
         if node.op == "zero" and node.value[1] is None and not node.grouped:
@@ -533,7 +545,7 @@ class Parser:
         return (1, (compact[0],)), (1, (compact[1],))
 
     def dim_spec(self, text: str, span: tuple[int, int]) -> DimSpec:
-        """``n``, ``mn``, ``3n``, ``12``, ``m \\cdot n_1`` -> (coeff, names)."""
+        """``n``, ``mn``, ``3n``, ``n^{2}``, ``12``, ``m \\cdot n_1`` -> (coeff, names)."""
         coeff, names = 1, []
         parts = [part.strip() for part in text.split("\\cdot")]
         for part in parts:
@@ -546,8 +558,11 @@ class Parser:
             if digits:
                 coeff *= int(digits)
             for name_match in _DIM_NAME.finditer(letters):
-                letter, braced, single = name_match.groups()
-                names.append(dim_name(letter, braced or single))
+                letter, braced, single, power_braced, power = name_match.groups()
+                count = int(power_braced or power or 1)
+                if not 1 <= count <= 8:
+                    raise self.err(f"cannot read the size {self.text(span)}: a power of a size name is at most 8", span)
+                names.extend([dim_name(letter, braced or single)] * count)
         if coeff < 1:
             raise self.err(f"a size must be at least 1, got {self.text(span)}", span)
         if coeff > MAX_SIZE:
@@ -630,12 +645,37 @@ class Parser:
             chars.append(self.take())
         text = "".join(t.text for t in chars)
         span = (first.start, chars[-1].end)
+        self.refuse_e_notation(chars[-1], span)
         if text.count(".") > 1 or text == ".":
             raise self.err(f"cannot read the number {self.text(span)}", span)
         if self.style is not None and text in ("0", "1"):
             return Raw("zero" if text == "0" else "ones", (), span,
                        (self.style, None, None) if text == "0" else (self.style, None))
         return num(Fraction(text), span)
+
+    def refuse_e_notation(self, last: Tok, span: tuple[int, int]) -> None:
+        """``1e5``, ``2.5E-3``: E notation is not LaTeX; reading it as 1·e·5 would be a silent misreading."""
+        run = [last]
+        for ahead in range(3):
+            tok = self.peek(ahead)
+            if tok is None or tok.kind != "char" or tok.start != run[-1].end:
+                return
+            run.append(tok)
+            if ahead == 0 and not tok.is_char("e", "E"):
+                return
+            if ahead == 1 and tok.is_char("+", "-"):
+                continue
+            if ahead >= 1:
+                if not tok.text.isdigit():
+                    return
+                break
+        else:
+            return
+        whole = (span[0], run[-1].end)
+        raise self.err(
+            f"{self.text(whole)} looks like a number in E notation, which LaTeX does not have: write "
+            f"{self.text(span)} \\times 10^{{k}} (or separate the factors of a product with a space or \\cdot)",
+            whole, UnsupportedError)
 
     def macro_atom(self, tok: Tok) -> Raw:
         name = tok.text
@@ -719,6 +759,8 @@ class Parser:
         finally:
             self.closers.pop()
         closer = self.peek()
+        if closer is not None and closer.is_char(","):
+            raise self.comma_error(closer)
         if closer is None or not self.closes(closer, kind, opener):
             if closer is not None and (closer.is_char(")", "]") or (closer.kind == "delim" and _is_closing(closer))):
                 raise self.err(
@@ -762,6 +804,7 @@ class Parser:
         node, opener, closer = self.delimited("\\|")
         span = (opener.start, closer.end)
         sub = ""
+        sub_end = span[1]
         power: Fraction | None = None
         for _ in range(2):
             tok = self.peek()
@@ -769,6 +812,7 @@ class Parser:
                 self.i += 1
                 tokens, sub_span = self.grab_script(tok)
                 sub = self.norm_subscript(tokens, sub_span)
+                sub_end = sub_span[1]
             elif tok is not None and tok.is_char("^") and power is None:
                 self.i += 1
                 tokens, sup_span = self.grab_script(tok)
@@ -779,22 +823,21 @@ class Parser:
             else:
                 break
         whole = (span[0], self.end_pos())
-        if power != 2:
-            raise self.err(
-                f"only squared norms are supported (\\|x\\|^2, \\|x\\|_2^2, \\|X\\|_F^2); got {self.text(whole)}",
-                whole,
-                UnsupportedError,
-            )
-        return Raw("normsq", (node,), whole, sub)
+        if power == 2 and sub in ("", "2", "F"):
+            return Raw("normsq", (node,), whole, sub)
+        norm = Raw("norm", (node,), (span[0], sub_end), sub)
+        return norm if power is None else self.power(norm, power, whole)
 
     def norm_subscript(self, tokens: list[Tok], span: tuple[int, int]) -> str:
         tokens = _unwrap(tokens)
         if len(tokens) == 2 and tokens[0].is_macro("mathrm", "text", "mathsf", "rm"):
             tokens = _unwrap([tokens[1]])
-        if len(tokens) == 1 and tokens[0].is_char("2", "F"):
+        if len(tokens) == 1 and tokens[0].is_char("2", "F", "1", "*"):
             return tokens[0].text
-        raise self.err(f"unsupported norm {self.text(span)}: only \\|x\\|_2 and \\|X\\|_F (squared)", span,
-                       UnsupportedError)
+        if len(tokens) == 1 and tokens[0].is_macro("ast"):
+            return "*"
+        raise self.err(f"unsupported norm {self.text(span)}: write \\|x\\|_2, \\|x\\|_1, \\|X\\|_F, \\|X\\|_2 "
+                       "(spectral) or \\|X\\|_* (nuclear)", span, UnsupportedError)
 
     def parse_integral(self, tok: Tok) -> Raw:
         limits: dict[str, Fraction | None] = {}
@@ -806,14 +849,19 @@ class Parser:
             raise self.err("only integrals \\int_{0}^{1} ... \\,\\mathrm{d}s are supported", tok.span,
                            UnsupportedError)
         start = self.i
+        inner = 0  # integrals nested in the body close with their own differential first
         for j in range(start, len(self.toks)):
             cand = self.toks[j]
+            if cand.is_macro("int"):
+                inner += 1
             if cand.is_macro(*WORD_MACROS) and j + 2 < len(self.toks):
                 arg = self.toks[j + 1]
                 word = self.text(arg.span).strip("{} ")
                 var = self.toks[j + 2]
                 if word == "d" and var.kind == "char" and var.text.isalpha():
-                    break
+                    if inner == 0:
+                        break
+                    inner -= 1
         else:
             raise self.err("the integral needs its differential: \\int_{0}^{1} ... \\,\\mathrm{d}s", tok.span)
         if j == start:

@@ -37,8 +37,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Callable, Mapping
 
-from ..errors import Field, LatexSyntaxError, MatdiffError, ShapeError, UnsupportedError
+from ..errors import Field, LatexSyntaxError, MatdiffError, ReadingWarning, ShapeError, UnsupportedError
 from .dims import Dim
+from .guesses import reading_warnings
 from .lexer import tokenize
 from .nodes import (
     Add,
@@ -57,6 +58,7 @@ from .nodes import (
     Kron,
     Mul,
     Node,
+    Norm,
     NormSq,
     Num,
     Ones,
@@ -102,6 +104,7 @@ class ReadResult:
     dims: dict[str, int | str]
     symbols: dict[str, Sym]
     dim_sources: dict[str, tuple[str, int]]
+    warnings: tuple[ReadingWarning, ...] = ()
 
 
 def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = None) -> ReadResult:
@@ -114,6 +117,7 @@ def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = Non
             field="X",
             span=(len(x) - len(x.lstrip()), len(x.rstrip())),
         )
+    _refuse_entries(raw_f, raw_x.value)
     context = _Context({"F": f, "X": x}, normalize_shapes(shapes), evaluating=False)
     context.declare([("X", raw_x), ("F", raw_f)], variable=raw_x.value.name)
     info = context.symbols[raw_x.value.name]
@@ -131,7 +135,36 @@ def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = Non
     tree = context.build("F", raw_f)
     var = context.build("X", raw_x)
     assert isinstance(var, Sym)
-    return ReadResult(tree, var, context.dims(), dict(context.syms), context.dim_sources())
+    warnings = tuple(reading_warnings(f, "F", raw_f, context.dim))
+    return ReadResult(tree, var, context.dims(), dict(context.syms), context.dim_sources(), warnings)
+
+
+def _refuse_entries(raw_f: Raw, var: SymRef) -> None:
+    """``X_{ij}`` (or the scalar ``x_1`` next to the vector ``\\boldsymbol{x}``) in F is an entry of X.
+
+    The reader has no entries: such a subscripted name would be an unrelated symbol and its
+    derivative by X zero.  ``\\boldsymbol{W}_1`` next to ``\\boldsymbol{W}`` stays a symbol of its own.
+    """
+    if "_" in var.name:
+        return
+    for node in raw_f.walk():
+        if node.op != "sym" or not node.value.name.startswith(var.name + "_"):
+            continue
+        sub = node.value.name[len(var.name) + 1 :]
+        if sub.isalpha() or node.value.kind == "scalar":
+            raise UnsupportedError(
+                f"{raw_f_text(node)} reads as an entry of the variable, and entries are not supported "
+                "(it would be a symbol unrelated to the variable): write a product with basis vectors "
+                "such as \\boldsymbol{e}_i^{\\top} \\boldsymbol{X} \\boldsymbol{e}_j, or rename the symbol",
+                field="F",
+                span=node.span,
+            )
+
+
+def raw_f_text(node: Raw) -> str:
+    sub = node.value.name.split("_", 1)[1]
+    base = symbol_latex(node.value.name.split("_", 1)[0], node.value.style)
+    return f"{base}_{{{sub}}}"
 
 
 def read_expression(
@@ -378,6 +411,19 @@ class _Builder:
     def epow(self, node: Raw, kids: list[Node]) -> Node:
         return Func("exp", kids[0]) if kids[0].is_scalar else Expm(kids[0], "e")
 
+    def norm_squared(self, node: Raw, kids: list[Node]) -> Node:
+        """``\\|u\\|_2^2``; of a matrix ``_2`` is the spectral norm, squared (never Frobenius)."""
+        if node.value == "2" and not kids[0].cols.is_one:
+            return Power(Norm(kids[0], "2", span=node.span), Fraction(2))
+        return NormSq(kids[0], node.value)
+
+    def norm(self, node: Raw, kids: list[Node]) -> Node:
+        if node.value == "1" and not kids[0].cols.is_one:
+            raise UnsupportedError(
+                "\\|X\\|_1 of a matrix (the largest column sum) is not supported; \\|x\\|_1 of a vector is",
+                field=self.field, span=node.span)
+        return Norm(kids[0], node.value, span=node.span)
+
     def inverse(self, node: Raw, kids: list[Node]) -> Node:
         return Power(kids[0], Fraction(-1)) if kids[0].is_scalar else Inverse(kids[0])
 
@@ -411,7 +457,8 @@ BUILDERS: dict[str, Build] = {
     "det": lambda b, n, k: Det(k[0], n.value),
     "func": lambda b, n, k: Func(n.value, k[0]),
     "softmax": lambda b, n, k: Softmax(k[0]),
-    "normsq": lambda b, n, k: NormSq(k[0], n.value),
+    "normsq": _Builder.norm_squared,
+    "norm": _Builder.norm,
     "expm": lambda b, n, k: Expm(k[0], "expm"),
     "epow": _Builder.epow,
     "vec": lambda b, n, k: Vec(k[0]),

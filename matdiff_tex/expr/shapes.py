@@ -611,6 +611,9 @@ class Inference:
     def _normsq(self, node: Raw) -> TermShape:
         return (ONE, ONE)
 
+    def _norm(self, node: Raw) -> TermShape:
+        return (ONE, ONE)
+
     def _expm(self, node: Raw) -> TermShape:
         self.square(node, node.kids[0], "the matrix exponential")
         return node.kids[0].shape

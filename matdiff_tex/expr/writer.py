@@ -32,6 +32,7 @@ from .nodes import (
     Kron,
     Mul,
     Node,
+    Norm,
     NormSq,
     Num,
     Ones,
@@ -251,7 +252,8 @@ def _factor_texts(factors: list[Node]) -> list[str]:
             continue
         texts.append(_wrap(factor, MUL + 1) if precedence(factor) <= MUL else _write(factor))
     flush()
-    return texts
+    # ``\, \mathrm{d}s \text{vec}(...)`` reads "dsvec": a thin space ends an integral's ``ds``
+    return [text + " \\," if text.startswith("\\int") and i + 1 < len(texts) else text for i, text in enumerate(texts)]
 
 
 @_write.register
@@ -329,6 +331,12 @@ def _(node: Softmax) -> str:
 def _(node: NormSq) -> str:
     sub = f"_{{{node.sub}}}" if node.sub else ""
     return f"\\|{_write(node.arg)}\\|{sub}^{{2}}"
+
+
+@_write.register
+def _(node: Norm) -> str:
+    sub = f"_{{{node.sub}}}" if node.sub else ""
+    return f"\\|{_write(node.arg)}\\|{sub}"
 
 
 @_write.register

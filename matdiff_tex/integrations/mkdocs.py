@@ -19,6 +19,12 @@ included, although MkDocs hands ``on_page_markdown`` the text after it); with
 ``fail_on_error`` the build then stops with a :class:`mkdocs.exceptions.PluginError`
 once all pages are read, so one run shows every error.
 
+When the site's ``markdown_extensions`` include ``admonition``, ``pymdownx.details``
+or ``pymdownx.tabbed``, pages are scanned as MkDocs reads them (``markdown: mkdocs``):
+directives inside those containers' indented bodies are expanded, not taken for
+indented code.  A directive left alone because it stands in code is logged (INFO)
+as ``docs/page.md:LINE:COL: note: \\deriv not expanded (inside code)``.
+
 Importing this module imports MkDocs and matdiff-tex's scanner, not sympy: the
 engine is loaded when the first page with a directive is met.
 """
@@ -41,6 +47,8 @@ from ..options import CHOICES, parse_items, site_options
 from ..scan.frontmatter import FRONT_MATTER_KEYS as FRONT_KEYS
 
 log = get_plugin_logger("matdiff-tex")
+#: Python-Markdown extensions whose containers hold indented Markdown, not code.
+CONTAINER_EXTENSIONS = frozenset({"admonition", "pymdownx.details", "pymdownx.tabbed"})
 
 __all__ = ["MatdiffConfig", "MatdiffPlugin"]
 
@@ -77,6 +85,8 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
         options = {key: self.config[key] for key in ("layout", "steps", "lang", "shapes")}
         templates = self.config["templates"]
         options["templates_dir"] = os.path.abspath(templates) if templates else None
+        if CONTAINER_EXTENSIONS & set(_extension_names(config.get("markdown_extensions"))):
+            options["markdown"] = "mkdocs"
         try:
             self.site = site_options(options)
         except ConfigError as error:
@@ -111,6 +121,8 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
             return markdown
         result = process_body(markdown, "markdown", front_matter=prefix, path=display, options=options,
                               cache=self.cache)
+        for notice in result.notices:
+            log.info(notice.format())
         if result.errors:
             self._report(display, result.errors)
         return result.text
@@ -175,6 +187,17 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
         if cut.startswith("---"):
             return cut, None
         return "\n" * cut.count("\n"), front
+
+
+def _extension_names(extensions: Any) -> list[str]:
+    """The names in ``markdown_extensions`` (MkDocs gives a list of names, or of one-key dicts)."""
+    names: list[str] = []
+    for entry in extensions or ():
+        if isinstance(entry, str):
+            names.append(entry)
+        elif isinstance(entry, Mapping):
+            names += [str(key) for key in entry]
+    return names
 
 
 def _read_source(file: Any) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable, Iterable
 
+from ..errors import ShapeError
 from ..expr.dims import ONE, SCALAR, Dim
 from ..expr.nodes import (
     Add,
@@ -53,13 +54,11 @@ def mul(*factors: Node) -> Node:
     """The product of ``factors``: nested products flattened, numbers folded to the front."""
     flat: list[Node] = []
     coeff = Fraction(1)
-    for factor in factors:
-        parts = factor.factors if isinstance(factor, Mul) else (factor,)
-        for part in parts:
-            if isinstance(part, Num):
-                coeff *= part.value
-            else:
-                flat.append(part)
+    for part in _splice(factors):
+        if isinstance(part, Num):
+            coeff *= part.value
+        else:
+            flat.append(part)
     if coeff == 0:
         shape = product_shape([f.shape for f in flat]) if flat else (ONE, ONE)
         return num(0) if shape == (ONE, ONE) else Zero(*shape, style=bold_style(flat))
@@ -71,6 +70,35 @@ def mul(*factors: Node) -> Node:
     if len(flat) == 1:
         return flat[0]
     return Mul(tuple(flat))
+
+
+def _splice(factors: tuple[Node, ...]) -> list[Node]:
+    """The factors of nested products spliced into one chain.
+
+    A 1x1 run of vectors and matrices (``a^T A b`` in ``(a^T A b) X``) acts as a scalar;
+    spliced into the chain around it, its first factor would be multiplied as a matrix by
+    its neighbour (``X^T a^T A b`` is not a product).  When the plain splice is not a
+    matrix chain, such runs are kept whole as one scalar factor.
+    """
+    flat = [part for f in factors for part in (f.factors if isinstance(f, Mul) else (f,))]
+    try:
+        product_shape([f.shape for f in flat])
+        return flat
+    except ShapeError:
+        pass
+    out: list[Node] = []
+    for factor in factors:
+        if not isinstance(factor, Mul):
+            out.append(factor)
+        elif factor.is_scalar:
+            out.extend(factor.factors if all(part.is_scalar for part in factor.factors) else (factor,))
+        else:
+            for seg in segments(factor.factors):
+                if len(seg) > 1 and product_shape([f.shape for f in seg]) == SCALAR:
+                    out.append(Mul(tuple(seg)))
+                else:
+                    out.extend(seg)
+    return out
 
 
 def neg(node: Node) -> Node:

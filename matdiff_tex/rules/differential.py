@@ -31,7 +31,9 @@ from ..expr.nodes import (
     Kron,
     Mul,
     Node,
+    Norm,
     NormSq,
+    norm_kind,
     Num,
     Ones,
     Power,
@@ -47,8 +49,6 @@ from .registry import register
 D = Callable[[Node], Node]
 DIFFERENTIALS: dict[type, Callable[[Node, D], Node]] = {}
 NOTES: dict[type, str] = {}
-
-INTEGRATION_VAR = Sym("s", "scalar", style="plain")
 
 
 def differential_rule(node_type: type, *, note: str, example: tuple[str, str] | None = None):
@@ -229,6 +229,27 @@ def d_softmax(node: Softmax, d: D) -> Node:
     return mul(jacobian, inner)
 
 
+@differential_rule(Norm, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2", r"\boldsymbol{x}"))
+def d_norm(node: Norm, d: D) -> Node:
+    """d‖u‖₂ = u^T du / ‖u‖₂;  d‖U‖_F = tr(U^T dU) / ‖U‖_F;  d‖u‖₁ = sign(u)^T du (no entry of u zero)"""
+    kind = norm_kind(node)
+    if kind in ("spectral", "nuclear"):
+        what = ("the spectral norm \\|X\\|_2 of a matrix (its largest singular value σ₁; the derivative σ₁ u₁ v₁ᵀ "
+                "needs the singular vectors and exists only where σ₁ is simple)" if kind == "spectral" else
+                "the nuclear norm \\|X\\|_* (the sum of the singular values; the derivative U Vᵀ needs the SVD)")
+        raise UnsupportedError(f"{what} is not differentiated; for the Frobenius norm write \\|X\\|_F",
+                               field="F", span=node.span)
+    u = node.arg
+    inner = d(u)
+    if is_zero(inner):
+        return num(0)
+    if kind == "l1":
+        return mul(transpose(Func("sign", u)), inner), "norm_l1"
+    if u.cols.is_one:
+        return mul(Power(node, Fraction(-1)), transpose(u), inner)
+    return mul(Power(node, Fraction(-1)), Trace(mul(transpose(u), inner)))
+
+
 @differential_rule(NormSq, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))
 def d_norm_squared(node: NormSq, d: D) -> Node:
     """d‖u‖² = 2 u^T du;  d‖U‖_F² = 2 tr(U^T dU)"""
@@ -246,10 +267,37 @@ def d_matrix_exponential(node: Expm, d: D) -> Node:
     inner = d(node.arg)
     if is_zero(inner):
         return zero_like(node)
-    s = INTEGRATION_VAR
+    s = fresh_scalar(node, getattr(d, "taken", frozenset()))
     left = Expm(mul(s, node.arg), node.style)
     right = Expm(mul(add(num(1), neg(s)), node.arg), node.style)
     return Integral(s, mul(left, inner, right))
+
+
+def bound_names(node: Node) -> frozenset[str]:
+    """Every symbol name in ``node``, integration variables included."""
+    names = set()
+    for n in node.walk():
+        if isinstance(n, Sym):
+            names.add(n.name)
+        elif isinstance(n, Integral):
+            names.add(n.var.name)
+    return frozenset(names)
+
+
+def fresh_scalar(node: Node, taken: frozenset[str]) -> Sym:
+    """An integration variable named like none of ``taken`` or the symbols of ``node``.
+
+    The author may integrate over ``s`` already (``\\int_0^1 e^{s A} \\, ds``): the rule's
+    own variable must not capture theirs.
+    """
+    used = taken | bound_names(node)
+    for name in ("s", "t", "u", "v", "r"):
+        if name not in used:
+            return Sym(name, "scalar", style="plain")
+    k = 1
+    while f"s_{k}" in used:
+        k += 1
+    return Sym(f"s_{k}", "scalar", style="plain")
 
 
 @differential_rule(Vec, note="linearity")
@@ -282,8 +330,12 @@ def d_colored(node: Colored, d: D) -> Node:
 # ---------------------------------------------------------------- driver
 
 
-def placeholder(x: Sym) -> D:
-    """``d`` for one expansion pass: constants vanish, the rest stays ``Differential(child)``."""
+def placeholder(x: Sym, taken: frozenset[str] = frozenset()) -> D:
+    """``d`` for one expansion pass: constants vanish, the rest stays ``Differential(child)``.
+
+    ``d.taken`` holds the names used anywhere in the expression being expanded (for rules that
+    bind a new variable).
+    """
 
     def d(child: Node) -> Node:
         if not depends_on(child, x):
@@ -294,20 +346,23 @@ def placeholder(x: Sym) -> D:
             return zero_like(child, x.style)
         return Differential(child)
 
+    d.taken = taken  # type: ignore[attr-defined]
     return d
 
 
-def expand_once(node: Node, x: Sym, used: list[str]) -> Node:
+def expand_once(node: Node, x: Sym, used: list[str], taken: frozenset[str] | None = None) -> Node:
     """Apply one differential rule to every unexpanded ``Differential`` in ``node``.
 
     The names of the rules applied are appended to ``used`` (for the line's note).
     """
+    if taken is None:
+        taken = bound_names(node)
     if isinstance(node, Differential) and not _is_variable(node.arg, x):
         target = node.arg
         rule = DIFFERENTIALS.get(type(target))
         if rule is None:
             raise UnsupportedError(f"no differential rule for {type(target).__name__}")
-        result = rule(target, placeholder(x))
+        result = rule(target, placeholder(x, taken))
         if isinstance(result, tuple):
             result, note = result
         else:
@@ -317,7 +372,7 @@ def expand_once(node: Node, x: Sym, used: list[str]) -> Node:
     kids = node.children()
     if not kids:
         return node
-    new = [expand_once(kid, x, used) for kid in kids]
+    new = [expand_once(kid, x, used, taken) for kid in kids]
     if all(a is b for a, b in zip(new, kids)):
         return node
     return tidy(node.with_children(new))

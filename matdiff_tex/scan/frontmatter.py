@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..options import DIRECTIVE_KEYS, OptionItem, check_items, check_value, parse_items
+from ..options import DIRECTIVE_KEYS, DOCUMENT_CHOICES, OptionItem, check_items, check_value, parse_items
 from .text import BOM
 
 if sys.version_info >= (3, 11):
@@ -29,7 +29,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-FRONT_MATTER_KEYS = tuple(key for key in DIRECTIVE_KEYS if key != "label")
+FRONT_MATTER_KEYS = (*(key for key in DIRECTIVE_KEYS if key != "label"), *DOCUMENT_CHOICES)
 
 _YAML_OPEN = re.compile(r"---[ \t]*\r?\n")
 _YAML_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)

@@ -17,11 +17,12 @@ from __future__ import annotations
 import bisect
 import re
 
+from .directive import DIRECTIVE_START
 from .frontmatter import markdown_front_matter
 
 _TRIGGER = re.compile(r"\\deriv|\\hessian|matdiff-tex")
 # Anything whose Markdown meaning this module does not follow.
-_UNMODELLED = re.compile(r"<[!?]|^[ \t]{0,3}<|\{%|matdiff:", re.MULTILINE)
+_UNMODELLED = re.compile(r"<[!?]|^[ \t]{0,3}<|\{%|matdiff:|^[ \t]*(?:!!!|\?\?\?|===)", re.MULTILINE)
 _FENCE = re.compile(r"^([ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?)(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 # A line (not the first of its paragraph) that starts another block: the paragraph is not one block.
@@ -32,19 +33,25 @@ _TICKS_OR_ESCAPE = re.compile(r"\\[\s\S]|`+")
 
 def no_live_directive(text: str) -> bool:
     """True only when every directive-like mention in ``text`` is provably inside code."""
+    return code_mentions(text) is not None
+
+
+def code_mentions(text: str) -> list[int] | None:
+    """The offsets of the directives left in code (for the notices ``--check`` prints) when every
+    directive-like mention in ``text`` is provably inside code; None when that is not proven."""
     if _UNMODELLED.search(text):
-        return False
+        return None
     front_end = markdown_front_matter(text).end
     fences = _fenced_spans(text, front_end)
     if fences is None:
-        return False
+        return None
     fence_starts = [start for start, _ in fences]
     blanks = [m.span() for m in _BLANK_LINE.finditer(text, front_end)]
     blank_starts, blank_ends = [start for start, _ in blanks], [end for _, end in blanks]
     for match in _TRIGGER.finditer(text):
         at = match.start()
         if at < front_end:
-            return False
+            return None
         fence = bisect.bisect_right(fence_starts, at) - 1
         if fence >= 0 and at < fences[fence][1]:
             continue  # inside a fenced code block
@@ -54,9 +61,9 @@ def no_live_directive(text: str) -> bool:
                     fences[fence][1] if fence >= 0 else 0)
         stop = min(blank_starts[after] if after < len(blanks) else len(text),
                    fence_starts[fence + 1] if fence + 1 < len(fences) else len(text))
-        if not _in_code_span(text[start:stop], at - start):
-            return False
-    return True
+        if text[start:start + 1] in (" ", "\t") or not _in_code_span(text[start:stop], at - start):
+            return None  # an indented paragraph (a code block, or a container's body), or live text
+    return [match.start() for match in DIRECTIVE_START.finditer(text, front_end)]
 
 
 def _fenced_spans(text: str, start: int) -> list[tuple[int, int]] | None:

@@ -208,7 +208,10 @@ def code_span(w: Walker, i: int, ctx: Ctx) -> int | None:
     width = run - i
     closer = re.compile(rf"(?<!`)`{{{width}}}(?!`)")
     close = closer.search(text, run, prose_limit(w, i, ctx))
-    return run if close is None else close.end()
+    if close is None:
+        return run
+    w.result.skipped += [found.start() for found in DIRECTIVE_START.finditer(text, run, close.start())]
+    return close.end()
 
 
 def html_comment(w: Walker, i: int, ctx: Ctx) -> int | None:
