@@ -21,9 +21,9 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
-from .options import DOCUMENT_CHOICES
+from .options import DOCUMENT_CHOICES, parse_width, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
-from .fsio import ReadError, SourceText, decode, read_source, write_atomic
+from .fsio import ReadError, SourceText, WriteError, decode, read_limited, read_source, write_atomic
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
@@ -137,6 +137,16 @@ def _shape_callback(
     return shapes
 
 
+def _width_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """``--width 48`` or ``--width 600px`` -> a width in glyphs."""
+    if value is None:
+        return None
+    try:
+        return parse_width(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 def _option_flags(func: Any) -> Any:
     """The options that a config file can also set."""
     decorators = [
@@ -146,9 +156,15 @@ def _option_flags(func: Any) -> Any:
                      help="Language of the step notes (default: zh)."),
         click.option("--steps", type=click.Choice(CHOICES["steps"]), default=None,
                      help="How many steps to show (default: full)."),
+        click.option("--number/--no-number", "number", default=None,
+                     help="Number the display equations (default: --number)."),
+        click.option("--width", default=None, metavar="CHARS|PXpx", callback=_width_callback,
+                     help="Line width: characters (e.g. 48) or the column size (e.g. 600px); default 56."),
         click.option("--shape", "shapes", multiple=True, metavar="NAME=RxC",
                      callback=_shape_callback,
                      help="Fix a symbol's size, e.g. --shape A=3x4 (repeatable)."),
+        click.option("--symmetric", "symmetric", multiple=True, metavar="NAME",
+                     help="A symmetric matrix, e.g. --symmetric X (repeatable)."),
         click.option("--templates", "templates_dir", default=None,
                      type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="A folder whose templates override the built-in ones."),
@@ -189,6 +205,8 @@ class Settings:
         for key, value in self.flags.items():
             if key == "shapes":
                 options["shapes"] = {**options.get("shapes", {}), **value}
+            elif key == "symmetric":
+                options["symmetric"] = tuple(sorted({*options.get("symmetric", ()), *value}))
             else:
                 options[key] = value
         if "templates_dir" in options:
@@ -204,12 +222,22 @@ def _settings(
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
+    symmetric: tuple[str, ...] = (),
+    *,
+    number: bool | None = None,
+    width: int | None = None,
 ) -> Settings:
     """Collect the flags that were given (None and empty mean: not given)."""
-    given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir}
+    given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir,
+             "number": number, "width": width}
     flags: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if shapes:
         flags["shapes"] = shapes
+    if symmetric:
+        try:
+            flags["symmetric"] = symmetric_value(list(symmetric))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--symmetric") from None
     if templates_dir is not None:
         flags["templates_dir"] = templates_dir.resolve()
     return Settings(flags, config_path=config_path, no_config=no_config)
@@ -237,6 +265,7 @@ class Job:
     display: str
     fmt: str | None
     target: Path | None = None  # None: standard output (or the source itself, in place)
+    root: Path | None = None  # the -o folder the target must stay inside (None: -o names a file)
 
 
 @dataclass
@@ -314,7 +343,10 @@ def render(
     layout: str | None,
     lang: str | None,
     steps: str | None,
+    number: bool | None,
+    width: int | None,
     shapes: dict[str, Any],
+    symmetric: tuple[str, ...],
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
@@ -329,7 +361,8 @@ def render(
     mode = _render_mode(inputs, output, in_place, check)
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
+                         number=number, width=width)
     settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
                            if value is not None})
     settings.force, settings.strict = force, strict
@@ -358,7 +391,7 @@ def render(
         if errors:
             state.fail(errors)
             continue
-        _deliver(job, mode, source, text, state)
+        _deliver_or_fail(job, mode, source, text, state)
     results.close()  # ends the workers and trims the cache
     _finish(state, mode, quiet)
 
@@ -403,21 +436,22 @@ def _plan_jobs(
     jobs = []
     for path, display in files:
         target = None if output is None else _target(path, output, inputs, single)
-        jobs.append(Job(path, display, fmt or FORMAT_BY_SUFFIX.get(path.suffix.lower()), target))
+        root = None if output is None or target == Path(output) else Path(output)
+        jobs.append(Job(path, display, fmt or FORMAT_BY_SUFFIX.get(path.suffix.lower()), target, root))
     _refuse_overwriting_sources(jobs, mode)
     return jobs
 
 
 def _expand_inputs(inputs: tuple[str, ...], output: str | None) -> Iterator[tuple[Path, str]]:
     """Each file as given, and each note found in a folder (sorted, output folder excluded)."""
-    out_abs = os.path.abspath(output) if output is not None else None
+    out_abs = os.path.realpath(output) if output is not None else None
     for name in inputs:
         path = Path(name)
         if not path.is_dir():
             yield path, name
             continue
         for found in sorted(_notes_in(path)):
-            if out_abs is not None and _is_within(os.path.abspath(found), out_abs):
+            if out_abs is not None and _is_within(os.path.realpath(found), out_abs):
                 continue
             yield found, str(found)
 
@@ -455,12 +489,13 @@ def _common_base(inputs: tuple[str, ...]) -> str:
 
 
 def _refuse_overwriting_sources(jobs: list[Job], mode: Mode) -> None:
-    """-o must not name one of the inputs: that is what --in-place is for."""
+    """-o must not reach one of the inputs, not even through a symbolic link: that is what
+    --in-place is for."""
     if mode != "output":
         return
-    sources = {os.path.abspath(job.source) for job in jobs if job.source is not None}
+    sources = {os.path.realpath(job.source) for job in jobs if job.source is not None}
     for job in jobs:
-        if job.target is not None and os.path.abspath(job.target) in sources:
+        if job.target is not None and os.path.realpath(job.target) in sources:
             raise click.UsageError(
                 f"-o would overwrite the input {job.display}; use --in-place to rewrite notes"
             )
@@ -509,6 +544,19 @@ def _prepare_job(job: Job, mode: Mode, settings: Settings) -> tuple[Job, Any, An
         return job, None, [_internal_error(exc, job.display)]
 
 
+def _deliver_or_fail(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:
+    """:func:`_deliver`, with a failure to write recorded as this note's error (the run goes on)."""
+    try:
+        _deliver(job, mode, source, text, state)
+    except MatdiffError as exc:
+        state.fail([exc])
+    except BrokenPipeError:  # the reader of standard output has gone: stop quietly
+        raise
+    except OSError as exc:  # the environment (a full disk, a closed pipe): one line, and go on
+        where = job.display if job.target is None else str(job.target)
+        state.fail([WriteError(f"cannot write: {exc.strerror or exc}", path=where)])
+
+
 def _uses_markers(job: Job, mode: Mode) -> bool:
     """In-place output keeps directives in marker comments; so does checking a note itself."""
     return mode == "in-place" or (mode == "check" and job.target is None)
@@ -517,7 +565,7 @@ def _uses_markers(job: Job, mode: Mode) -> bool:
 def _read(job: Job) -> SourceText:
     """The note's text: from its file, or all of standard input."""
     if job.source is None:
-        return decode(_binary(sys.stdin).read(), job.display)
+        return decode(read_limited(_binary(sys.stdin), job.display), job.display)
     return read_source(job.source, job.display)
 
 
@@ -534,10 +582,10 @@ def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunStat
         stream.write(data)
         stream.flush()
     elif mode == "output":
-        write_atomic(job.target, data)
+        write_atomic(job.target, data, within=job.root, display=str(job.target))
     elif mode == "in-place":
         if text != source.text:
-            write_atomic(job.source, data)
+            write_atomic(job.source, data, expected=source.stamp, display=job.display)
             state.changed.append(job.display)
             if not state.quiet:
                 state.say(f"updated {job.display}")
@@ -602,7 +650,10 @@ def derive(
     layout: str | None,
     lang: str | None,
     steps: str | None,
+    number: bool | None,
+    width: int | None,
     shapes: dict[str, Any],
+    symmetric: tuple[str, ...],
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
@@ -615,7 +666,8 @@ def derive(
       matdiff-tex derive -- '-\\boldsymbol{y}^{\\top}\\boldsymbol{x}' '\\boldsymbol{x}'
     (a formula starting with '-' is read as F; '--' before F makes that explicit)
     """
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
+                         number=number, width=width)
     options = settings.options_for(Path.cwd())
     derivation = _derive_or_exit(f, x, options, order=2 if hessian else 1)
     for warning in derivation.warnings:
@@ -636,7 +688,7 @@ def _derive_or_exit(f: str, x: str, options: dict[str, Any], order: int) -> Any:
     try:
         return derive_expression(
             f, x, layout=options.get("layout", "numerator"),
-            shapes=options.get("shapes") or None, order=order,
+            shapes=options.get("shapes") or None, order=order, symmetric=options.get("symmetric", ()),
         )
     except MatdiffError as exc:
         _report(locate_in_argument(exc, f, x))
