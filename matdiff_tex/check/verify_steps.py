@@ -26,6 +26,7 @@ from ..errors import InternalError, MatdiffError
 from ..expr.dims import Dim
 from ..expr.nodes import Colored, Differential, Integral, Node, Partial, Sym, Vec
 from ..expr.writer import to_latex
+from .budget import Cost, estimate
 from .numeric import OutOfDomain, evaluate_node, symbols_of
 
 STEP = 1e-20
@@ -201,8 +202,9 @@ def _dims(node: Node):
 
 
 def _small_sizes(steps: Sequence[Step], x: Sym) -> dict[str, int] | None:
-    """A distinct small size for every dimension name, the smallest for X's (a partial derivative
-    costs one evaluation per entry of X); None when a given size is large."""
+    """A small size for every dimension name, within the memory and work budget: distinct sizes
+    when they fit, else fewer distinct ones (X's own names first, so they stay apart); None when
+    a given size is large or nothing fits (the result is still checked)."""
     names: set[str] = set()
     for step in steps:
         for node in (step.expr, step.lhs):
@@ -212,9 +214,24 @@ def _small_sizes(steps: Sequence[Step], x: Sym) -> dict[str, int] | None:
                 if dim.coeff > LARGEST_SIZE:
                     return None
                 names.update(dim.names)
-    own = [name for dim in x.shape for name in dim.names]
-    ordered = sorted(names, key=lambda name: (name not in own, name))
-    return {name: 2 + i for i, name in enumerate(ordered)}
+    x_names = set(x.rows.names) | set(x.cols.names)
+    ordered = sorted(names, key=lambda name: (name not in x_names, name))
+    for distinct in (len(ordered), 3, 2):
+        sizes = {name: 2 + i % max(distinct, 1) for i, name in enumerate(ordered)}
+        if _cost(steps, sizes).fits:
+            return sizes
+    return None
+
+
+def _cost(steps: Sequence[Step], sizes: dict[str, int]) -> Cost:
+    """Every line and left-hand side is evaluated on its own (each differential once more)."""
+    total = Cost()
+    for step in steps:
+        for node in (step.expr, step.lhs):
+            if node is not None:
+                cost = estimate(node, sizes)
+                total = total + Cost(cost.memory, 2 * cost.work)
+    return total
 
 
 def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.random.Generator,
