@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .flavors import FLAVORS
 
 Dim = int | str
 Shape = tuple[Dim, Dim]
@@ -30,7 +31,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 #: and the output flavour (``pandoc``: display math as pandoc reads it).
 DOCUMENT_CHOICES: dict[str, tuple[str, ...]] = {
     "markdown": ("commonmark", "mkdocs"),
-    "flavor": ("default", "pandoc"),
+    "flavor": tuple(FLAVORS),
 }
 DIRECTIVE_KEYS = (*CHOICES, "shapes", "label")
 SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "shapes", "templates_dir", "templates")
