@@ -2,7 +2,7 @@
 
 The public API is small and imports nothing heavy until it is used:
 
-    derive(f, x, *, layout="numerator", shapes=None, order=1) -> Derivation
+    derive(f, x, *, layout="numerator", shapes=None, order=1, symmetric=()) -> Derivation
     evaluate(latex, values) -> numpy array or float
     render_text(text, fmt="markdown", **options) -> str
     MatdiffError
@@ -28,11 +28,16 @@ def derive(
     layout: str = "numerator",
     shapes: dict[str, Any] | None = None,
     order: int = 1,
+    symmetric: Any = (),
 ) -> "Derivation":
-    """Differentiate the LaTeX expression ``f`` by the variable ``x``; the result is checked."""
+    """Differentiate the LaTeX expression ``f`` by the variable ``x``; the result is checked.
+
+    ``symmetric`` names symmetric matrices (``{"X", "S"}``): values are symmetric, and a symmetric
+    X is differentiated along symmetric directions (the gradient ``(G + G^T)/2``).
+    """
     from .engine import derive as _derive
 
-    return _derive(f, x, layout=layout, shapes=shapes, order=order)
+    return _derive(f, x, layout=layout, shapes=shapes, order=order, symmetric=symmetric)
 
 
 def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = None) -> Any:

@@ -21,7 +21,7 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
-from .options import DOCUMENT_CHOICES
+from .options import DOCUMENT_CHOICES, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
 from .fsio import ReadError, SourceText, decode, read_source, write_atomic
 
@@ -149,6 +149,8 @@ def _option_flags(func: Any) -> Any:
         click.option("--shape", "shapes", multiple=True, metavar="NAME=RxC",
                      callback=_shape_callback,
                      help="Fix a symbol's size, e.g. --shape A=3x4 (repeatable)."),
+        click.option("--symmetric", "symmetric", multiple=True, metavar="NAME",
+                     help="A symmetric matrix, e.g. --symmetric X (repeatable)."),
         click.option("--templates", "templates_dir", default=None,
                      type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="A folder whose templates override the built-in ones."),
@@ -189,6 +191,8 @@ class Settings:
         for key, value in self.flags.items():
             if key == "shapes":
                 options["shapes"] = {**options.get("shapes", {}), **value}
+            elif key == "symmetric":
+                options["symmetric"] = tuple(sorted({*options.get("symmetric", ()), *value}))
             else:
                 options[key] = value
         if "templates_dir" in options:
@@ -204,12 +208,18 @@ def _settings(
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
+    symmetric: tuple[str, ...] = (),
 ) -> Settings:
     """Collect the flags that were given (None and empty mean: not given)."""
     given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir}
     flags: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if shapes:
         flags["shapes"] = shapes
+    if symmetric:
+        try:
+            flags["symmetric"] = symmetric_value(list(symmetric))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--symmetric") from None
     if templates_dir is not None:
         flags["templates_dir"] = templates_dir.resolve()
     return Settings(flags, config_path=config_path, no_config=no_config)
@@ -304,6 +314,7 @@ def render(
     lang: str | None,
     steps: str | None,
     shapes: dict[str, Any],
+    symmetric: tuple[str, ...],
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
@@ -318,7 +329,7 @@ def render(
     mode = _render_mode(inputs, output, in_place, check)
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
     settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
                            if value is not None})
     settings.force, settings.strict = force, strict
@@ -595,6 +606,7 @@ def derive(
     lang: str | None,
     steps: str | None,
     shapes: dict[str, Any],
+    symmetric: tuple[str, ...],
     templates_dir: Path | None,
     config_path: Path | None,
     no_config: bool,
@@ -607,7 +619,7 @@ def derive(
       matdiff-tex derive -- '-\\boldsymbol{y}^{\\top}\\boldsymbol{x}' '\\boldsymbol{x}'
     (a formula starting with '-' is read as F; '--' before F makes that explicit)
     """
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
     options = settings.options_for(Path.cwd())
     derivation = _derive_or_exit(f, x, options, order=2 if hessian else 1)
     for warning in derivation.warnings:
@@ -628,7 +640,7 @@ def _derive_or_exit(f: str, x: str, options: dict[str, Any], order: int) -> Any:
     try:
         return derive_expression(
             f, x, layout=options.get("layout", "numerator"),
-            shapes=options.get("shapes") or None, order=order,
+            shapes=options.get("shapes") or None, order=order, symmetric=options.get("symmetric", ()),
         )
     except MatdiffError as exc:
         _report(locate_in_argument(exc, f, x))

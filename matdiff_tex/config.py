@@ -28,6 +28,7 @@ from typing import Any
 
 from .errors import ConfigError
 from . import options as option_choices
+from .options import symmetric_value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,7 +40,7 @@ PYPROJECT_FILENAME = "pyproject.toml"
 TOOL_TABLE = "matdiff-tex"
 
 CHOICES: dict[str, tuple[str, ...]] = {**option_choices.CHOICES, **option_choices.DOCUMENT_CHOICES}
-KNOWN_KEYS = (*CHOICES, "shapes", "templates")
+KNOWN_KEYS = (*CHOICES, "shapes", "symmetric", "templates")
 
 Dim = int | str
 Shape = tuple[Dim, Dim]
@@ -244,6 +245,11 @@ def _check_table(table: dict[str, Any], where: _Locator) -> dict[str, Any]:
             options[key] = _check_choice(key, value, where)
         elif key == "shapes":
             options["shapes"] = _check_shapes(value, where)
+        elif key == "symmetric":
+            try:
+                options["symmetric"] = symmetric_value(value)
+            except ValueError as exc:
+                raise where.error(str(exc), key) from None
         elif key == "templates":
             options["templates_dir"] = _check_templates(value, where)
     return options

@@ -17,7 +17,7 @@ Every result is checked numerically by :mod:`matdiff_tex.check.verify` before it
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import AbstractSet, Any, Iterable, Mapping
 
 from .derivation import Derivation, Step
 from .errors import MatdiffError, UnsupportedError
@@ -51,6 +51,7 @@ from .rules.linear import (
 )
 from .rules.scalars import simplify_scalars
 from .rules.simplify import simplify as _simplify
+from .rules.symmetric import distribute_number, drop_symmetric_transposes, restrict_to_symmetric, symmetric_part
 
 
 def simplify(node: Node) -> Node:
@@ -285,6 +286,39 @@ def script_hessian(f: Node, x: Sym, lines: Lines) -> Node:
     return matrix
 
 
+def symmetric_lines(f: Node, x: Sym, result: Node, layout: str, order: int, names: frozenset[str],
+                    lines: Lines) -> Node:
+    """Symmetric matrices: the derivative along symmetric directions of X, transposes that vanish.
+
+    With X symmetric, ``df = tr(M dX)`` for symmetric dX fixes only the symmetric part of the
+    gradient: the last line (read off for an unconstrained X) is replaced by ``(G + G^T)/2``
+    (``J (I + K)/2`` for vector or matrix F).  Then ``S^T = S`` is used for every symmetric S.
+    """
+    if x.name in names and depends_on(f, x):
+        if order == 2:
+            raise UnsupportedError(f"a Hessian by a symmetric {x.name} is not supported (the gradient is)", field="X")
+        if lines.steps and lines.steps[-1].rule == "identify" and lines.steps[-1].lhs is not None:
+            lines.steps.pop()
+        if f.is_scalar:
+            gradient = result if layout == "denominator" else simplify(transpose(result))
+            raw = symmetric_part(gradient, simplify(transpose(gradient)))
+            lines.add(raw, "symmetric", "symmetric_gradient", lhs=Partial(f, x), var=True)
+            result = simplify(raw)
+        else:
+            jacobian = result if layout == "numerator" else simplify(transpose(result))
+            raw = restrict_to_symmetric(jacobian, x)
+            raw = raw if layout == "numerator" else transpose(raw)
+            lines.add(raw, "symmetric", "symmetric_jacobian", lhs=Partial(f, x), var=True)
+            result = simplify(raw)
+    reduced = simplify(drop_symmetric_transposes(result, names))
+    spread = simplify(distribute_number(reduced))
+    if len(str(spread)) < len(str(reduced)):  # 1/2 (2A + 2B) -> A + B, but 1/2 (A + B) stays
+        reduced = spread
+    if lines.steps and reduced != lines.steps[-1].expr:
+        lines.add(reduced, "symmetric", "symmetric_values")
+    return reduced
+
+
 def _numerator_shape(f: Node, x: Sym) -> tuple[Dim, Dim]:
     if f.is_scalar:
         return (x.cols, x.rows) if not x.cols.is_one else (Dim(1), x.rows)
@@ -304,8 +338,15 @@ def derive_nodes(
     x_latex: str = "",
     dims: Mapping[str, Any] | None = None,
     check: bool = True,
+    symmetric: AbstractSet[str] = frozenset(),
 ) -> Derivation:
-    """Derive and check, on trees already read."""
+    """Derive and check, on trees already read.
+
+    ``symmetric`` names the symmetric matrices among F's symbols and X (see
+    :mod:`matdiff_tex.rules.symmetric` for the convention).
+    """
+    present = {n.name for tree in (f, x) for n in tree.walk() if isinstance(n, Sym)}
+    symmetric = frozenset(symmetric) & present
     if layout not in LAYOUTS:
         raise MatdiffError(f"unknown layout {layout!r}: use numerator or denominator")
     if order not in (1, 2):
@@ -322,16 +363,18 @@ def derive_nodes(
             result = script_zero(f, x, layout, lines)
         elif f.is_scalar:
             result = script_trace(f, x, layout, lines)
-        elif (factors := sandwich_factors(f, x)) is not None:
+        elif x.name not in symmetric and (factors := sandwich_factors(f, x)) is not None:
             result = script_sandwich(f, x, layout, lines, factors)
         else:
             result = script_vectorize(f, x, layout, lines)
+    if symmetric:
+        result = symmetric_lines(f, x, result, layout, order, symmetric, lines)
     if check:
         from .check.verify import check_derivative
 
         from .check.verify_steps import check_steps
 
-        check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}))
+        check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
         check_steps(lines.steps, x)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     return Derivation(
@@ -355,13 +398,21 @@ def derive(
     layout: str = "numerator",
     shapes: Mapping[str, Any] | None = None,
     order: int = 1,
+    symmetric: Iterable[str] = (),
 ) -> Derivation:
-    """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation."""
+    """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation.
+
+    ``symmetric``: names of symmetric matrices (``{"X", "S"}``, ``\\boldsymbol{S}`` also accepted).
+    """
     from .expr.reader import read_derivative_input
+    from .expr.shapes import symbol_key
 
     if layout not in LAYOUTS:
         raise MatdiffError(f"unknown layout {layout!r}: use numerator or denominator")
-    parsed = read_derivative_input(f, x, shapes)
+    if isinstance(symmetric, str):
+        symmetric = [symmetric]
+    names = frozenset(symbol_key(name) for name in symmetric)
+    parsed = read_derivative_input(f, x, shapes, names)
     derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
-                              dims=parsed.dims)
+                              dims=parsed.dims, symmetric=names)
     return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation

@@ -33,8 +33,8 @@ DOCUMENT_CHOICES: dict[str, tuple[str, ...]] = {
     "markdown": ("commonmark", "mkdocs"),
     "flavor": tuple(FLAVORS),
 }
-DIRECTIVE_KEYS = (*CHOICES, "shapes", "label")
-SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "shapes", "templates_dir", "templates")
+DIRECTIVE_KEYS = (*CHOICES, "shapes", "symmetric", "label")
+SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "shapes", "symmetric", "templates_dir", "templates")
 
 _DIM = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[1-9][0-9]*")
 _TIMES = re.compile(r"\s*(?:×|\\times|\*)\s*|\s+[xX]\s+|(?<=[0-9A-Za-z])[xX](?=[0-9A-Za-z])")
@@ -53,6 +53,7 @@ class ResolvedOptions:
     label: str | None = None
     templates_dir: str | None = None
     flavor: str = "default"
+    symmetric: tuple[str, ...] = ()  # names of symmetric matrices (merged across the layers)
 
     def shapes_dict(self) -> dict[str, Shape] | None:
         """``shapes`` as the engine takes them (None when there are none)."""
@@ -81,9 +82,9 @@ def split_top_level(text: str, sep: str = ",") -> list[tuple[int, str]]:
         if ch == "\\":
             i += 2
             continue
-        if ch == "{":
+        if ch in "{[":
             depth += 1
-        elif ch == "}":
+        elif ch in "}]":
             depth = max(depth - 1, 0)
         elif ch == sep and depth == 0:
             pieces.append((start, text[start:i]))
@@ -173,6 +174,25 @@ def shapes_value(value: Any) -> tuple[tuple[str, Shape], ...]:
     raise ValueError(f"shapes must be a mapping like {{A: 3x4}}, not {value!r}")
 
 
+def symmetric_value(value: Any) -> tuple[str, ...]:
+    """``X``, ``{X, S}``, ``[X, S]`` or a list of names -> sorted symbol names (``\\boldsymbol{S}`` is ``S``)."""
+    from .expr.shapes import symbol_key
+
+    if isinstance(value, str):
+        body = value.strip()
+        if body[:1] in "{[" and body[-1:] == {"{": "}", "[": "]"}[body[:1]]:
+            body = body[1:-1]
+        names = [piece.strip() for _, piece in split_top_level(body) if piece.strip()]
+    elif isinstance(value, Sequence) or isinstance(value, (set, frozenset)):
+        names = [str(v).strip() for v in value]
+    else:
+        raise ValueError(f"symmetric must name matrices, e.g. symmetric={{X, S}}, not {value!r}")
+    for name in names:
+        if not _SYMBOL.fullmatch(name) and not re.fullmatch(r"\\[A-Za-z]+\{[A-Za-z]\}", name):
+            raise ValueError(f"cannot read {name!r} in symmetric: write the names of matrices, e.g. symmetric={{X, S}}")
+    return tuple(sorted({symbol_key(name) for name in names}))
+
+
 def check_value(key: str, value: Any) -> Any:
     """The checked value of one option; ValueError (a user-facing message) when it is wrong."""
     allowed = CHOICES.get(key) or DOCUMENT_CHOICES.get(key)
@@ -183,6 +203,8 @@ def check_value(key: str, value: Any) -> Any:
         return value
     if key == "shapes":
         return shapes_value(value)
+    if key == "symmetric":
+        return symmetric_value(value)
     if key == "label":
         if not isinstance(value, str) or not _LABEL.fullmatch(value):
             raise ValueError(f"label={value!r} is not a usable \\label name (no spaces, braces or backslashes)")
@@ -229,10 +251,13 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
     """Merge checked option layers, strongest first, over the built-in defaults."""
     merged: dict[str, Any] = {}
     shapes: dict[str, Shape] = {}
+    symmetric: set[str] = set()
     for layer in reversed(layers):
         for key, value in layer.items():
             if key == "shapes":
                 shapes.update(dict(value))
+            elif key == "symmetric":
+                symmetric.update(value)
             else:
                 merged[key] = value
     return ResolvedOptions(
@@ -243,4 +268,5 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         label=merged.get("label"),
         templates_dir=merged.get("templates_dir"),
         flavor=merged.get("flavor", "default"),
+        symmetric=tuple(sorted(symmetric)),
     )

@@ -95,3 +95,146 @@ def test_evaluate_matrix_norms_as_numpy_defines_them() -> None:
                         (r"\|X\|_F", np.linalg.norm(x)), (r"\|X\|", np.linalg.norm(x)),
                         (r"\|X\|_2^{2}", np.linalg.norm(x, 2) ** 2)):
         assert np.isclose(evaluate(latex, {"X": x}), want), latex
+
+
+# ----------------------------------------------------------------------------- item 1: symmetric matrices
+
+
+def _sym(n: int, spd: bool = False) -> np.ndarray:
+    a = RNG.normal(size=(n, n))
+    return a @ a.T + n * np.eye(n) if spd else (a + a.T) / 2
+
+
+def _sym_directions(n: int) -> list[np.ndarray]:
+    out = []
+    for i in range(n):
+        for j in range(i, n):
+            e = np.zeros((n, n))
+            e[i, j] = e[j, i] = 1.0
+            out.append(e)
+    return out
+
+
+def _check_symmetric_gradient(f: str, sym: set, values: dict, fn, h: float = 1e-6) -> str:
+    """The result is symmetric and gives every directional derivative along a symmetric direction."""
+    for layout in ("numerator", "denominator"):
+        d = derive(f, rf"{B}{{X}}", layout=layout, symmetric=sym, shapes={k: v.shape for k, v in values.items()})
+        g = evaluated(d.result_latex, values)
+        assert np.allclose(g, g.T, atol=1e-10), f"{f}: {d.result_latex} is not symmetric"
+        x0 = values["X"]
+        for e in _sym_directions(x0.shape[0]):
+            fd = (fn({**values, "X": x0 + h * e}) - fn({**values, "X": x0 - h * e})) / (2 * h)
+            assert np.isclose(np.sum(g * e), fd, rtol=1e-6, atol=1e-8), (f, layout, d.result_latex)
+    return d.result_latex
+
+
+SYMMETRIC = [
+    (rf"\log\det {B}{{X}}", {"X"}, lambda v: np.linalg.slogdet(v["X"])[1], {"X": "spd"}),
+    (rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", {"X"}, lambda v: np.trace(v["A"] @ v["X"]), {"X": "sym", "A": "any"}),
+    (rf"{B}{{a}}^{{\top}}{B}{{X}}^{{-1}}{B}{{a}}", {"X"},
+     lambda v: (v["a"].T @ np.linalg.inv(v["X"]) @ v["a"]).item(), {"X": "spd", "a": "vec"}),
+    (rf"\operatorname{{tr}}({B}{{X}}{B}{{A}}{B}{{X}}{B}{{B}})", {"X"},
+     lambda v: np.trace(v["X"] @ v["A"] @ v["X"] @ v["B"]), {"X": "sym", "A": "any", "B": "any"}),
+    (rf"\|{B}{{X}} - {B}{{S}}\|_F^2", {"X", "S"}, lambda v: np.sum((v["X"] - v["S"]) ** 2), {"X": "sym", "S": "sym"}),
+    (rf"\log\det {B}{{X}} - \operatorname{{tr}}({B}{{S}}{B}{{X}})", {"X", "S"},
+     lambda v: np.linalg.slogdet(v["X"])[1] - np.trace(v["S"] @ v["X"]), {"X": "spd", "S": "sym"}),
+]
+
+
+def _draw(kinds: dict, n: int = 4) -> dict:
+    out = {}
+    for name, kind in kinds.items():
+        out[name] = (_sym(n, True) if kind == "spd" else _sym(n) if kind == "sym" else
+                     RNG.normal(size=(n, 1)) if kind == "vec" else RNG.normal(size=(n, n)))
+    return out
+
+
+@pytest.mark.parametrize("f,sym,fn,kinds", SYMMETRIC, ids=[r[0] for r in SYMMETRIC])
+def test_symmetric_gradient_along_symmetric_directions(f, sym, fn, kinds) -> None:
+    _check_symmetric_gradient(f, sym, _draw(kinds), fn)
+
+
+def test_symmetric_gradient_is_not_g_plus_gt_minus_diag() -> None:
+    """tr(AX) by a symmetric X: (A + A^T)/2, which differs from the G + G^T - diag(G) often quoted."""
+    values = _draw({"X": "sym", "A": "any"})
+    latex = _check_symmetric_gradient(rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", {"X"}, values,
+                                      lambda v: np.trace(v["A"] @ v["X"]))
+    got = evaluated(latex, values)
+    a = values["A"]
+    assert np.allclose(got, (a + a.T) / 2)
+    quoted = a.T + a - np.diag(np.diag(a))
+    assert not np.allclose(got, quoted)
+
+
+def test_symmetric_constants_simplify() -> None:
+    d = derive(rf"{B}{{x}}^{{\top}}{B}{{A}}{B}{{x}}", rf"{B}{{x}}", layout="denominator", symmetric={"A"})
+    assert d.result_latex == rf"2 {B}{{A}} {B}{{x}}"
+    assert not any(r"\top" in row.rhs for row in d.rows()[-1:])
+    d = derive(rf"\log\det {B}{{X}}", rf"{B}{{X}}", symmetric={"X"})
+    assert d.result_latex == rf"{B}{{X}}^{{-1}}"
+
+
+def test_symmetric_matrix_function_restricted_to_symmetric_directions() -> None:
+    values = {"X": _sym(3), "A": RNG.normal(size=(2, 3))}
+    for layout in ("numerator", "denominator"):
+        d = derive(rf"{B}{{A}}{B}{{X}}{B}{{X}}", rf"{B}{{X}}", layout=layout, symmetric={"X"}, shapes={"A": (2, 3)})
+        r = evaluated(d.result_latex, values, dim_bindings(d, values))
+        r = r if layout == "numerator" else r.T
+        for e in _sym_directions(3):
+            h = 1e-6
+            fd = (values["A"] @ (values["X"] + h * e) @ (values["X"] + h * e)
+                  - values["A"] @ (values["X"] - h * e) @ (values["X"] - h * e)) / (2 * h)
+            assert np.allclose(r @ e.reshape(-1, order="F"), fd.reshape(-1, order="F"), atol=1e-7)
+        k = np.zeros((9, 9))
+        for i in range(3):
+            for j in range(3):
+                k[i * 3 + j, j * 3 + i] = 1
+        assert np.allclose(r @ k, r), "the Jacobian has a component along antisymmetric directions"
+
+
+def test_symmetric_needs_a_square_matrix() -> None:
+    with pytest.raises(MatdiffError, match="symmetric"):
+        derive(rf"{B}{{x}}^{{\top}}{B}{{x}}", rf"{B}{{x}}", symmetric={"x"})
+    with pytest.raises(MatdiffError, match="square"):
+        derive(rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", symmetric={"A"}, shapes={"A": (2, 3)})
+    d = derive(rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", symmetric={"X"})
+    assert d.result.shape[0] == d.result.shape[1]
+
+
+def test_symmetric_from_directive_front_matter_and_config(tmp_path, cli) -> None:
+    from matdiff_tex import render_text
+
+    directive = rf"\deriv[symmetric=X, lang=en]<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>"
+    out = render_text(directive + "\n")
+    assert "the gradient in the space of symmetric matrices" in out and r"\frac{1}{2}" in out
+    both = render_text(rf"\deriv[symmetric={{X, A}}, lang=en]<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>" + "\n")
+    assert "a symmetric matrix equals its transpose" in both
+    front = "---\nmatdiff:\n  lang: en\n  symmetric: [X, A]\n---\n\n" + \
+        rf"\deriv<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>" + "\n"
+    assert render_text(front) .count("a symmetric matrix equals its transpose") == 1
+    note = tmp_path / "n.md"
+    note.write_text(rf"\deriv[lang=en]<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>" + "\n")
+    (tmp_path / "matdiff-tex.toml").write_text('symmetric = ["X", "A"]\n')
+    res = cli("render", str(note), "--config", str(tmp_path / "matdiff-tex.toml"))
+    assert res.exit_code == 0, res.stderr
+    assert "a symmetric matrix equals its transpose" in res.stdout
+    res = cli("derive", rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", "--symmetric", "X", "--lang", "en")
+    assert res.exit_code == 0 and "space of symmetric matrices" in res.stdout
+
+
+def test_checker_perturbs_along_symmetric_directions() -> None:
+    """The numeric check accepts (G + G^T)/2 for a symmetric X and refuses G and G + G^T - diag(G)."""
+    from matdiff_tex.check.verify import check_derivative
+    from matdiff_tex.errors import InternalError
+    from matdiff_tex.expr.reader import read_derivative_input, read_expression
+
+    parsed = read_derivative_input(rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", {"X": (3, 3)}, {"X"})
+    shapes = {"A": (3, 3), "X": (3, 3)}
+    right = read_expression(rf"\frac{{1}}{{2}}({B}{{A}} + {B}{{A}}^{{\top}})", shapes)
+    check_derivative(parsed.f, parsed.x, right, layout="denominator", symmetric={"X"})
+    for wrong in (rf"{B}{{A}}^{{\top}}", rf"{B}{{A}} + {B}{{A}}^{{\top}} - {B}{{I}} \odot {B}{{A}}"):
+        with pytest.raises(InternalError):
+            check_derivative(parsed.f, parsed.x, read_expression(wrong, shapes), layout="denominator",
+                             symmetric={"X"})
+    with pytest.raises(InternalError):  # without the symmetric directions the symmetric part is wrong
+        check_derivative(parsed.f, parsed.x, right, layout="denominator")

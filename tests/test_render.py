@@ -228,14 +228,14 @@ def test_rendered_output_has_no_nunjucks_pairs() -> None:
 def test_expand_calls_the_engine_with_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def derive(f: str, x: str, *, layout: str, shapes: object, order: int) -> Fake:
-        calls.append((f, x, layout, shapes, order))
+    def derive(f: str, x: str, *, layout: str, shapes: object, order: int, symmetric: object) -> Fake:
+        calls.append((f, x, layout, shapes, order, symmetric))
         return Fake()
 
     monkeypatch.setitem(sys.modules, "matdiff_tex.engine", types.SimpleNamespace(derive=derive))
-    options = ResolvedOptions(layout="denominator", shapes=(("A", (3, 4)),), lang="en")
+    options = ResolvedOptions(layout="denominator", shapes=(("A", (3, 4)),), lang="en", symmetric=("S",))
     text = expand("hessian", "f", "X", options, Placement.INLINE, "markdown")
-    assert calls == [("f", "X", "denominator", {"A": (3, 4)}, 2)]
+    assert calls == [("f", "X", "denominator", {"A": (3, 4)}, 2, ("S",))]
     assert text == render(Placement.INLINE)
     assert hash(("hessian", "f", "X", options, Placement.INLINE, "markdown"))  # a cache key
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Callable, Iterator, Literal, Mapping
+from typing import AbstractSet, Callable, Iterator, Literal, Mapping
 
 import numpy as np
 
@@ -82,6 +82,7 @@ class _Sizing:
     x: Sym
     result: Node
     bindings: dict[str, int]
+    symmetric: frozenset[str] = frozenset()
 
     def shape(self, node: Node) -> str:
         return f"{node.rows.value(self.bindings)}x{node.cols.value(self.bindings)}"
@@ -100,12 +101,15 @@ def check_derivative(
     order: int = 1,
     dims: Mapping[str, int | str] | None = None,
     seed: int = 0,
+    symmetric: AbstractSet[str] = frozenset(),
 ) -> None:
     """Raise :class:`InternalError` unless ``result`` is the derivative of ``f`` by ``x``.
 
     The derivative is meant in ``layout`` as SPEC section 4 defines it (``order=2``: the Hessian
     ``d^2 f / d vec X d (vec X)^T`` of a scalar ``f``).  ``dims`` gives sizes the author fixed
-    for dimension names (an int, or another name meaning "the same size").
+    for dimension names (an int, or another name meaning "the same size").  ``symmetric``
+    names symmetric matrices: their values are drawn symmetric and, when X is one of them, X
+    is perturbed along symmetric directions only (the derivative is then ``J (I + K)/2``).
     """
     if layout not in ("numerator", "denominator"):
         raise ValueError(f"layout must be 'numerator' or 'denominator', not {layout!r}")
@@ -121,6 +125,7 @@ def check_derivative(
 
     rng = np.random.default_rng(seed)
     sizings, shrunk = _sizings(f, x, result, dims or {}, order, rng, shrink=True)
+    sizings = [replace(s, symmetric=frozenset(symmetric)) for s in sizings]
     try:
         _run_attempts(sizings, layout, order, rng)
     except InternalError:
@@ -130,6 +135,7 @@ def check_derivative(
         # shrinking the sizes breaks: confirm the failure at the true sizes when affordable.
         try:
             full, _ = _sizings(f, x, result, dims or {}, order, rng, shrink=False)
+            full = [replace(s, symmetric=frozenset(symmetric)) for s in full]
         except InternalError:
             full = []
         if not full:
@@ -208,6 +214,15 @@ def _unit_perturbations(m: int, n: int) -> np.ndarray:
     return units
 
 
+def _directions(sizing: _Sizing, m: int, n: int) -> np.ndarray:
+    """The perturbations of X: unit matrices, or their symmetric parts ``(E_k + E_k^T)/2`` for a
+    symmetric X (``vec`` of them is ``(I + K) e_k / 2``: the derivative along symmetric directions)."""
+    units = _unit_perturbations(m, n)
+    if sizing.x.name in sizing.symmetric:
+        return (units + units.transpose(0, 2, 1)) / 2
+    return units
+
+
 def _run_batched(tree: Node, values: dict[str, np.ndarray], bindings: dict[str, int], batch: int) -> tuple[np.ndarray, Evaluator]:
     evaluator = Evaluator(values, bindings, mode="check")
     with np.errstate(all="ignore"):
@@ -220,7 +235,7 @@ def _jacobian(sizing: _Sizing, values: dict[str, np.ndarray]) -> tuple[np.ndarra
     """``d vec F / d (vec X)^T`` (pq x mn) by the complex step, and the scale of F's sums."""
     x0 = values[sizing.x.name]
     m, n = x0.shape
-    units = _unit_perturbations(m, n)
+    units = _directions(sizing, m, n)
     perturbed = dict(values)
     perturbed[sizing.x.name] = x0 + (1j * COMPLEX_STEP) * units
     out, evaluator = _run_batched(sizing.f, perturbed, sizing.bindings, m * n)
@@ -234,7 +249,7 @@ def _hessian(sizing: _Sizing, values: dict[str, np.ndarray]) -> tuple[np.ndarray
     x0 = values[sizing.x.name]
     m, n = x0.shape
     size = m * n
-    units = _unit_perturbations(m, n)
+    units = _directions(sizing, m, n)
     delta = HESSIAN_STEP * _max_abs(x0)
     shifted = np.concatenate([x0 + delta * units, x0 - delta * units])  # (2mn, m, n)
     points = shifted[:, None] + (1j * COMPLEX_STEP) * units[None]  # (2mn, mn, m, n)
@@ -270,6 +285,8 @@ def _random_values(sizing: _Sizing, rng: np.random.Generator, scale: float) -> d
         sym = symbols[name]
         rows, cols = sym.nrows.value(sizing.bindings), sym.ncols.value(sizing.bindings)
         values[name] = scale * (_square(rng, rows) if rows == cols > 1 else rng.uniform(0.5, 1.5, (rows, cols)))
+        if name in sizing.symmetric and rows == cols:
+            values[name] = (values[name] + values[name].T) / 2
     return values
 
 

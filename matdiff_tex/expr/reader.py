@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import AbstractSet, Any, Callable, Mapping
 
 from ..errors import Field, LatexSyntaxError, MatdiffError, ReadingWarning, ShapeError, UnsupportedError
 from .dims import Dim
@@ -107,8 +107,12 @@ class ReadResult:
     warnings: tuple[ReadingWarning, ...] = ()
 
 
-def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = None) -> ReadResult:
-    """Read the expression ``f`` and the variable ``x`` of ``\\deriv<f><x>``."""
+def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = None,
+                          symmetric: AbstractSet[str] = frozenset()) -> ReadResult:
+    """Read the expression ``f`` and the variable ``x`` of ``\\deriv<f><x>``.
+
+    ``symmetric`` names matrices known to be symmetric: they are square (their sizes are unified).
+    """
     raw_x = read_raw(x, "X")
     raw_f = read_raw(f, "F")
     if raw_x.op != "sym" or raw_x.grouped == "paren":
@@ -119,6 +123,7 @@ def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = Non
         )
     _refuse_entries(raw_f, raw_x.value)
     context = _Context({"F": f, "X": x}, normalize_shapes(shapes), evaluating=False)
+    context.symmetric = frozenset(symmetric)
     context.declare([("X", raw_x), ("F", raw_f)], variable=raw_x.value.name)
     info = context.symbols[raw_x.value.name]
     if info.kind == "scalar" or info.rows == info.cols == ONE:
@@ -210,6 +215,7 @@ class _Context:
         self.sources = sources
         self.given = given
         self.evaluating = evaluating
+        self.symmetric: frozenset[str] = frozenset()
         self.solver = Solver()
         self.symbols: dict[str, SymbolInfo] = {}
         self.preferred: list[tuple[Term, str]] = []
@@ -277,7 +283,18 @@ class _Context:
                 self.preferred.append((rows, "n"))
         else:
             rows = cols = ONE
+        if name in self.symmetric:
+            self._square_symmetric(name, kind, text, rows, cols, field, span)
         return SymbolInfo(name, kind, first.style, rows, cols, text, field, span)
+
+    def _square_symmetric(self, name: str, kind: str, text: str, rows: Term, cols: Term, field: Field,
+                          span: tuple[int, int]) -> None:
+        """A matrix declared symmetric is square."""
+        if kind != "matrix":
+            raise ShapeError(f"symmetric={name}: {text} is a {kind}, not a matrix", field=field, span=span)
+        self.solver.unify(rows, cols, lambda: ShapeError(
+            f"symmetric={name}: a symmetric matrix is square, but the size of {text} is given as not square",
+            field=field, span=span))
 
     @staticmethod
     def _given_kind(name: str, kind: str, given: GivenShape, text: str, field: Field,

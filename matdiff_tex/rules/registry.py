@@ -55,4 +55,4 @@ def rules(family: str | None = None) -> list[Rule]:
 
 
 def _load_all() -> None:
-    from . import differential, linear, scalars, simplify  # noqa: F401  (registration side effects)
+    from . import differential, linear, scalars, simplify, symmetric  # noqa: F401  (registration side effects)
