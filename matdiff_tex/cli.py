@@ -23,7 +23,7 @@ from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
 from .options import DOCUMENT_CHOICES, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
-from .fsio import ReadError, SourceText, decode, read_source, write_atomic
+from .fsio import ReadError, SourceText, WriteError, decode, read_limited, read_source, write_atomic
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
@@ -247,6 +247,7 @@ class Job:
     display: str
     fmt: str | None
     target: Path | None = None  # None: standard output (or the source itself, in place)
+    root: Path | None = None  # the -o folder the target must stay inside (None: -o names a file)
 
 
 @dataclass
@@ -380,21 +381,22 @@ def _plan_jobs(
     jobs = []
     for path, display in files:
         target = None if output is None else _target(path, output, inputs, single)
-        jobs.append(Job(path, display, fmt or FORMAT_BY_SUFFIX.get(path.suffix.lower()), target))
+        root = None if output is None or target == Path(output) else Path(output)
+        jobs.append(Job(path, display, fmt or FORMAT_BY_SUFFIX.get(path.suffix.lower()), target, root))
     _refuse_overwriting_sources(jobs, mode)
     return jobs
 
 
 def _expand_inputs(inputs: tuple[str, ...], output: str | None) -> Iterator[tuple[Path, str]]:
     """Each file as given, and each note found in a folder (sorted, output folder excluded)."""
-    out_abs = os.path.abspath(output) if output is not None else None
+    out_abs = os.path.realpath(output) if output is not None else None
     for name in inputs:
         path = Path(name)
         if not path.is_dir():
             yield path, name
             continue
         for found in sorted(_notes_in(path)):
-            if out_abs is not None and _is_within(os.path.abspath(found), out_abs):
+            if out_abs is not None and _is_within(os.path.realpath(found), out_abs):
                 continue
             yield found, str(found)
 
@@ -432,12 +434,13 @@ def _common_base(inputs: tuple[str, ...]) -> str:
 
 
 def _refuse_overwriting_sources(jobs: list[Job], mode: Mode) -> None:
-    """-o must not name one of the inputs: that is what --in-place is for."""
+    """-o must not reach one of the inputs, not even through a symbolic link: that is what
+    --in-place is for."""
     if mode != "output":
         return
-    sources = {os.path.abspath(job.source) for job in jobs if job.source is not None}
+    sources = {os.path.realpath(job.source) for job in jobs if job.source is not None}
     for job in jobs:
-        if job.target is not None and os.path.abspath(job.target) in sources:
+        if job.target is not None and os.path.realpath(job.target) in sources:
             raise click.UsageError(
                 f"-o would overwrite the input {job.display}; use --in-place to rewrite notes"
             )
@@ -497,7 +500,15 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
     if errors:
         state.fail(errors)
         return
-    _deliver(job, mode, source, text, state)
+    try:
+        _deliver(job, mode, source, text, state)
+    except MatdiffError as exc:
+        state.fail([exc])
+    except BrokenPipeError:  # the reader of standard output has gone: stop quietly
+        raise
+    except OSError as exc:  # the environment (a full disk, a closed pipe): one line, and go on
+        where = job.display if job.target is None else str(job.target)
+        state.fail([WriteError(f"cannot write: {exc.strerror or exc}", path=where)])
 
 
 def _uses_markers(job: Job, mode: Mode) -> bool:
@@ -508,7 +519,7 @@ def _uses_markers(job: Job, mode: Mode) -> bool:
 def _read(job: Job) -> SourceText:
     """The note's text: from its file, or all of standard input."""
     if job.source is None:
-        return decode(_binary(sys.stdin).read(), job.display)
+        return decode(read_limited(_binary(sys.stdin), job.display), job.display)
     return read_source(job.source, job.display)
 
 
@@ -537,10 +548,10 @@ def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunStat
         stream.write(data)
         stream.flush()
     elif mode == "output":
-        write_atomic(job.target, data)
+        write_atomic(job.target, data, within=job.root, display=str(job.target))
     elif mode == "in-place":
         if text != source.text:
-            write_atomic(job.source, data)
+            write_atomic(job.source, data, expected=source.stamp, display=job.display)
             state.changed.append(job.display)
             if not state.quiet:
                 state.say(f"updated {job.display}")

@@ -154,9 +154,13 @@ class ConfigFinder:
 
 def load_config(path: Path) -> Config:
     """Read and check one configuration file; any problem is a :class:`ConfigError`."""
+    from .fsio import ReadError, read_file
+
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_file(path, str(path), what="configuration file", fifo_ok=False)[0].decode("utf-8")
+    except ReadError as exc:
+        raise ConfigError(f"cannot read the configuration file: {exc.message}", path=str(path)) from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read the configuration file: {exc}", path=str(path)) from None
     data = _parse_toml(text, path)
     if path.name == PYPROJECT_FILENAME:

@@ -98,6 +98,7 @@ class _Run:
         self.front: dict[str, Any] = {}
         self.count = 0
         self._cache: dict[tuple[Any, ...], str] = {}
+        self.taken_after: dict[int, int] = {}  # unit start -> characters after its end it also replaced
 
     # -------------------------------------------------------------- errors
 
@@ -236,13 +237,22 @@ def _source(run: _Run, unit: _Unit) -> str:
 
 
 def _check_hand_edit(run: _Run, block: MarkerBlock) -> bool:
-    """False (after recording an error) when the expansion was edited since it was written."""
+    """False (after recording an error) when the expansion was edited since it was written.
+
+    ``force`` rewrites an edited expansion only when its opening marker holds an id (the pair
+    is then certainly one expansion); a marker written before ids is never forced.
+    """
     body = run.text[block.body_start:block.body_end]
-    if not body.strip(" \t\r\n{}") or run.force or marker_text.body_hash(body) == block.stored_hash:
+    if not body.strip(" \t\r\n{}") or marker_text.hash_matches(body, block.stored_hash):
         return True
+    if run.force and block.opener_id is not None:
+        return True
+    hint = ("delete the expansion between the markers to have it written again (this marker was "
+            "written by an older matdiff-tex, so force does not rewrite it)" if run.force else
+            "delete the expansion between the markers (or use force) to write it again")
     run.fail(block.start, DirectiveError(
         "the expansion after this matdiff-tex marker was edited by hand: put the change into the "
-        "directive, or delete the expansion between the markers (or use force) to write it again"))
+        f"directive, or {hint}"))
     return False
 
 
@@ -257,9 +267,15 @@ def _plain(run: _Run, unit: _Unit) -> str | None:
 def _marked(run: _Run, unit: _Unit) -> str | None:
     """What ``unit`` becomes with markers around it (``--in-place``)."""
     source = _source(run, unit)
+    if "-->" in source and (unit.region is not None or _style(run.fmt, unit.directives[0].placement)
+                            is MarkerStyle.HTML):
+        run.fail(unit.start + source.index("-->") if unit.marker is None else unit.marker.source_start,
+                 DirectiveError("with markers (--in-place) this text is kept in an HTML comment, which "
+                                "'-->' would end: write '- ->' or '\\to' instead"))
+        return None
     if unit.region is not None:
         body = run.region_text(unit.region, list(unit.directives))
-        return None if body is None else marker_text.html_open(source) + body + marker_text.html_close(body)
+        return None if body is None else marker_text.html_open(source, body) + body + marker_text.html_close(body)
     directive = unit.directives[0]
     expansion = run.expand(directive)
     if expansion is None:
@@ -277,13 +293,27 @@ def _marked(run: _Run, unit: _Unit) -> str | None:
             body = newline + prefix + lines + newline + prefix
         else:
             body = lines
-        return marker_text.html_open(source) + body + marker_text.html_close(body)
+        return marker_text.html_open(source, body) + body + marker_text.html_close(body)
     if style is MarkerStyle.PERCENT_INLINE:
         body = "{" + lines + "}"
         return marker_text.percent_inline(source, body) + newline + prefix + body
     body = newline + prefix + lines + newline + prefix
-    tail = "" if rest_is_blank(run.text, unit.end) else newline + prefix
-    return marker_text.percent_open(source) + body + marker_text.percent_close(body) + tail
+    tail = ""
+    if not rest_is_blank(run.text, unit.end):
+        # The rest of the line moves to a line of its own; blanks that led it stay on the marker's
+        # line, so that the new line starts with the same prefix on every later run.
+        blanks = _leading_blanks(run.text, unit.end)
+        run.taken_after[unit.start] = blanks
+        tail = run.text[unit.end:unit.end + blanks] + newline + prefix
+    return marker_text.percent_open(source, body) + body + marker_text.percent_close(body) + tail
+
+
+def _leading_blanks(text: str, offset: int) -> int:
+    """How many spaces and tabs stand at ``offset``."""
+    end = offset
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return end - offset
 
 
 def _hexo_raw(run: _Run, unit: _Unit, replacement: str) -> str:
@@ -355,8 +385,9 @@ def process_document(
             continue
         if guard:
             replacement = _hexo_raw(run, unit, replacement)
-        pieces += [text[pos:unit.start], _guard(text, unit.start, unit.end, replacement)]
-        pos = unit.end
+        end = unit.end + run.taken_after.get(unit.start, 0)
+        pieces += [text[pos:unit.start], _guard(text, unit.start, end, replacement)]
+        pos = end
     pieces.append(text[pos:])
     guessed = run.located(run.warnings)
     if run.errors:

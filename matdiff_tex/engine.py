@@ -49,14 +49,15 @@ from .rules.linear import (
     vec_derivative,
     vec_display,
 )
+from .rules.elementwise import simplify_elementwise
 from .rules.scalars import simplify_scalars
 from .rules.simplify import simplify as _simplify
 from .rules.symmetric import distribute_number, drop_symmetric_transposes, restrict_to_symmetric, symmetric_part
 
 
 def simplify(node: Node) -> Node:
-    """The rule-based simplification, then sympy on the scalar coefficients."""
-    return _simplify(simplify_scalars(_simplify(node)))
+    """The rule-based simplification, then sympy on the scalar coefficients and element-wise parts."""
+    return _simplify(simplify_elementwise(simplify_scalars(_simplify(node))))
 
 LAYOUTS = ("numerator", "denominator")
 COLORS = ("red", "blue", "teal", "orange", "purple", "magenta", "brown", "olive")

@@ -39,7 +39,8 @@ SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "shapes", "symmetric", "templates_dir"
 _DIM = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[1-9][0-9]*")
 _TIMES = re.compile(r"\s*(?:×|\\times|\*)\s*|\s+[xX]\s+|(?<=[0-9A-Za-z])[xX](?=[0-9A-Za-z])")
 _SYMBOL = re.compile(r"\\?[A-Za-z][A-Za-z0-9_]*(?:\{[A-Za-z0-9_]+\})?")
-_LABEL = re.compile(r"[^\s{}\\%$#&]+")
+# A label is written into \label{...} and into an HTML id="...": nothing TeX or HTML would read.
+_LABEL = re.compile(r"[^\s{}\\%$#&\"'<>`=]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +208,8 @@ def check_value(key: str, value: Any) -> Any:
         return symmetric_value(value)
     if key == "label":
         if not isinstance(value, str) or not _LABEL.fullmatch(value):
-            raise ValueError(f"label={value!r} is not a usable \\label name (no spaces, braces or backslashes)")
+            raise ValueError(f"label={value!r} is not a usable \\label name (no spaces, braces, backslashes, "
+                             "quotes, < > & = or TeX specials)")
         return value
     if key in ("templates_dir", "templates"):
         return None if value is None else str(value)

@@ -117,15 +117,21 @@ def wrap_terms(terms: Sequence[str], lead: int, note: str | None, width: int = W
 
 @functools.lru_cache(maxsize=8)
 def environment(templates_dir: str | None = None) -> "Environment":
-    """The Jinja2 environment with LaTeX-safe delimiters; a user folder comes first."""
-    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+    """The Jinja2 environment with LaTeX-safe delimiters; a user folder comes first.
+
+    It is Jinja2's sandbox: a template folder may come from a repository's configuration
+    file, which ``render --check`` reads in CI for a stranger's pull request, so a template
+    can fill in values but never reach Python internals, files or processes.
+    """
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     loaders = [FileSystemLoader(str(templates_root()))]
     if templates_dir is not None:
         if not Path(templates_dir).is_dir():
             raise ConfigError(f"the templates folder {templates_dir} does not exist")
         loaders.insert(0, FileSystemLoader(templates_dir))
-    return Environment(
+    return ImmutableSandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         block_start_string="<%",
         block_end_string="%>",
@@ -169,12 +175,15 @@ def note_keys(lang: str = "zh", templates_dir: str | None = None) -> frozenset[s
 def note_text(key: str, args: Mapping[str, str], *, lang: str = "zh", templates_dir: str | None = None) -> str:
     """The note ``key`` in ``lang`` with its arguments filled in; InternalError if it is missing."""
     from jinja2 import TemplateError
+    from jinja2.exceptions import SecurityError
 
     texts = notes_table(templates_dir)["notes"].get(lang, {})
     if key not in texts:
         raise InternalError(f"no {lang} text for the note {key!r}: add it to templates/notes.toml")
     try:
         return _safe(environment(templates_dir).from_string(texts[key]).render(**args))
+    except SecurityError as exc:
+        raise ConfigError(f"the {lang} note {key!r} of {templates_dir}/notes.toml is not allowed: {exc}") from None
     except TemplateError as exc:
         raise InternalError(f"the {lang} note {key!r} cannot be filled in: {exc}") from None
 

@@ -195,7 +195,7 @@ def test_edited_directive_is_expanded_again(name: str) -> None:
     fmt = fmt_of(path)
     once = run(read(path), fmt, markers=True).text
     edited_source = read(path).replace("\\deriv<", "\\deriv[lang=en]<", 1)
-    edited = re.sub(r"(matdiff-tex: \\deriv)<", r"\1[lang=en]<", once, count=1)
+    edited = re.sub(r"(matdiff-tex [0-9a-f]{8}: \\deriv)<", r"\1[lang=en]<", once, count=1)
     result = run(edited, fmt, markers=True)
     assert result.errors == [] and result.changed
     assert result.text == run(edited_source, fmt, markers=True).text
@@ -218,17 +218,29 @@ def test_hand_edited_expansion_is_an_error_unless_forced(name: str) -> None:
 
 def test_emptied_expansion_is_written_again() -> None:
     once = run(read(FIXTURES / "inplace.in.md"), "markdown", markers=True).text
-    emptied = re.sub(r"(<!-- matdiff-tex: [^\n]*-->).*?(<!-- /matdiff-tex)", r"\1\2", once, count=1, flags=re.S)
+    emptied = re.sub(r"(<!-- matdiff-tex [0-9a-f]{8}: [^\n]*-->).*?(<!-- /matdiff-tex)", r"\1\2", once, count=1, flags=re.S)
     assert emptied != once
     result = run(emptied, "markdown", markers=True)
     assert result.errors == [] and result.text == once
 
 
-def test_whitespace_only_changes_are_not_hand_edits() -> None:
+def test_reindenting_and_line_ends_are_not_hand_edits() -> None:
     once = run(read(FIXTURES / "inplace.in.md"), "markdown", markers=True).text
-    reindented = once.replace("        &= ", "      &=  ")
+    reindented = once.replace("        &= ", "      &= ").replace("\n", "\r\n")
     assert reindented != once
     assert run(reindented, "markdown", markers=True).errors == []
+
+
+@pytest.mark.parametrize("name", ["inplace.in.md", "inplace.in.tex"])
+def test_white_space_edited_inside_a_line_is_a_hand_edit(name: str) -> None:
+    """A space added inside an expansion's line is an edit like any other, never silently reverted."""
+    path = FIXTURES / name
+    once = run(read(path), fmt_of(path), markers=True).text
+    spaced = once.replace("&= ", "&=  ", 1)
+    assert spaced != once
+    result = run(spaced, fmt_of(path), markers=True)
+    assert len(result.errors) == 1 and "edited by hand" in result.errors[0].message
+    assert result.text == spaced
 
 
 @pytest.mark.parametrize("name", ["inplace.in.md", "inplace.in.tex"])

@@ -206,9 +206,10 @@ function register(hexo) {
 
     const frontMatter = frontMatterOf(data);
     const options = { ...siteOptions };
-    if (!frontMatter.startsWith('---') && data.matdiff && typeof data.matdiff === 'object') {
-      Object.assign(options, data.matdiff); // `;;;` JSON front matter: Hexo has read it for us
-    }
+    // `;;;` JSON front matter: Hexo has read it for us.  Sent apart from the site's options:
+    // the server refuses a template folder chosen by a post.
+    const postOptions = !frontMatter.startsWith('---') && data.matdiff && typeof data.matdiff === 'object'
+      ? data.matdiff : {};
     const shown = data.full_source ? path.relative(hexo.base_dir, data.full_source) : data.source;
 
     if (!('flavor' in options) && wantsRaw(hexo, config, data)) options.flavor = 'hexo';
@@ -221,6 +222,7 @@ function register(hexo) {
         text: data.content,
         fmt: 'markdown',
         options,
+        post_options: postOptions,
         front_matter: frontMatter,
         line_offset: 0,
       });

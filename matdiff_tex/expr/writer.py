@@ -290,12 +290,14 @@ def _(node: Frac) -> str:
 
 @_write.register
 def _(node: Hadamard) -> str:
-    return f"{_wrap(node.left, APPLY)} \\odot {_wrap(node.right, APPLY)}"
+    left = _write(node.left) if isinstance(node.left, Hadamard) else _wrap(node.left, APPLY)  # associative
+    return f"{left} \\odot {_wrap(node.right, APPLY)}"
 
 
 @_write.register
 def _(node: Kron) -> str:
-    return f"{_wrap(node.left, APPLY)} \\otimes {_wrap(node.right, APPLY)}"
+    left = _write(node.left) if isinstance(node.left, Kron) else _wrap(node.left, APPLY)  # associative
+    return f"{left} \\otimes {_wrap(node.right, APPLY)}"
 
 
 @_write.register

@@ -17,6 +17,10 @@ Request fields, all optional except ``text``:
 ``options``
     site-level options (``layout``, ``steps``, ``lang``, ``shapes``, ``templates_dir``),
     weaker than the document's front matter and the directive's own options.
+``post_options``
+    options a post gives for itself outside its text (Hexo's JSON front matter): like
+    ``options`` but stronger, and never a template folder (a post must not choose the
+    code that renders it; templates come from the site's configuration only).
 ``front_matter``
     the file's front matter exactly as it stands on disk, for callers that were
     handed only the body (Hexo strips the front matter before its filters run).
@@ -78,11 +82,15 @@ def handle(request: Any) -> dict[str, Any]:
     text, front = request.get("text"), request.get("front_matter") or ""
     fmt, options = request.get("fmt", "markdown"), request.get("options") or {}
     offset = request.get("line_offset") or 0
+    post = request.get("post_options") or {}
     problem = (
         "'text' must be a string" if not isinstance(text, str)
         else "'path' must be a string" if path is not None and not isinstance(path, str)
         else "'front_matter' must be a string" if not isinstance(front, str)
         else "'options' must be an object" if not isinstance(options, dict)
+        else "'post_options' must be an object" if not isinstance(post, dict)
+        else "a post cannot choose templates ('templates' in its options); set them in the site's "
+             "configuration" if {"templates", "templates_dir"} & set(post)
         else "'line_offset' must be a whole number >= 0"
         if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0
         else "'fmt' must be 'markdown' or 'latex'" if fmt not in ("markdown", "md", "latex", "tex")
@@ -93,7 +101,7 @@ def handle(request: Any) -> dict[str, Any]:
     try:
         from ..document import process_body
 
-        result = process_body(text, fmt, front_matter=front, path=path, options=options)
+        result = process_body(text, fmt, front_matter=front, path=path, options={**options, **post})
         if result.errors:
             return {"id": request_id, "text": None, "errors": _formatted(result.errors, offset),
                     "directives": result.directives}
@@ -113,6 +121,8 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             request = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             reply = _bad_request(f"not a JSON line: {exc}")
+        except RecursionError:
+            reply = _bad_request("not a JSON line: nested too deeply")
         else:
             reply = handle(request)
         stdout.write(json.dumps(reply).encode("ascii") + b"\n")

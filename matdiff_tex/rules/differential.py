@@ -149,7 +149,10 @@ def d_hadamard_power(node: HadamardPower, d: D) -> Node:
 
 @differential_rule(Frac, note="chain_rule", example=(r"\frac{\boldsymbol{X}}{\operatorname{tr}(\boldsymbol{X})}", r"\boldsymbol{X}"))
 def d_fraction(node: Frac, d: D) -> Node:
-    """d(F/s) = dF/s - F ds/s^2"""
+    """d(F/s) = dF/s - F ds/s^2;  exp(u)/(1^T exp(u)) is softmax(u)"""
+    softmax = softmax_of(node)
+    if softmax is not None:
+        return d_softmax(softmax, d), "chain_rule"
     first = mul(Power(node.den, Fraction(-1)), d(node.num))
     second = mul(num(-1), Power(node.den, Fraction(-2)), d(node.den), node.num)
     return add(first, second)
@@ -177,6 +180,8 @@ def d_function(node: Func, d: D) -> Node:
         return (num(0) if is_zero(inner) else Trace(mul(Inverse(node.arg.arg), inner))), "differential"
     if node.name in ("log", "ln") and isinstance(node.arg, Softmax):
         return d_log_softmax(node, d), "chain_rule"
+    if node.name in ("log", "ln") and sum_of_exp(node.arg) is not None:
+        return d_log_sum_exp(node, d), "chain_rule"
     info = FUNCTIONS[node.name]
     try:
         derivative = info.derivative(node.arg)
@@ -195,6 +200,41 @@ def d_log_softmax(node: Func, d: D) -> Node:
     style = bold_style([u])
     jacobian = add(Identity(u.rows, style), neg(mul(Ones(u.rows, style), Transpose(node.arg))))
     return mul(jacobian, inner)
+
+
+def sum_of_exp(node: Node) -> Node | None:
+    """u when ``node`` is ``1^T exp(u)`` of a column vector u (the sum of its exponentials)."""
+    if (
+        isinstance(node, Mul)
+        and len(node.factors) == 2
+        and isinstance(node.factors[0], Transpose)
+        and isinstance(node.factors[0].arg, Ones)
+        and isinstance(node.factors[1], Func)
+        and node.factors[1].name == "exp"
+        and node.factors[1].arg.cols.is_one
+    ):
+        return node.factors[1].arg
+    return None
+
+
+def softmax_of(node: Node) -> Softmax | None:
+    """softmax(u) when ``node`` is ``exp(u) / (1^T exp(u))``."""
+    if isinstance(node, Frac) and isinstance(node.num, Func) and node.num.name == "exp":
+        u = sum_of_exp(node.den)
+        if u is not None and u == node.num.arg:
+            return Softmax(u)
+    return None
+
+
+@register("differential", note="chain_rule", example=(r"\log(\boldsymbol{1}^{\top}\exp(\boldsymbol{W}\boldsymbol{x}))", r"\boldsymbol{W}"))
+def d_log_sum_exp(node: Func, d: D) -> Node:
+    """d log(1^T exp(u)) = softmax(u)^T du (log-sum-exp)"""
+    u = sum_of_exp(node.arg)
+    assert u is not None
+    inner = d(u)
+    if is_zero(inner):
+        return num(0)
+    return mul(Transpose(Softmax(u)), inner)
 
 
 @differential_rule(Hadamard, note="product_rule", example=(r"\boldsymbol{X} \odot \boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))

@@ -51,8 +51,12 @@ def register(
 def rules(family: str | None = None) -> list[Rule]:
     """Registered rules in registration order, optionally of one family."""
     _load_all()
-    return [r for r in REGISTRY.values() if family is None or r.family == family]
+    chosen = [r for r in REGISTRY.values() if family is None or r.family == family]
+    first = {}
+    for r in chosen:  # families stay together whatever order the modules were imported in
+        first.setdefault(r.family, len(first))
+    return sorted(chosen, key=lambda r: first[r.family])
 
 
 def _load_all() -> None:
-    from . import differential, linear, scalars, simplify, symmetric  # noqa: F401  (registration side effects)
+    from . import differential, elementwise, linear, scalars, simplify, symmetric  # noqa: F401  (registration side effects)

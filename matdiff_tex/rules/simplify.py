@@ -36,6 +36,7 @@ from ..expr.nodes import (
     Zero,
     product_shape,
 )
+from .elementwise import is_elementwise
 from .build import add, bold_style, depends_on, identity, is_zero, mul, num, segments, transpose, transpose_chain, zero_like
 from .registry import register
 
@@ -90,6 +91,8 @@ def push_transposes(node: Node) -> Node | None:
     if not isinstance(node, Transpose):
         return None
     arg = node.arg
+    if not arg.rows.is_one and (is_elementwise(arg) or (arg.cols.is_one and isinstance(arg, Add))):
+        return None  # (σ(Xw) - y)^T stays: row_sum_as_transpose and the element-wise rule write it so
     if is_symmetric(arg) and not isinstance(arg, Add):  # (A^T + A)^T still reads A + A^T
         return arg
     if isinstance(arg, Transpose):
@@ -117,6 +120,21 @@ def push_transposes(node: Node) -> Node | None:
     if isinstance(arg, Frac):
         return Frac(transpose(arg.num), arg.den)
     return None
+
+
+def _transposes(node: Node) -> int:
+    return sum(1 for n in node.walk() if isinstance(n, Transpose))
+
+
+@simplifier(example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|^2", r"\boldsymbol{x}"))
+def row_sum_as_transpose(node: Node) -> Node | None:
+    """u^T - v^T = (u - v)^T for a row: the sum is written as a column, transposed once"""
+    if not (isinstance(node, Add) and node.rows.is_one and not node.cols.is_one):
+        return None
+    column = add(*(simplify(Transpose(t)) for t in node.terms))
+    if _transposes(column) + 1 >= _transposes(node):
+        return None
+    return Transpose(column)
 
 
 @simplifier()
@@ -228,6 +246,25 @@ def _logistic(scalars: list[Node]) -> list[Node]:
     return scalars
 
 
+def _diag_product(a: Node, b: Node) -> Node:
+    """The vector u ⊙ v of diag(u) diag(v); vec(A) ⊙ vec(B) = vec(A ⊙ B)."""
+    if isinstance(a, Vec) and isinstance(b, Vec) and a.arg.shape == b.arg.shape:
+        return Vec(Hadamard(a.arg, b.arg))
+    return Hadamard(a, b)
+
+
+def _merge_diagonals(factors: list[Node]) -> list[Node]:
+    """diag(u) diag(v) = diag(u ⊙ v)."""
+    out: list[Node] = []
+    for factor in factors:
+        prev = out[-1] if out else None
+        if isinstance(prev, Diag) and isinstance(factor, Diag):
+            out[-1] = Diag(_diag_product(prev.arg, factor.arg))
+        else:
+            out.append(factor)
+    return out
+
+
 def _inner_products(factors: list[Node]) -> tuple[list[Node], list[Node]]:
     """x (a^T b) y^T: a 1x1 product inside a longer chain is a scalar and moves to the front."""
     if len(factors) <= 2:
@@ -280,7 +317,7 @@ def _mixed_products(factors: list[Node]) -> list[Node]:
 
 @simplifier(example=(r"\boldsymbol{X}^{-1}\boldsymbol{X}\boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))
 def tidy_product(node: Node) -> Node | None:
-    """Numbers first, I A = A, A A = A^2, X^{-1} X = I, s s^{-1} = 1, (A ⊗ B)(C ⊗ D) = AC ⊗ BD"""
+    """Numbers first, I A = A, A A = A^2, X^{-1} X = I, s s^{-1} = 1, (A ⊗ B)(C ⊗ D) = AC ⊗ BD, diag(u) diag(v) = diag(u ⊙ v)"""
     if not isinstance(node, Mul):
         return None
     flat: list[Node] = []
@@ -299,7 +336,7 @@ def tidy_product(node: Node) -> Node | None:
     matrices = [f for f in matrices if not isinstance(f, Identity)]
     matrices, inner = _inner_products(matrices)
     scalars = _logistic(_merge_scalars(scalars)) + inner
-    matrices = _mixed_products(_merge_exponentials(_merge_matrices(matrices)))
+    matrices = _mixed_products(_merge_exponentials(_merge_diagonals(_merge_matrices(matrices))))
     if not node.is_scalar and (not matrices or product_shape([m.shape for m in matrices]) != node.shape):
         matrices = [Identity(node.rows, bold_style(flat))] if not matrices else matrices
     rebuilt = mul(*scalars, *matrices) if scalars or matrices else num(1)
@@ -349,10 +386,16 @@ def _coefficient(node: Node) -> tuple[list[Node], Node]:
 
 @simplifier(example=(r"\boldsymbol{x}\boldsymbol{x}^{\top}", r"\boldsymbol{x}"))
 def tidy_kronecker(node: Node) -> Node | None:
-    """1 ⊗ A = A, (cA) ⊗ B = c(A ⊗ B), u ⊗ v^T = v^T ⊗ u = u v^T"""
+    """I_n ⊗ I_m = I_{mn}, A ⊗ (B ⊗ C) = A ⊗ B ⊗ C, 1 ⊗ A = A, (cA) ⊗ B = c(A ⊗ B), u ⊗ v^T = v^T ⊗ u = u v^T"""
     if not isinstance(node, Kron):
         return None
     left, right = node.left, node.right
+    if isinstance(left, Identity) and isinstance(right, Identity):
+        return Identity(left.n * right.n, left.style)
+    if isinstance(right, Kron):  # A ⊗ (B ⊗ C) = (A ⊗ B) ⊗ C, written A ⊗ B ⊗ C
+        return Kron(Kron(left, right.left), right.right)
+    if isinstance(left, Kron) and isinstance(left.right, Identity) and isinstance(right, Identity):
+        return Kron(left.left, Identity(left.right.n * right.n, right.style))
     if left.is_scalar:
         return mul(left, right)
     if right.is_scalar:
@@ -378,7 +421,7 @@ def tidy_commutation(node: Node) -> Node | None:
 
 @simplifier()
 def tidy_vec(node: Node) -> Node | None:
-    """vec(u) = u for a column, vec(u^T) = u, vec(cA) = c vec(A)"""
+    """vec(u) = u for a column, vec(u^T) = u, vec(1 1^T) = 1, vec(cA) = c vec(A)"""
     if not isinstance(node, Vec):
         return None
     arg = node.arg
@@ -386,6 +429,14 @@ def tidy_vec(node: Node) -> Node | None:
         return arg
     if arg.rows.is_one:
         return transpose(arg)
+    if (
+        isinstance(arg, Mul)
+        and len(arg.factors) == 2
+        and isinstance(arg.factors[0], Ones)
+        and isinstance(arg.factors[1], Transpose)
+        and isinstance(arg.factors[1].arg, Ones)
+    ):
+        return Ones(arg.rows * arg.cols, arg.factors[0].style)
     scalars, rest = _coefficient(arg)
     if scalars:
         return mul(*scalars, Vec(rest))
@@ -422,6 +473,28 @@ def tidy_hadamard(node: Node) -> Node | None:
     return None
 
 
+@simplifier(example=(r"\boldsymbol{1}^{\top}\sigma(\boldsymbol{A}\boldsymbol{x})", r"\boldsymbol{x}"))
+def tidy_diag(node: Node) -> Node | None:
+    """diag(1) = I, diag(0) = 0;  a diag(u) + b diag(v) = diag(a u + b v)"""
+    if isinstance(node, Diag) and isinstance(node.arg, Ones):
+        return Identity(node.rows, node.arg.style)
+    if isinstance(node, Diag) and isinstance(node.arg, Zero):
+        return Zero(node.rows, node.cols, node.arg.style)
+    if not isinstance(node, Add):
+        return None
+    diagonal: list[Node] = []
+    others: list[Node] = []
+    for term in node.terms:
+        scalars, rest = _coefficient(term)
+        if isinstance(rest, Diag):
+            diagonal.append(mul(*scalars, rest.arg))
+        else:
+            others.append(term)
+    if len(diagonal) < 2:
+        return None
+    return add(Diag(add(*diagonal)), *others)
+
+
 # ---------------------------------------------------------------- sums
 
 
@@ -435,7 +508,7 @@ def _split_number(term: Node) -> tuple[Fraction, Node]:
 
 @simplifier(example=(r"\boldsymbol{X}^{\top}\boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))
 def collect_terms(node: Node) -> Node | None:
-    """aT + bT = (a + b)T;  A C + B C = (A + B) C;  C A + C B = C (A + B)"""
+    """aT + bT = (a + b)T;  A C + B C = (A + B) C;  C A + C B = C (A + B);  -A + B = B - A"""
     if not isinstance(node, Add):
         return None
     order: list[Node] = []
@@ -447,9 +520,15 @@ def collect_terms(node: Node) -> Node | None:
                 order.append(body)
                 coeffs[body] = Fraction(0)
             coeffs[body] += c
-    terms = [mul(num(coeffs[b]), b) for b in order if coeffs[b] != 0]
-    if not terms:
+    kept = [b for b in order if coeffs[b] != 0]
+    if not kept:
         return zero_like(node)
+    if coeffs[kept[0]] < 0:  # a sum opens with a positive term: s - y, not -y + s
+        first = next((b for b in kept if coeffs[b] > 0), None)
+        if first is not None:
+            kept.remove(first)
+            kept.insert(0, first)
+    terms = [mul(num(coeffs[b]), b) for b in kept]
     factored = _factor_common(terms)
     rebuilt = factored if factored is not None else add(*terms)
     return None if rebuilt == node else rebuilt
@@ -471,6 +550,8 @@ def _factor_common(terms: list[Node]) -> Node | None:
     if any(not chain for _, chain in parts):
         return None
     last = parts[0][1][-1]
+    if all(chain == [last] for _, chain in parts):  # a T + b T = (a + b) T for scalars a, b
+        return mul(add(*(mul(*s) if s else num(1) for s, _ in parts)), last)
     if all(chain[-1] == last for _, chain in parts) and any(len(chain) > 1 or scalars for scalars, chain in parts):
         inner = [mul(*s, *(c[:-1] or [identity(last.rows, bold_style(c))])) for s, c in parts]
         return mul(add(*inner), last)

@@ -64,6 +64,7 @@ class MarkerBlock:
     directives: tuple[Directive, ...]
     placement: Placement
     region: bool = False  # the source is an inline math region rather than one directive
+    opener_id: str | None = None  # the hash the opening marker holds (None: written before ids)
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ the walker) or returns None.  Tables at the bottom say which run where.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import re
@@ -16,7 +17,7 @@ from ..errors import DirectiveError
 from . import markers
 from .directive import DIRECTIVE_START, Problem, error_of, read_directive
 from .model import Directive, MarkerBlock, MarkerStyle, Placement
-from .text import is_prefix_only, line_end, paragraph_end, rest_is_blank
+from .text import is_prefix_only, line_end, rest_is_blank
 from .walk import Ctx, Table, Walker
 
 ALIGN_ENVS = frozenset(
@@ -52,9 +53,74 @@ def find_closer(
     return -1
 
 
+def remembered(w: Walker, key: object, start: int, search: Callable[[], int]) -> int:
+    """``search()`` (the first closer at or after ``start``, -1: none), remembered per ``key``.
+
+    Whether a closer qualifies never depends on where its opener stood, so the answer of a
+    search from an earlier offset holds for every later start up to that answer: a run of
+    openers without closers (``$a $a $a ...``) is then searched once, not once per opener.
+    ``key`` must name the closer and the limit.
+    """
+    known = w.memo.get(key)
+    if known is not None:
+        searched_from, found = known  # type: ignore[misc]
+        if searched_from <= start and (found < 0 or found >= start):
+            return found
+    found = search()
+    w.memo[key] = (start, found)
+    return found
+
+
+def closer_after(w: Walker, start: int, limit: int, closer: str, *, comments: bool = False,
+                 accept: Callable[[int], bool] | None = None, accept_name: str = "") -> int:
+    """:func:`find_closer` remembered on the walker (see :func:`remembered`)."""
+    return remembered(w, ("closer", closer, comments, accept_name, limit), start,
+                      lambda: find_closer(w.text, start, limit, closer, comments=comments, accept=accept))
+
+
+def _marker_tokens(w: Walker) -> tuple[list[int], list[str]]:
+    """Offsets and kinds (``html``, ``inline``, ``open``, ``close``) of every marker in the text."""
+    tokens = w.memo.get("marker tokens")
+    if tokens is None:
+        starts, kinds = [], []
+        for match in markers.TOKEN.finditer(w.text):
+            at = match.start()
+            if w.text.startswith("<", at):
+                kind = "html"
+            elif markers.PERCENT_CLOSE.match(w.text, at):
+                kind = "close"
+            else:
+                opened = markers.PERCENT_OPEN.match(w.text, at)
+                kind = "" if opened is None else "inline" if opened.group(1) else "open"
+            if kind:
+                starts.append(at)
+                kinds.append(kind)
+        tokens = w.memo["marker tokens"] = (starts, kinds)
+    return tokens  # type: ignore[return-value]
+
+
+def holds_foreign_marker(w: Walker, start: int, end: int) -> bool:
+    """Would a region of the author's text from ``start`` to ``end`` reach into a marker?
+
+    A math region, or an HTML comment, of the author's may hold whole ``%`` marker blocks
+    (a directive inside display math), but never an HTML marker, a one-line ``%`` marker or
+    half a block: a ``$`` in prose (``US$5``) must not pair with the ``$`` of an expansion.
+    """
+    starts, kinds = _marker_tokens(w)
+    lo, hi = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
+    depth = 0
+    for kind in kinds[lo:hi]:
+        if kind in ("html", "inline"):
+            return True
+        depth += 1 if kind == "open" else -1
+        if depth not in (0, 1):
+            return True
+    return depth != 0
+
+
 def prose_limit(w: Walker, i: int, ctx: Ctx) -> int:
     """How far an inline construct starting at ``i`` may reach: the paragraph, before a code block."""
-    return min(paragraph_end(w.text, i, w.fmt), w.next_protected(i), ctx.limit)
+    return min(w.paragraph_end(i), w.next_protected(i), ctx.limit)
 
 
 def block_limit(w: Walker, i: int, ctx: Ctx) -> int:
@@ -124,8 +190,8 @@ def dollar_display(w: Walker, i: int, ctx: Ctx) -> int | None:
     if not w.text.startswith("$$", i):
         return None
     limit = block_limit(w, i, ctx) if w.fmt == "markdown" else prose_limit(w, i, ctx)
-    close = find_closer(w.text, i + 2, limit, "$$", comments=w.fmt == "latex")
-    if close < 0:
+    close = closer_after(w, i + 2, limit, "$$", comments=w.fmt == "latex")
+    if close < 0 or holds_foreign_marker(w, i, close + 2):
         return i + 2
     return enter_math(w, (i + 2, close), (i, close + 2), "display")
 
@@ -141,10 +207,10 @@ def dollar_inline(w: Walker, i: int, ctx: Ctx) -> int | None:
         def accept(j: int) -> bool:
             return not text[j - 1].isspace() and not (j + 1 < len(text) and text[j + 1].isdigit())
 
-        close = find_closer(text, i + 1, limit, "$", accept=accept)
+        close = closer_after(w, i + 1, limit, "$", accept=accept, accept_name="pandoc")
     else:
-        close = find_closer(text, i + 1, limit, "$", comments=True)
-    if close < 0:
+        close = closer_after(w, i + 1, limit, "$", comments=True)
+    if close < 0 or holds_foreign_marker(w, i, close + 1):
         return i + 1
     return enter_math(w, (i + 1, close), (i, close + 1), "inline")
 
@@ -156,8 +222,8 @@ def bracket_math(w: Walker, i: int, ctx: Ctx) -> int | None:
         return None
     display = opener == "\\["
     limit = (block_limit(w, i, ctx) if w.fmt == "markdown" else ctx.limit) if display else prose_limit(w, i, ctx)
-    close = find_closer(w.text, i + 2, limit, "\\]" if display else "\\)", comments=w.fmt == "latex")
-    if close < 0:
+    close = closer_after(w, i + 2, limit, "\\]" if display else "\\)", comments=w.fmt == "latex")
+    if close < 0 or holds_foreign_marker(w, i, close + 2):
         return None
     return enter_math(w, (i + 2, close), (i, close + 2), "display" if display else "inline")
 
@@ -170,8 +236,8 @@ def env_math(w: Walker, i: int, ctx: Ctx) -> int | None:
     name = opened.group(1)
     limit = block_limit(w, i, ctx) if w.fmt == "markdown" else ctx.limit
     closer = f"\\end{{{name}}}"
-    close = find_closer(w.text, opened.end(), limit, closer, comments=w.fmt == "latex")
-    if close < 0:
+    close = closer_after(w, opened.end(), limit, closer, comments=w.fmt == "latex")
+    if close < 0 or holds_foreign_marker(w, i, close + len(closer)):
         return opened.end()
     kind = "inline" if name == "math" else "display"
     return enter_math(w, (opened.end(), close), (i, close + len(closer)), kind, [name])
@@ -206,20 +272,28 @@ def code_span(w: Walker, i: int, ctx: Ctx) -> int | None:
     while run < len(text) and text[run] == "`":
         run += 1
     width = run - i
-    closer = re.compile(rf"(?<!`)`{{{width}}}(?!`)")
-    close = closer.search(text, run, prose_limit(w, i, ctx))
-    if close is None:
+    limit = prose_limit(w, i, ctx)
+    close = remembered(w, ("code span", width, limit), run, lambda: _backticks(text, run, limit, width))
+    if close < 0:
         return run
-    w.result.skipped += [found.start() for found in DIRECTIVE_START.finditer(text, run, close.start())]
-    return close.end()
+    w.result.skipped += [found.start() for found in DIRECTIVE_START.finditer(text, run, close)]
+    return close
+
+
+def _backticks(text: str, start: int, limit: int, width: int) -> int:
+    """Offset just past the first run of exactly ``width`` backticks after ``start`` (-1: none)."""
+    close = re.compile(rf"(?<!`)`{{{width}}}(?!`)").search(text, start, limit)
+    return -1 if close is None else close.end()
 
 
 def html_comment(w: Walker, i: int, ctx: Ctx) -> int | None:
     """``<!-- ... -->`` (also ``<!-->``)."""
     if not w.text.startswith("<!--", i):
         return None
-    close = w.text.find("-->", i + 2, ctx.limit)
-    return None if close < 0 else close + 3
+    close = remembered(w, ("comment", ctx.limit), i + 2, lambda: w.text.find("-->", i + 2, ctx.limit))
+    if close < 0 or holds_foreign_marker(w, i, close + 3):
+        return None
+    return close + 3
 
 
 # ---------------------------------------------------------------- LaTeX only
@@ -278,8 +352,36 @@ def _unclosed(w: Walker, i: int, end: int, kind: str) -> int:
     return end
 
 
+def _closing(w: Walker, pattern: re.Pattern[str], opener: re.Pattern[str], start: int,
+             limit: int) -> re.Match[str] | None:
+    """The closing marker after ``start``: the first one outside code and other protected text,
+    provided no other opening marker comes first (None: unclosed)."""
+    pos = start
+    while pos < limit:
+        close = pattern.search(w.text, pos, limit)
+        skip = None if close is None else w.protected_end(close.start())
+        if skip is not None:
+            pos = skip
+            continue
+        if opener.search(w.text, start, close.start() if close else limit) is not None:
+            return None
+        return close
+    return None
+
+
+def _mismatch(w: Walker, i: int, end: int, opener_id: str | None, close: re.Match[str]) -> int | None:
+    """Record an opening marker whose closing marker holds another id; None when they belong together."""
+    if opener_id is None or opener_id == close.group(1):
+        return None
+    w.problem(i, DirectiveError(
+        f"this matdiff-tex marker ({opener_id}) is closed by the marker of another expansion "
+        f"({close.group(1)}): its own closing marker is lost; restore it, or delete the marker and "
+        "its expansion and write the directive again (nothing is rewritten until then)"))
+    return end
+
+
 def html_marker(w: Walker, i: int, ctx: Ctx) -> int | None:
-    """``<!-- matdiff-tex: SRC -->BODY<!-- /matdiff-tex HASH -->`` in Markdown."""
+    """``<!-- matdiff-tex ID: SRC -->BODY<!-- /matdiff-tex ID -->`` in Markdown."""
     text = w.text
     opened = markers.HTML_OPEN.match(text, i, ctx.limit)
     if opened is None:
@@ -287,10 +389,12 @@ def html_marker(w: Walker, i: int, ctx: Ctx) -> int | None:
     open_end = markers.HTML_OPEN_END.search(text, opened.end(), ctx.limit)
     if open_end is None:
         return None
-    close = markers.HTML_CLOSE.search(text, open_end.end(), ctx.limit)
-    reopened = markers.HTML_OPEN.search(text, open_end.end(), close.start() if close else ctx.limit)
-    if close is None or reopened is not None:
+    close = _closing(w, markers.HTML_CLOSE, markers.HTML_OPEN, open_end.end(), ctx.limit)
+    if close is None:
         return _unclosed(w, i, open_end.end(), "<!-- /matdiff-tex ... -->")
+    mismatch = _mismatch(w, i, open_end.end(), opened.group(1), close)
+    if mismatch is not None:
+        return mismatch
     src = (opened.end(), open_end.start())
     region = text[src[0]:src[1]].lstrip(" \t").startswith(("$", "\\("))
     try:
@@ -304,24 +408,28 @@ def html_marker(w: Walker, i: int, ctx: Ctx) -> int | None:
         w.problem(problem.offset, error_of(problem))
         return close.end()
     w.add_marker(MarkerBlock(MarkerStyle.HTML, i, close.end(), *src, open_end.end(), close.start(),
-                             close.group(1), tuple(found), placement, region))
+                             close.group(1), tuple(found), placement, region, opened.group(1)))
     return close.end()
 
 
 def percent_marker(w: Walker, i: int, ctx: Ctx) -> int | None:
-    """``% matdiff-tex: SRC`` ... ``% /matdiff-tex HASH`` (and the one-line inline form)."""
+    """``% matdiff-tex ID: SRC`` ... ``% /matdiff-tex ID`` (and the one-line inline form)."""
     text = w.text
     opened = markers.PERCENT_OPEN.match(text, i, line_end(text, i) + 1)
     if opened is None:
         return None
-    src = (opened.start(2), opened.end(2))
+    src = (opened.start(3), opened.end(3))
     open_end = line_end(text, i)
     if opened.group(1) is not None:
-        return _percent_inline(w, i, ctx, src, opened.group(1))
-    close = markers.PERCENT_CLOSE.search(text, open_end, ctx.limit)
-    reopened = markers.PERCENT_OPEN.search(text, open_end, close.start() if close else ctx.limit)
-    if close is None or reopened is not None:
+        if opened.group(2) is None:
+            return None
+        return _percent_inline(w, i, ctx, src, opened.group(2))
+    close = _closing(w, markers.PERCENT_CLOSE, markers.PERCENT_OPEN, open_end, ctx.limit)
+    if close is None:
         return _unclosed(w, i, open_end, "% /matdiff-tex ...")
+    mismatch = _mismatch(w, i, open_end, opened.group(2), close)
+    if mismatch is not None:
+        return mismatch
     placement = Placement.DISPLAY if ctx.math is None else math_placement(ctx)
     try:
         found = _marker_source(w, src[0], src[1], placement)
@@ -331,7 +439,7 @@ def percent_marker(w: Walker, i: int, ctx: Ctx) -> int | None:
     if placement is Placement.INLINE:
         found = [dataclasses.replace(found[0], math_region=ctx.region)]
     w.add_marker(MarkerBlock(MarkerStyle.PERCENT, i, close.end(), *src, open_end, close.start(),
-                             close.group(1), tuple(found), placement))
+                             close.group(1), tuple(found), placement, opener_id=opened.group(2)))
     return close.end()
 
 
@@ -351,7 +459,7 @@ def _percent_inline(w: Walker, i: int, ctx: Ctx, src: tuple[int, int], stored: s
         w.problem(problem.offset, error_of(problem))
         return end
     w.add_marker(MarkerBlock(MarkerStyle.PERCENT_INLINE, i, end, *src, body, end, stored,
-                             tuple(found), Placement.PROSE))
+                             tuple(found), Placement.PROSE, opener_id=stored))
     return end
 
 

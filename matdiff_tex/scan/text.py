@@ -79,6 +79,11 @@ def paragraph_end(text: str, offset: int, fmt: str) -> int:
     return len(text) if blank is None else blank.start()
 
 
+def paragraph_breaks(text: str, fmt: str) -> list[int]:
+    """Where each blank line starts (the offsets :func:`paragraph_end` can return), in order."""
+    return [match.start() for match in (_MD_BLANK if fmt == "markdown" else _TEX_BLANK).finditer(text)]
+
+
 def line_prefix(text: str, offset: int, fmt: str) -> str:
     """The container prefix (indentation, ``>``, list marker, ``\\item``) of the line of ``offset``."""
     start = line_start(text, offset)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..errors import MatdiffError
 from .model import Directive, MarkerBlock, ScanResult
+from .text import paragraph_breaks
 
 
 @dataclass(slots=True)
@@ -44,6 +45,8 @@ class Walker:
         self.result = ScanResult()
         self._sinks: list[list[Directive]] = [self.result.directives]
         self._triggers: dict[int, re.Pattern[str]] = {}
+        self.memo: dict[object, object] = {}  # recognisers' caches (closers searched, markers seen)
+        self._blanks: list[int] | None = None
 
     # -------------------------------------------------------------- collecting
 
@@ -82,6 +85,14 @@ class Walker:
         """Start of the first protected span after ``offset`` (the text's end if none)."""
         k = bisect.bisect_right(self._starts, offset)
         return self._starts[k] if k < len(self._starts) else len(self.text)
+
+    def paragraph_end(self, offset: int) -> int:
+        """Offset where the paragraph holding ``offset`` ends (as :func:`.text.paragraph_end`),
+        from blank lines found once per document."""
+        if self._blanks is None:
+            self._blanks = paragraph_breaks(self.text, self.fmt)
+        k = bisect.bisect_left(self._blanks, offset)
+        return self._blanks[k] if k < len(self._blanks) else len(self.text)
 
     # -------------------------------------------------------------- walking
 
