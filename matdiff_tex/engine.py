@@ -21,6 +21,7 @@ from typing import AbstractSet, Any, Iterable, Mapping
 
 from .derivation import Derivation, Step
 from .errors import MatdiffError, UnsupportedError
+from .names import name_function
 from .expr.dims import Dim
 from .expr.nodes import (
     Colored,
@@ -370,13 +371,14 @@ def derive_nodes(
             result = script_vectorize(f, x, layout, lines)
     if symmetric:
         result = symmetric_lines(f, x, result, layout, order, symmetric, lines)
+    steps = name_function(lines.steps, f, x, order)  # "记 f = ...": the rows are checked as printed
     if check:
         from .check.verify import check_derivative
 
         from .check.verify_steps import check_steps
 
         check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
-        check_steps(lines.steps, x)
+        check_steps(steps, x)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     return Derivation(
         f_latex=f_latex,
@@ -385,7 +387,7 @@ def derive_nodes(
         order=order,
         lhs=lhs,
         result=result,
-        steps=tuple(lines.steps),
+        steps=tuple(steps),
         shape=shape,  # type: ignore[arg-type]
         dims=dict(dims or {}),
         checked=check,

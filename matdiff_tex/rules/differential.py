@@ -182,6 +182,8 @@ def d_function(node: Func, d: D) -> Node:
         return d_log_softmax(node, d), "chain_rule"
     if node.name in ("log", "ln") and sum_of_exp(node.arg) is not None:
         return d_log_sum_exp(node, d), "chain_rule"
+    if node.name in ("log", "ln") and one_plus_exp(node.arg) is not None:
+        return d_softplus(node, d), ("chain_rule" if node.is_scalar else "elementwise")
     info = FUNCTIONS[node.name]
     try:
         derivative = info.derivative(node.arg)
@@ -215,6 +217,38 @@ def sum_of_exp(node: Node) -> Node | None:
     ):
         return node.factors[1].arg
     return None
+
+
+def _is_one(node: Node) -> bool:
+    """1, the ones vector 1, or the all-ones matrix 1 1^T."""
+    if node == num(1) or isinstance(node, Ones):
+        return True
+    return (
+        isinstance(node, Mul)
+        and len(node.factors) == 2
+        and isinstance(node.factors[0], Ones)
+        and isinstance(node.factors[1], Transpose)
+        and isinstance(node.factors[1].arg, Ones)
+    )
+
+
+def one_plus_exp(node: Node) -> Node | None:
+    """u when ``node`` is ``1 + exp(u)`` (entry by entry for a vector or matrix u)."""
+    if isinstance(node, Add) and len(node.terms) == 2:
+        a, b = node.terms
+        if isinstance(a, Func):
+            a, b = b, a
+        if _is_one(a) and isinstance(b, Func) and b.name == "exp":
+            return b.arg
+    return None
+
+
+@register("differential", note="chain_rule", example=(r"\boldsymbol{1}^{\top}\log(\boldsymbol{1} + \exp(\boldsymbol{X}\boldsymbol{w}))", r"\boldsymbol{w}"))
+def d_softplus(node: Func, d: D) -> Node:
+    """d log(1 + exp(u)) = σ(u) ⊙ du (the derivative of softplus is the logistic function)"""
+    u = one_plus_exp(node.arg)
+    assert u is not None
+    return _hadamard(Func("sigma", u), d(u))
 
 
 def softmax_of(node: Node) -> Softmax | None:
