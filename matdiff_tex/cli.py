@@ -754,5 +754,7 @@ def rules(family: str | None) -> None:
         click.echo(f"  {rule.name:<{width}}  {rule.identity}")
 
 
+from . import lint_command as _lint_command  # noqa: E402,F401 - registers `matdiff-tex lint`
+
 if __name__ == "__main__":  # pragma: no cover
     main()
