@@ -21,7 +21,7 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
-from .options import DOCUMENT_CHOICES, symmetric_value
+from .options import DOCUMENT_CHOICES, parse_width, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
 from .fsio import ReadError, SourceText, WriteError, decode, read_limited, read_source, write_atomic
 
@@ -137,6 +137,16 @@ def _shape_callback(
     return shapes
 
 
+def _width_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """``--width 48`` or ``--width 600px`` -> a width in glyphs."""
+    if value is None:
+        return None
+    try:
+        return parse_width(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 def _option_flags(func: Any) -> Any:
     """The options that a config file can also set."""
     decorators = [
@@ -146,6 +156,10 @@ def _option_flags(func: Any) -> Any:
                      help="Language of the step notes (default: zh)."),
         click.option("--steps", type=click.Choice(CHOICES["steps"]), default=None,
                      help="How many steps to show (default: full)."),
+        click.option("--number/--no-number", "number", default=None,
+                     help="Number the display equations (default: --number)."),
+        click.option("--width", default=None, metavar="CHARS|PXpx", callback=_width_callback,
+                     help="Line width: characters (e.g. 48) or the column size (e.g. 600px); default 56."),
         click.option("--shape", "shapes", multiple=True, metavar="NAME=RxC",
                      callback=_shape_callback,
                      help="Fix a symbol's size, e.g. --shape A=3x4 (repeatable)."),
@@ -209,9 +223,13 @@ def _settings(
     config_path: Path | None,
     no_config: bool,
     symmetric: tuple[str, ...] = (),
+    *,
+    number: bool | None = None,
+    width: int | None = None,
 ) -> Settings:
     """Collect the flags that were given (None and empty mean: not given)."""
-    given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir}
+    given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir,
+             "number": number, "width": width}
     flags: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if shapes:
         flags["shapes"] = shapes
@@ -314,6 +332,8 @@ def render(
     layout: str | None,
     lang: str | None,
     steps: str | None,
+    number: bool | None,
+    width: int | None,
     shapes: dict[str, Any],
     symmetric: tuple[str, ...],
     templates_dir: Path | None,
@@ -330,7 +350,8 @@ def render(
     mode = _render_mode(inputs, output, in_place, check)
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
+                         number=number, width=width)
     settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
                            if value is not None})
     settings.force, settings.strict = force, strict
@@ -616,6 +637,8 @@ def derive(
     layout: str | None,
     lang: str | None,
     steps: str | None,
+    number: bool | None,
+    width: int | None,
     shapes: dict[str, Any],
     symmetric: tuple[str, ...],
     templates_dir: Path | None,
@@ -630,7 +653,8 @@ def derive(
       matdiff-tex derive -- '-\\boldsymbol{y}^{\\top}\\boldsymbol{x}' '\\boldsymbol{x}'
     (a formula starting with '-' is read as F; '--' before F makes that explicit)
     """
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
+                         number=number, width=width)
     options = settings.options_for(Path.cwd())
     derivation = _derive_or_exit(f, x, options, order=2 if hessian else 1)
     for warning in derivation.warnings:
@@ -729,6 +753,8 @@ def rules(family: str | None) -> None:
             click.echo(("" if rule is table[0] else "\n") + f"{current}:")
         click.echo(f"  {rule.name:<{width}}  {rule.identity}")
 
+
+from . import lint_command as _lint_command  # noqa: E402,F401 - registers `matdiff-tex lint`
 
 if __name__ == "__main__":  # pragma: no cover
     main()

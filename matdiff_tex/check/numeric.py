@@ -36,6 +36,7 @@ from ..errors import MatdiffError, ShapeError, UnsupportedError
 from ..expr.dims import SCALAR, Dim
 from ..expr.functions import FUNCTIONS
 from ..expr.nodes import (
+    Named,
     Add,
     Colored,
     Commutation,
@@ -454,6 +455,10 @@ def _colored(ev: Evaluator, node: Colored) -> np.ndarray:
     return ev.run(node.arg)
 
 
+def _named(ev: Evaluator, node: Named) -> np.ndarray:
+    return ev.run(node.definition)
+
+
 _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Sym: _sym,
     Num: _num,
@@ -481,6 +486,7 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Diag: _diag,
     Integral: _integral,
     Colored: _colored,
+    Named: _named,
 }
 
 

@@ -265,6 +265,10 @@ def _hessian(sizing: _Sizing, values: dict[str, np.ndarray]) -> tuple[np.ndarray
 
 def _arrange(jac: np.ndarray, sizing: _Sizing, layout: Layout) -> np.ndarray:
     """The numerator Jacobian laid out as SPEC section 4 says for this F, X and layout."""
+    if sizing.x.shape == SCALAR and sizing.f.shape != SCALAR:  # by a scalar: dF/dt has F's shape
+        p, q = sizing.f.rows.value(sizing.bindings), sizing.f.cols.value(sizing.bindings)
+        matrix = jac.reshape((p, q), order="F")
+        return matrix.T if layout == "denominator" and q == 1 else matrix
     if sizing.f.shape == SCALAR:
         m = sizing.x.rows.value(sizing.bindings)
         n = sizing.x.cols.value(sizing.bindings)

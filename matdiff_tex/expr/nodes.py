@@ -504,3 +504,17 @@ class Colored(Node):
 def node_fields(node: Node) -> dict[str, object]:
     """The constructor fields of a node (for debugging and generic rebuilding)."""
     return {f.name: getattr(node, f.name) for f in fields(node) if f.init}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Named(Node):
+    """A name a derivation introduces for a long expression ("记 f = ...", "where s = ..."):
+    written as ``name``, evaluated (and checked) as ``definition``."""
+
+    name: Sym
+    definition: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("definition",)
+
+    def _shape(self) -> Shape:
+        return self.definition.shape

@@ -59,6 +59,8 @@ class MatdiffConfig(base.Config):
     layout = c.Optional(c.Choice(CHOICES["layout"]))
     steps = c.Optional(c.Choice(CHOICES["steps"]))
     lang = c.Optional(c.Choice(CHOICES["lang"]))
+    number = c.Optional(c.Type(bool))
+    width = c.Optional(c.Type((int, str)))
     shapes = c.Optional(c.Type((dict, str)))
     templates = c.Optional(c.Dir(exists=True))  # made absolute, relative to mkdocs.yml
     fail_on_error = c.Type(bool, default=True)
@@ -79,7 +81,7 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
 
     def on_config(self, config: Any) -> Any:
         """Check the site options once, before any page is read."""
-        options = {key: self.config[key] for key in ("layout", "steps", "lang", "shapes")}
+        options = {key: self.config[key] for key in ("layout", "steps", "lang", "number", "width", "shapes")}
         templates = self.config["templates"]
         options["templates_dir"] = os.path.abspath(templates) if templates else None
         if CONTAINER_EXTENSIONS & set(_extension_names(config.get("markdown_extensions"))):

@@ -336,10 +336,14 @@ def d_norm_squared(node: NormSq, d: D) -> Node:
 
 @differential_rule(Expm, note="differential", example=(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}"))
 def d_matrix_exponential(node: Expm, d: D) -> Node:
-    """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds"""
+    """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds;  d e^{cA} = e^{cA} d(cA) for a constant matrix A"""
     inner = d(node.arg)
     if is_zero(inner):
         return zero_like(node)
+    factors = node.arg.factors if isinstance(node.arg, Mul) else (node.arg,)
+    matrices = [f for f in factors if not f.is_scalar]
+    if matrices and is_zero(d(mul(*matrices))):  # only a scalar varies: U and dU commute
+        return mul(node, inner)
     s = fresh_scalar(node, getattr(d, "taken", frozenset()))
     left = Expm(mul(s, node.arg), node.style)
     right = Expm(mul(add(num(1), neg(s)), node.arg), node.style)
