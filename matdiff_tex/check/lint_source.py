@@ -265,7 +265,10 @@ def _chains(doc: str, start: int, end: int, display: bool, region: tuple[int, in
     return chains
 
 
-_WRAPPED = re.compile(r"\s*&?\s*(?:\\q?quad\s*|\\hspace\{[^{}]*\}\s*)*(?=[-+]|\\(?:cdot|otimes|odot|times)(?![A-Za-z]))")
+_WRAPPED = re.compile(
+    r"\s*&?\s*(?:\\q?quad\s*|\\hspace\{[^{}]*\}\s*)*(?=[-+]|\\(?:cdot|otimes|odot|times)(?![A-Za-z]))"
+    r"|\s*&\s*(?:\\q?quad(?![A-Za-z])\s*)+(?!\s*=)"  # "&\quad x^T": a long product wrapped
+)
 
 
 def _join_wrapped(rows: list[tuple[int, int]], body: str) -> tuple[list[tuple[int, int]], str]:
