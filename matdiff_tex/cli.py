@@ -31,7 +31,8 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
 EXIT_INTERRUPTED = 130
 
-FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".latex": "latex"}
+FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".qmd": "markdown", ".rmd": "markdown",
+                    ".tex": "latex", ".latex": "latex"}  # .qmd: Quarto, .Rmd: R Markdown
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
 PROGRESS_MIN_FILES = 8
 
