@@ -353,5 +353,6 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
     from .engine import derive
 
     derivation = derive(f, x, layout=options.layout, shapes=options.shapes_dict(),
-                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric)
+                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric,
+                        functions=dict(options.functions) or None)
     return render_derivation(derivation, options, placement, fmt, kind)
