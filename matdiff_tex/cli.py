@@ -690,6 +690,7 @@ def _derive_or_exit(f: str, x: str, options: dict[str, Any], order: int) -> Any:
         return derive_expression(
             f, x, layout=options.get("layout", "numerator"),
             shapes=options.get("shapes") or None, order=order, symmetric=options.get("symmetric", ()),
+            functions=dict(options.get("functions", ())) or None,
         )
     except MatdiffError as exc:
         _report(locate_in_argument(exc, f, x))
