@@ -268,7 +268,10 @@ def _pair_sigma_prime(expr: Any, s: Any, sp: Any) -> Any:
 
 
 def _size(node: Node) -> int:
-    return sum(1 for _ in node.walk())
+    """Nodes written; the all-ones matrix 1 1^T counts as one."""
+    if _all_ones(node):
+        return 1
+    return 1 + sum(_size(k) for k in node.children())
 
 
 def _exp_count(node: Node) -> int:
