@@ -311,22 +311,26 @@ def script_sandwich(f: Node, x: Sym, layout: str, lines: Lines, factors: list[No
         var=not several,
     )
     unsimplified = add(*krons)
-    lines.add(unsimplified, "identify", None)
-    matrix = simplify(unsimplified)
-    lines.add(matrix, "simplify", "simplify")
     if layout == "numerator":
-        return matrix
-    result = simplify(transpose(matrix))
-    lines.add(result, "identify", "layout_transpose", lhs=Partial(f, x))
+        lines.add(unsimplified, "identify", None)
+    else:  # ∂(M vec X)/∂ vec X is M^T in denominator layout: every row of the chain means that layout
+        unsimplified = Transpose(unsimplified)
+        lines.add(unsimplified, "identify", "layout_transpose")
+    result = simplify(unsimplified)
+    lines.add(result, "simplify", "simplify")
     return result
 
 
-def script_hessian(f: Node, x: Sym, lines: Lines) -> Node:
-    """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T."""
+def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
+    """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T.
+
+    The gradient line is ∂f/∂X in ``layout``; in numerator layout that is ∇f^T, so the
+    differential taken next is that of (∂f/∂X)^T = ∇f."""
     gradient_num = trace_derivative(f, x, lines)
     gradient = simplify(transpose(gradient_num))
-    grad_head = Partial(f, x)
-    lines.add(gradient, "identify", "gradient", lhs=grad_head)
+    partial = Partial(f, x)
+    lines.add(gradient_num if layout == "numerator" else gradient, "identify", "gradient", lhs=partial)
+    grad_head = Transpose(partial) if layout == "numerator" else partial
     den = x if x.cols.is_one else Vec(x)
     hess_head = Partial(f, den, transpose(den))
     size = x.rows * x.cols
@@ -412,7 +416,7 @@ def derive_nodes(
         lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
         result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
     elif order == 2:
-        result = script_hessian(f, x, lines)
+        result = script_hessian(f, x, layout, lines)
         lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
     else:
         lhs = Partial(f, x)
@@ -433,7 +437,7 @@ def derive_nodes(
         from .check.verify_steps import check_steps
 
         check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
-        check_steps(steps, x)
+        check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     return Derivation(
         f_latex=f_latex,

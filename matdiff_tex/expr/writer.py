@@ -195,6 +195,8 @@ def _wrap(node: Node, minimum: int) -> str:
 
 def _postfix_base(node: Node) -> str:
     """The base of ``^{...}``: atoms and function calls as they are, the rest in parentheses."""
+    if isinstance(node, Partial):  # (∂f/∂X)^T: parentheses as tall as the fraction
+        return f"\\left({_write(node)}\\right)"
     if isinstance(node, (Transpose, Inverse, Power, HadamardPower, NormSq, Expm)) or precedence(node) < ATOM:
         return f"({_write(node)})"
     if isinstance(node, Func) and isinstance(node.arg, Det):  # \log|X|^{2} would read as log(|X|^2)
@@ -443,6 +445,8 @@ def _(node: Differential) -> str:
         return f"\\mathrm{{d}}{_write(node.arg)}"
     if isinstance(node.arg, Partial):  # d(∂f/∂X) in a Hessian: parentheses that fit the fraction
         return f"\\mathrm{{d}}\\left({_write(node.arg)}\\right)"
+    if isinstance(node.arg, Transpose) and isinstance(node.arg.arg, Partial):  # d((∂f/∂X)^T) = (d ∂f/∂X)^T
+        return f"\\mathrm{{d}}{_write(node.arg)}"
     return f"\\mathrm{{d}}({_write(node.arg)})"
 
 
