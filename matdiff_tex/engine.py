@@ -397,6 +397,7 @@ def derive_nodes(
     dims: Mapping[str, Any] | None = None,
     check: bool = True,
     symmetric: AbstractSet[str] = frozenset(),
+    functions: Mapping[str, str] | None = None,
 ) -> Derivation:
     """Derive and check, on trees already read.
 
@@ -436,8 +437,11 @@ def derive_nodes(
 
         from .check.verify_steps import check_steps
 
-        check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
-        check_steps(steps, x, layout=layout, symmetric=symmetric)
+        from .check.numeric import random_functions, using_functions
+
+        with using_functions(random_functions(functions or {})):  # abstract functions: random smooth ones
+            check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
+            check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     return Derivation(
         f_latex=f_latex,
@@ -453,6 +457,22 @@ def derive_nodes(
     )
 
 
+FUNCTION_KINDS = ("scalar", "elementwise")
+
+
+def function_kinds(functions: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> dict[str, str]:
+    """``{r"\\ell": "scalar"}`` -> ``{"ell": "scalar"}``; MatdiffError for an unknown kind."""
+    from .expr.shapes import symbol_key
+
+    items = functions.items() if isinstance(functions, Mapping) else (functions or ())
+    out: dict[str, str] = {}
+    for name, kind in items:
+        if kind not in FUNCTION_KINDS:
+            raise MatdiffError(f"function {name}: the kind {kind!r} is not known; use scalar or elementwise")
+        out[symbol_key(name)] = kind
+    return out
+
+
 def derive(
     f: str,
     x: str,
@@ -461,10 +481,12 @@ def derive(
     shapes: Mapping[str, Any] | None = None,
     order: int = 1,
     symmetric: Iterable[str] = (),
+    functions: Mapping[str, str] | None = None,
 ) -> Derivation:
     """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation.
 
     ``symmetric``: names of symmetric matrices (``{"X", "S"}``, ``\\boldsymbol{S}`` also accepted).
+    ``functions``: abstract functions, ``{r"\\ell": "scalar", "f": "elementwise"}``.
     """
     from .expr.reader import read_derivative_input
     from .expr.shapes import symbol_key
@@ -474,7 +496,8 @@ def derive(
     if isinstance(symmetric, str):
         symmetric = [symmetric]
     names = frozenset(symbol_key(name) for name in symmetric)
-    parsed = read_derivative_input(f, x, shapes, names)
+    kinds = function_kinds(functions)
+    parsed = read_derivative_input(f, x, shapes, names, kinds)
     derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
-                              dims=parsed.dims, symmetric=names)
+                              dims=parsed.dims, symmetric=names, functions=kinds)
     return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation

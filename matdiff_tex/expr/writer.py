@@ -36,6 +36,8 @@ from .nodes import (
     Mul,
     Named,
     Node,
+    Applied,
+    Gradient,
     Norm,
     NormSq,
     Num,
@@ -409,6 +411,21 @@ def _(node: Softmax) -> str:
 def _(node: NormSq) -> str:
     sub = f"_{{{node.sub}}}" if node.sub else ""
     return f"\\|{_write(node.arg)}\\|{sub}^{{2}}"
+
+
+@_write.register
+def _(node: Applied) -> str:
+    return f"{_function_name(node.name)}{chr(39) * node.primes}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Gradient) -> str:
+    return f"\\nabla {_function_name(node.name)}({_write(node.arg)})"
+
+
+def _function_name(name: str) -> str:
+    base, sub = _symbol_base(name)
+    return base + _sub(sub)
 
 
 @_write.register
