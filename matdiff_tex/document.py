@@ -430,6 +430,10 @@ def process_document(
     new_text = "".join(pieces)
     if document_key is not None:
         disk.put(document_key, _stored(run.count, new_text, guessed, notices))
+        if markers and new_text != text and not guessed and not notices:  # --in-place is idempotent:
+            # the next --check of the written note finds it current (messages would sit elsewhere)
+            disk.put(disk.document_key(new_text, fmt, site, markers, (force, strict)),
+                     _stored(run.count, new_text, guessed, notices))
     return DocumentResult(new_text, [], run.count, new_text != text, guessed, notices)
 
 
