@@ -438,7 +438,7 @@ def derive_nodes(
         if used != result:
             result = used
             lines.steps.append(Step(expr=result, rule="assumption", note="where",
-                                    note_args=(("lhs", assumption.lhs), ("rhs", assumption.rhs))))
+                                    note_args=(("var", assumption.lhs),)))
     steps = name_function(lines.steps, f, x, order)  # "记 f = ...": the rows are checked as printed
     if check:
         from .check.verify import check_derivative

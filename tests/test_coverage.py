@@ -413,4 +413,4 @@ def test_where_in_a_directive() -> None:
     text = (rf"\deriv[where={{{B}{{1}}^{{\top}}{B}{{y}} = 1}}, lang=en, layout=denominator]"
             rf"<-{B}{{y}}^{{\top}}\log\operatorname{{softmax}}({B}{{W}}{B}{{x}})><{B}{{W}}>" + "\n")
     out = render_text(text)
-    assert "using $" in out and rf"(\operatorname{{softmax}}({B}{{W}} {B}{{x}}) - {B}{{y}}) {B}{{x}}^{{\top}}" in out
+    assert "use the stated value of $" in out and rf"(\operatorname{{softmax}}({B}{{W}} {B}{{x}}) - {B}{{y}}) {B}{{x}}^{{\top}}" in out
