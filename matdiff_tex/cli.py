@@ -21,7 +21,7 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
-from .options import DOCUMENT_CHOICES, symmetric_value
+from .options import DOCUMENT_CHOICES, parse_width, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
 from .fsio import ReadError, SourceText, WriteError, decode, read_limited, read_source, write_atomic
 
@@ -31,7 +31,8 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
 EXIT_INTERRUPTED = 130
 
-FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".latex": "latex"}
+FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".qmd": "markdown", ".rmd": "markdown",
+                    ".tex": "latex", ".latex": "latex"}  # .qmd: Quarto, .Rmd: R Markdown
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
 PROGRESS_MIN_FILES = 8
 
@@ -137,6 +138,16 @@ def _shape_callback(
     return shapes
 
 
+def _width_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """``--width 48`` or ``--width 600px`` -> a width in glyphs."""
+    if value is None:
+        return None
+    try:
+        return parse_width(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 def _option_flags(func: Any) -> Any:
     """The options that a config file can also set."""
     decorators = [
@@ -146,6 +157,10 @@ def _option_flags(func: Any) -> Any:
                      help="Language of the step notes (default: zh)."),
         click.option("--steps", type=click.Choice(CHOICES["steps"]), default=None,
                      help="How many steps to show (default: full)."),
+        click.option("--number/--no-number", "number", default=None,
+                     help="Number the display equations (default: --number)."),
+        click.option("--width", default=None, metavar="CHARS|PXpx", callback=_width_callback,
+                     help="Line width: characters (e.g. 48) or the column size (e.g. 600px); default 56."),
         click.option("--shape", "shapes", multiple=True, metavar="NAME=RxC",
                      callback=_shape_callback,
                      help="Fix a symbol's size, e.g. --shape A=3x4 (repeatable)."),
@@ -209,9 +224,13 @@ def _settings(
     config_path: Path | None,
     no_config: bool,
     symmetric: tuple[str, ...] = (),
+    *,
+    number: bool | None = None,
+    width: int | None = None,
 ) -> Settings:
     """Collect the flags that were given (None and empty mean: not given)."""
-    given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir}
+    given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir,
+             "number": number, "width": width}
     flags: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if shapes:
         flags["shapes"] = shapes
@@ -298,6 +317,13 @@ class RunState:
 @click.option("--flavor", type=click.Choice(DOCUMENT_CHOICES["flavor"]), default=None,
               help="Output flavour: pandoc writes display math as pandoc reads it (default: default).")
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Render N notes at a time in worker processes (default: the number of cores).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Cache folder (default: $MATDIFF_TEX_CACHE_DIR, else the user cache folder).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Stop a directive after this long, as an error (default 10; 0: no limit).")
 @_option_flags
 def render(
     inputs: tuple[str, ...],
@@ -311,9 +337,15 @@ def render(
     markdown_mode: str | None,
     flavor: str | None,
     strict: bool,
+    jobs: int | None,
+    cache_dir: str | None,
+    no_cache: bool,
+    time_limit: float | None,
     layout: str | None,
     lang: str | None,
     steps: str | None,
+    number: bool | None,
+    width: int | None,
     shapes: dict[str, Any],
     symmetric: tuple[str, ...],
     templates_dir: Path | None,
@@ -330,14 +362,38 @@ def render(
     mode = _render_mode(inputs, output, in_place, check)
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
+                         number=number, width=width)
     settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
                            if value is not None})
     settings.force, settings.strict = force, strict
-    jobs = _plan_jobs(inputs, output, fmt, mode)
+    planned = _plan_jobs(inputs, output, fmt, mode)
     state = RunState(quiet=quiet, notices=(verbose or mode == "check") and not quiet)
-    for job in _with_progress(jobs, state, quiet):
-        _run_job(job, mode, settings, state)
+    if time_limit is not None:
+        os.environ["MATDIFF_TEX_TIME_LIMIT"] = repr(time_limit)  # read by matdiff_tex.limits (and workers)
+    from .cache import open_cache
+    from .parallel import Task, default_jobs, render_all
+
+    cache = open_cache(cache_dir, enabled=not no_cache)
+    prepared = [_prepare_job(job, mode, settings) for job in planned]
+    tasks = [Task(source.text, job.fmt, job.display, options, _uses_markers(job, mode),
+                  settings.force and _uses_markers(job, mode), settings.strict)
+             for job, source, options in prepared if source is not None]
+    results = render_all(tasks, jobs or default_jobs(), None if cache is None else str(cache.root))
+    for job, source, failure in _with_progress(prepared, state, quiet):
+        if source is None:
+            state.fail(failure)
+            continue
+        text, errors, warnings, notices = next(results)
+        for warning in warnings:
+            state.say(warning.format())
+        for notice in notices if state.notices else ():
+            state.say(notice.format())
+        if errors:
+            state.fail(errors)
+            continue
+        _deliver_or_fail(job, mode, source, text, state)
+    results.close()  # ends the workers and trims the cache
     _finish(state, mode, quiet)
 
 
@@ -446,7 +502,7 @@ def _refuse_overwriting_sources(jobs: list[Job], mode: Mode) -> None:
             )
 
 
-def _with_progress(jobs: list[Job], state: RunState, quiet: bool) -> Iterator[Job]:
+def _with_progress(jobs: list[Any], state: RunState, quiet: bool) -> Iterator[Any]:
     """Iterate over the jobs, with a progress bar on a terminal when there are many."""
     if quiet or len(jobs) < PROGRESS_MIN_FILES or not _stderr_is_terminal():
         yield from jobs
@@ -454,7 +510,7 @@ def _with_progress(jobs: list[Job], state: RunState, quiet: bool) -> Iterator[Jo
     state.defer_messages = True
     with click.progressbar(
         jobs, label="matdiff-tex", file=sys.stderr, show_pos=True,
-        item_show_func=lambda job: job.display if job is not None else None,
+        item_show_func=lambda item: item[0].display if item is not None else None,
     ) as bar:
         yield from bar
     state.defer_messages = False
@@ -470,8 +526,8 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
-    """Render one note and write (or compare) its output; record any errors."""
+def _prepare_job(job: Job, mode: Mode, settings: Settings) -> tuple[Job, Any, Any]:
+    """``(job, source, options)`` for a note to render, or ``(job, None, errors)`` when it cannot be read."""
     try:
         source = _read(job)
         if job.fmt is None:
@@ -480,26 +536,17 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
                 path=job.display,
             )
         folder = job.source.parent if job.source is not None else Path.cwd()
-        options = settings.options_for(folder)
-        markers = _uses_markers(job, mode)
-        text, errors, warnings, notices = _render_source(source, job, options, markers,
-                                                         settings.force and markers, settings.strict)
+        return job, source, settings.options_for(folder)
     except MatdiffError as exc:
-        state.fail([exc])
-        return
+        return job, None, [exc]
     except KeyboardInterrupt:
         raise
     except Exception as exc:
-        state.fail([_internal_error(exc, job.display)])
-        return
-    for warning in warnings:
-        state.say(warning.format())
-    if state.notices:
-        for notice in notices:
-            state.say(notice.format())
-    if errors:
-        state.fail(errors)
-        return
+        return job, None, [_internal_error(exc, job.display)]
+
+
+def _deliver_or_fail(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:
+    """:func:`_deliver`, with a failure to write recorded as this note's error (the run goes on)."""
     try:
         _deliver(job, mode, source, text, state)
     except MatdiffError as exc:
@@ -526,18 +573,6 @@ def _read(job: Job) -> SourceText:
 def _binary(stream: Any) -> Any:
     """The byte stream under a text stream (stdin/stdout), so CRLF and the BOM pass untouched."""
     return getattr(stream, "buffer", stream)
-
-
-def _render_source(
-    source: SourceText, job: Job, options: dict[str, Any], markers: bool, force: bool, strict: bool = False
-) -> tuple[str, list[MatdiffError], list[MatdiffError], list[MatdiffError]]:
-    """Run the document layer on one note: its text, errors, warnings and notices."""
-    from .document import process_document
-
-    result = process_document(
-        source.text, job.fmt, path=job.display, options=options, markers=markers, force=force, strict=strict
-    )
-    return result.text, list(result.errors), list(result.warnings), list(result.notices)
 
 
 def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:
@@ -616,6 +651,8 @@ def derive(
     layout: str | None,
     lang: str | None,
     steps: str | None,
+    number: bool | None,
+    width: int | None,
     shapes: dict[str, Any],
     symmetric: tuple[str, ...],
     templates_dir: Path | None,
@@ -630,7 +667,8 @@ def derive(
       matdiff-tex derive -- '-\\boldsymbol{y}^{\\top}\\boldsymbol{x}' '\\boldsymbol{x}'
     (a formula starting with '-' is read as F; '--' before F makes that explicit)
     """
-    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric)
+    settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
+                         number=number, width=width)
     options = settings.options_for(Path.cwd())
     derivation = _derive_or_exit(f, x, options, order=2 if hessian else 1)
     for warning in derivation.warnings:
@@ -652,6 +690,7 @@ def _derive_or_exit(f: str, x: str, options: dict[str, Any], order: int) -> Any:
         return derive_expression(
             f, x, layout=options.get("layout", "numerator"),
             shapes=options.get("shapes") or None, order=order, symmetric=options.get("symmetric", ()),
+            functions=dict(options.get("functions", ())) or None,
         )
     except MatdiffError as exc:
         _report(locate_in_argument(exc, f, x))
@@ -729,6 +768,8 @@ def rules(family: str | None) -> None:
             click.echo(("" if rule is table[0] else "\n") + f"{current}:")
         click.echo(f"  {rule.name:<{width}}  {rule.identity}")
 
+
+from . import lint_command as _lint_command  # noqa: E402,F401 - registers `matdiff-tex lint`
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -14,6 +14,7 @@ stops after the folder that holds ``.git`` (the repository root).
     layout = "denominator"                    [tool.matdiff-tex]
     lang = "en"                               layout = "denominator"
     steps = "full"                            shapes = { A = "3x4", X = "n x n" }
+    number = false               # unnumbered displays; width = 48 or "600px": narrower lines
     templates = "my-templates"   # relative to the config file
     shapes = { A = "3x4", X = [3, 3] }
 """
@@ -28,7 +29,7 @@ from typing import Any
 
 from .errors import ConfigError
 from . import options as option_choices
-from .options import symmetric_value
+from .options import check_value, symmetric_value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,7 +41,7 @@ PYPROJECT_FILENAME = "pyproject.toml"
 TOOL_TABLE = "matdiff-tex"
 
 CHOICES: dict[str, tuple[str, ...]] = {**option_choices.CHOICES, **option_choices.DOCUMENT_CHOICES}
-KNOWN_KEYS = (*CHOICES, "shapes", "symmetric", "templates")
+KNOWN_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "templates")
 
 Dim = int | str
 Shape = tuple[Dim, Dim]
@@ -247,11 +248,16 @@ def _check_table(table: dict[str, Any], where: _Locator) -> dict[str, Any]:
             )
         if key in CHOICES:
             options[key] = _check_choice(key, value, where)
+        elif key in ("number", "width"):
+            try:
+                options[key] = check_value(key, value)
+            except ValueError as exc:
+                raise where.error(str(exc), key) from None
         elif key == "shapes":
             options["shapes"] = _check_shapes(value, where)
-        elif key == "symmetric":
+        elif key in ("symmetric", "functions"):
             try:
-                options["symmetric"] = symmetric_value(value)
+                options[key] = (symmetric_value if key == "symmetric" else functions_value)(value)
             except ValueError as exc:
                 raise where.error(str(exc), key) from None
         elif key == "templates":

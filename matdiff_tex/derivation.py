@@ -45,7 +45,7 @@ class Row:
     note: str | None
     note_args: dict[str, str]
     rule: str
-    terms: tuple[str, ...] = ()  # rhs split at its top-level + and - (later terms start with the sign)
+    marked: str = ""  # rhs with the places it may be broken at (matdiff_tex.expr.writer.BREAK)
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Derivation:
 
     def rows(self) -> list[Row]:
         """Every step as LaTeX: what the templates iterate over."""
-        from .expr.writer import to_latex
+        from .expr.writer import to_latex, to_latex_breakable
 
         return [
             Row(
@@ -88,18 +88,10 @@ class Derivation:
                 note=step.note,
                 note_args={name: to_latex(node) for name, node in step.note_args},
                 rule=step.rule,
-                terms=_terms(step.expr),
+                marked=to_latex_breakable(step.expr),
             )
             for step in self.steps
         ]
-
-
-def _terms(node: "Node") -> tuple[str, ...]:
-    """The LaTeX of a sum's terms, signs attached (``a``, ``+ b``, ``- c``), for line wrapping."""
-    from .expr.nodes import Add
-    from .expr.writer import signed_terms, to_latex
-
-    return tuple(signed_terms(node)) if isinstance(node, Add) else (to_latex(node),)
 
 
 def chains(lines: Sequence[T]) -> list[list[T]]:

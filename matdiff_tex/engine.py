@@ -17,10 +17,12 @@ Every result is checked numerically by :mod:`matdiff_tex.check.verify` before it
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import AbstractSet, Any, Iterable, Mapping
 
 from .derivation import Derivation, Step
 from .errors import MatdiffError, UnsupportedError
+from .names import name_function
 from .expr.dims import Dim
 from .expr.nodes import (
     Colored,
@@ -28,6 +30,7 @@ from .expr.nodes import (
     Kron,
     Mul,
     Node,
+    Num,
     Partial,
     Power,
     Sym,
@@ -36,7 +39,7 @@ from .expr.nodes import (
     Vec,
     Zero,
 )
-from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose
+from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose, zero_like
 from .rules.differential import expand_once, is_expanded
 from .rules.linear import (
     TermState,
@@ -204,6 +207,56 @@ def script_vectorize(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     return result
 
 
+def _substitute(node: Node, old: Node, new: Node) -> Node:
+    if node == old:
+        return new
+    kids = node.children()
+    if not kids:
+        return node
+    changed = [_substitute(kid, old, new) for kid in kids]
+    return node if all(a is b for a, b in zip(changed, kids)) else node.with_children(changed)
+
+
+def by_scalar_lines(f: Node, t: Sym, lines: Lines, lhs: Node | None = None) -> Node:
+    """dF = M dt for a scalar variable t: the differential, then its coefficient M = dF/dt (F's shape)."""
+    expanded = differential_lines(f, t, lines, lhs)
+    coefficient = simplify(_substitute(expanded, Differential(t), Num(Fraction(1))))
+    if is_zero(coefficient):
+        coefficient = zero_like(f, t.style if t.style != "plain" else "boldsymbol")
+    lines.add(mul(coefficient, Differential(t)), "collect", "simplify")
+    return coefficient
+
+
+def script_by_scalar(f: Node, t: Sym, layout: str, lines: Lines) -> Node:
+    """Derivative by a scalar t: dF/dt has F's shape; in denominator layout a column vector's is a row."""
+    row = layout == "denominator" and f.cols.is_one and not f.is_scalar
+    if not depends_on(f, t):
+        zero = zero_like(transpose(f) if row else f, "boldsymbol")
+        lines.add(zero, "zero", "zero", lhs=Partial(f, t), var=True)
+        return zero
+    coefficient = by_scalar_lines(f, t, lines)
+    result = simplify(transpose(coefficient)) if row else coefficient
+    lines.add(result, "identify", "identify", lhs=Partial(f, t))
+    return result
+
+
+def script_second_by_scalar(f: Node, t: Sym, lines: Lines) -> Node:
+    """d²f/dt² of a scalar f: df/dt, then its derivative by t."""
+    if not depends_on(f, t):
+        lines.add(Num(Fraction(0)), "zero", "zero", lhs=Partial(f, t, t), var=True)
+        return Num(Fraction(0))
+    first = by_scalar_lines(f, t, lines)
+    head = Partial(f, t)
+    lines.add(first, "identify", "gradient", lhs=head)
+    if not depends_on(first, t):
+        result: Node = Num(Fraction(0))
+        lines.add(result, "zero", "zero", lhs=Partial(f, t, t), var=True)
+        return result
+    second = by_scalar_lines(first, t, lines, lhs=Differential(head))
+    lines.add(second, "identify", "hessian", lhs=Partial(f, t, t))
+    return second
+
+
 def sandwich_factors(f: Node, x: Sym) -> list[Node] | None:
     """F as a list of constant factors and copies of X, when it is such a product."""
     if x.cols.is_one or x.rows.is_one or f.is_scalar:
@@ -258,22 +311,26 @@ def script_sandwich(f: Node, x: Sym, layout: str, lines: Lines, factors: list[No
         var=not several,
     )
     unsimplified = add(*krons)
-    lines.add(unsimplified, "identify", None)
-    matrix = simplify(unsimplified)
-    lines.add(matrix, "simplify", "simplify")
     if layout == "numerator":
-        return matrix
-    result = simplify(transpose(matrix))
-    lines.add(result, "identify", "layout_transpose", lhs=Partial(f, x))
+        lines.add(unsimplified, "identify", None)
+    else:  # ∂(M vec X)/∂ vec X is M^T in denominator layout: every row of the chain means that layout
+        unsimplified = Transpose(unsimplified)
+        lines.add(unsimplified, "identify", "layout_transpose")
+    result = simplify(unsimplified)
+    lines.add(result, "simplify", "simplify")
     return result
 
 
-def script_hessian(f: Node, x: Sym, lines: Lines) -> Node:
-    """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T."""
+def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
+    """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T.
+
+    The gradient line is ∂f/∂X in ``layout``; in numerator layout that is ∇f^T, so the
+    differential taken next is that of (∂f/∂X)^T = ∇f."""
     gradient_num = trace_derivative(f, x, lines)
     gradient = simplify(transpose(gradient_num))
-    grad_head = Partial(f, x)
-    lines.add(gradient, "identify", "gradient", lhs=grad_head)
+    partial = Partial(f, x)
+    lines.add(gradient_num if layout == "numerator" else gradient, "identify", "gradient", lhs=partial)
+    grad_head = Transpose(partial) if layout == "numerator" else partial
     den = x if x.cols.is_one else Vec(x)
     hess_head = Partial(f, den, transpose(den))
     size = x.rows * x.cols
@@ -344,6 +401,7 @@ def derive_nodes(
     dims: Mapping[str, Any] | None = None,
     check: bool = True,
     symmetric: AbstractSet[str] = frozenset(),
+    functions: Mapping[str, str] | None = None,
 ) -> Derivation:
     """Derive and check, on trees already read.
 
@@ -367,8 +425,11 @@ def derive_nodes(
             "supported (each step of the product rule grows with the cube of that number): write "
             "repeated factors as a power (X^{k}, X^{\\circ k}) or name a part with a letter", field="F")
     lines = Lines(x)
-    if order == 2:
-        result = script_hessian(f, x, lines)
+    if x.is_scalar:
+        lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
+        result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
+    elif order == 2:
+        result = script_hessian(f, x, layout, lines)
         lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
     else:
         lhs = Partial(f, x)
@@ -382,13 +443,17 @@ def derive_nodes(
             result = script_vectorize(f, x, layout, lines)
     if symmetric:
         result = symmetric_lines(f, x, result, layout, order, symmetric, lines)
+    steps = name_function(lines.steps, f, x, order)  # "记 f = ...": the rows are checked as printed
     if check:
         from .check.verify import check_derivative
 
         from .check.verify_steps import check_steps
 
-        check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
-        check_steps(lines.steps, x)
+        from .check.numeric import random_functions, using_functions
+
+        with using_functions(random_functions(functions or {})):  # abstract functions: random smooth ones
+            check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
+            check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     return Derivation(
         f_latex=f_latex,
@@ -397,11 +462,27 @@ def derive_nodes(
         order=order,
         lhs=lhs,
         result=result,
-        steps=tuple(lines.steps),
+        steps=tuple(steps),
         shape=shape,  # type: ignore[arg-type]
         dims=dict(dims or {}),
         checked=check,
     )
+
+
+FUNCTION_KINDS = ("scalar", "elementwise")
+
+
+def function_kinds(functions: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> dict[str, str]:
+    """``{r"\\ell": "scalar"}`` -> ``{"ell": "scalar"}``; MatdiffError for an unknown kind."""
+    from .expr.shapes import symbol_key
+
+    items = functions.items() if isinstance(functions, Mapping) else (functions or ())
+    out: dict[str, str] = {}
+    for name, kind in items:
+        if kind not in FUNCTION_KINDS:
+            raise MatdiffError(f"function {name}: the kind {kind!r} is not known; use scalar or elementwise")
+        out[symbol_key(name)] = kind
+    return out
 
 
 def derive(
@@ -412,10 +493,12 @@ def derive(
     shapes: Mapping[str, Any] | None = None,
     order: int = 1,
     symmetric: Iterable[str] = (),
+    functions: Mapping[str, str] | None = None,
 ) -> Derivation:
     """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation.
 
     ``symmetric``: names of symmetric matrices (``{"X", "S"}``, ``\\boldsymbol{S}`` also accepted).
+    ``functions``: abstract functions, ``{r"\\ell": "scalar", "f": "elementwise"}``.
     """
     from .expr.reader import read_derivative_input
     from .expr.shapes import symbol_key
@@ -425,10 +508,11 @@ def derive(
     if isinstance(symmetric, str):
         symmetric = [symmetric]
     names = frozenset(symbol_key(name) for name in symmetric)
-    parsed = read_derivative_input(f, x, shapes, names)
+    kinds = function_kinds(functions)
+    parsed = read_derivative_input(f, x, shapes, names, kinds)
     try:
         derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
-                                  dims=parsed.dims, symmetric=names)
+                                  dims=parsed.dims, symmetric=names, functions=kinds)
     except OverflowError:  # 99999^{64} 99999^{64}: exact in the algebra, beyond float64 in the check
         raise UnsupportedError("a constant of this expression is too large to be checked numerically "
                                "(beyond floating point): scale it or name it with a letter", field="F") from None

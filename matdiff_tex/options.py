@@ -3,7 +3,7 @@
 Precedence, strongest first: the directive's ``[options]``, the document's front
 matter (``matdiff:``), the site / command-line options handed to
 :func:`matdiff_tex.document.process_document`, the built-in defaults
-(``layout=numerator``, ``steps=full``, ``lang=zh``).  ``shapes`` merge symbol by
+(``layout=numerator``, ``steps=full``, ``lang=zh``, ``number=true``, ``width=56``).  ``shapes`` merge symbol by
 symbol across the same layers.  :class:`ResolvedOptions` is frozen and hashable:
 it is part of the key of one expansion.
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .flavors import FLAVORS
 
 Dim = int | str
 Shape = tuple[Dim, Dim]
@@ -25,15 +26,29 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "steps": ("full", "brief", "none"),
     "lang": ("zh", "en"),
 }
+
+#: The default line width, in rough math glyphs (see :func:`matdiff_tex.render.visual_width`):
+#: what fits an 800 px blog column (16 px text) with the equation number, and the text width of
+#: an 11pt LaTeX article.
+DEFAULT_WIDTH = 50
+#: ``width=600px``: CSS pixels per glyph (KaTeX at 1.21 em of a 16 px font) and the pixels kept for
+#: the equation number on both sides of a centred display; measured in headless Chromium
+#: (tests/test_seed_widths.py).
+PX_PER_GLYPH = 14.0
+PX_FOR_NUMBER = 84
+MIN_WIDTH = 24
+_BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+_WIDTH = re.compile(r"\s*([0-9]+)\s*(px)?\s*")
 #: Document-wide choices (front matter, configuration, command line; not a directive's options):
 #: how Markdown is read (``mkdocs``: admonitions, details and tabs are containers, not code)
 #: and the output flavour (``pandoc``: display math as pandoc reads it).
 DOCUMENT_CHOICES: dict[str, tuple[str, ...]] = {
     "markdown": ("commonmark", "mkdocs"),
-    "flavor": ("default", "pandoc"),
+    "flavor": tuple(FLAVORS),
 }
-DIRECTIVE_KEYS = (*CHOICES, "shapes", "symmetric", "label")
-SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "shapes", "symmetric", "templates_dir", "templates")
+DIRECTIVE_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "functions", "label")
+SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "number", "width", "shapes", "symmetric", "functions", "templates_dir",
+             "templates")
 
 _DIM = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[1-9][0-9]*")
 _TIMES = re.compile(r"\s*(?:×|\\times|\*)\s*|\s+[xX]\s+|(?<=[0-9A-Za-z])[xX](?=[0-9A-Za-z])")
@@ -52,8 +67,11 @@ class ResolvedOptions:
     shapes: tuple[tuple[str, Shape], ...] = ()
     label: str | None = None
     templates_dir: str | None = None
+    number: bool = True
+    width: int = DEFAULT_WIDTH
     flavor: str = "default"
     symmetric: tuple[str, ...] = ()  # names of symmetric matrices (merged across the layers)
+    functions: tuple[tuple[str, str], ...] = ()  # abstract functions: (name, scalar | elementwise)
 
     def shapes_dict(self) -> dict[str, Shape] | None:
         """``shapes`` as the engine takes them (None when there are none)."""
@@ -174,6 +192,28 @@ def shapes_value(value: Any) -> tuple[tuple[str, Shape], ...]:
     raise ValueError(f"shapes must be a mapping like {{A: 3x4}}, not {value!r}")
 
 
+def parse_bool(key: str, value: Any) -> bool:
+    """``true``/``false`` (also yes/no, on/off, and real booleans from YAML or TOML)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
+    raise ValueError(f"{key}={value} is not allowed: {key} is true or false")
+
+
+def parse_width(value: Any) -> int:
+    """A line width in glyphs: ``60`` (glyphs) or ``600px`` (the width of the column, in CSS px)."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    match = _WIDTH.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"width={value} is not allowed: write a number of characters (width=60) "
+                         "or a column size in pixels (width=600px)")
+    amount = int(match.group(1))
+    glyphs = round((amount - PX_FOR_NUMBER) / PX_PER_GLYPH) if match.group(2) else amount
+    if glyphs < MIN_WIDTH:
+        smallest = f"{round(MIN_WIDTH * PX_PER_GLYPH + PX_FOR_NUMBER)}px" if match.group(2) else str(MIN_WIDTH)
+        raise ValueError(f"width={value} is too narrow for a derivation: the smallest is {smallest}")
+    return glyphs
 def symmetric_value(value: Any) -> tuple[str, ...]:
     """``X``, ``{X, S}``, ``[X, S]`` or a list of names -> sorted symbol names (``\\boldsymbol{S}`` is ``S``)."""
     from .expr.shapes import symbol_key
@@ -193,6 +233,35 @@ def symmetric_value(value: Any) -> tuple[str, ...]:
     return tuple(sorted({symbol_key(name) for name in names}))
 
 
+def functions_value(value: Any) -> tuple[tuple[str, str], ...]:
+    """``{\\ell: scalar, f: elementwise}`` (text, or a mapping) -> sorted (name, kind) pairs."""
+    from .expr.shapes import symbol_key
+
+    if isinstance(value, str):
+        body = value.strip()
+        if not (body.startswith("{") and body.endswith("}")):
+            raise ValueError(f"functions must be written in braces, e.g. functions={{\\ell: scalar}}, not {value!r}")
+        pairs = []
+        for _, piece in split_top_level(body[1:-1]):
+            if piece.strip():
+                name, sep, kind = piece.partition(":")
+                if not sep:
+                    raise ValueError(f"cannot read {piece.strip()!r} in functions: write NAME: scalar|elementwise")
+                pairs.append((name.strip(), kind.strip()))
+    elif isinstance(value, Mapping):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        raise ValueError(f"functions must be a mapping like {{\\ell: scalar}}, not {value!r}")
+    out: dict[str, str] = {}
+    for name, kind in pairs:
+        if kind not in ("scalar", "elementwise"):
+            raise ValueError(f"functions: {name} is {kind!r}; a function is scalar or elementwise")
+        if not _SYMBOL.fullmatch(name):
+            raise ValueError(f"functions: {name!r} is not a function name such as \\ell or f")
+        out[symbol_key(name)] = kind
+    return tuple(sorted(out.items()))
+
+
 def check_value(key: str, value: Any) -> Any:
     """The checked value of one option; ValueError (a user-facing message) when it is wrong."""
     allowed = CHOICES.get(key) or DOCUMENT_CHOICES.get(key)
@@ -201,10 +270,16 @@ def check_value(key: str, value: Any) -> Any:
             choices = "|".join(allowed)
             raise ValueError(f"{key}={value} is not allowed: {key} is one of {choices}")
         return value
+    if key == "number":
+        return parse_bool(key, value)
+    if key == "width":
+        return parse_width(value)
     if key == "shapes":
         return shapes_value(value)
     if key == "symmetric":
         return symmetric_value(value)
+    if key == "functions":
+        return functions_value(value)
     if key == "label":
         if not isinstance(value, str) or not _LABEL.fullmatch(value):
             raise ValueError(f"label={value!r} is not a usable \\label name (no spaces, braces, backslashes, "
@@ -253,12 +328,15 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
     merged: dict[str, Any] = {}
     shapes: dict[str, Shape] = {}
     symmetric: set[str] = set()
+    functions: dict[str, str] = {}
     for layer in reversed(layers):
         for key, value in layer.items():
             if key == "shapes":
                 shapes.update(dict(value))
             elif key == "symmetric":
                 symmetric.update(value)
+            elif key == "functions":
+                functions.update(dict(value))
             else:
                 merged[key] = value
     return ResolvedOptions(
@@ -268,6 +346,9 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         shapes=tuple(sorted(shapes.items())),
         label=merged.get("label"),
         templates_dir=merged.get("templates_dir"),
+        number=merged.get("number", True),
+        width=merged.get("width", DEFAULT_WIDTH),
         flavor=merged.get("flavor", "default"),
         symmetric=tuple(sorted(symmetric)),
+        functions=tuple(sorted(functions.items())),
     )

@@ -9,7 +9,8 @@ A template is looked up as ``<format>/<placement>.j2`` and then
 ``common/<placement>.j2``; the placements are ``display``, ``prose``,
 ``aligned_block``, ``aligned_lines`` and ``inline``.  Templates get ``rows``
 (each with ``lhs``, ``rhs`` and ``note`` text), ``lhs``, ``result``, ``layout``,
-``layout_tag``, ``label``, ``lang``, ``kind``, ``f``, ``x`` and ``steps``.
+``layout_tag``, ``label``, ``lang``, ``kind``, ``f``, ``x``, ``steps`` and ``number`` (False:
+an unnumbered display, ``number=false``).
 
 ``steps=full`` prints every row; ``brief`` keeps, of each chain of rows (a row
 with its own left-hand side and the ``&=`` rows after it), the first and the last
@@ -27,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, InternalError
-from .options import ResolvedOptions
+from .flavors import flavor
+from .options import DEFAULT_WIDTH, ResolvedOptions
 from .scan.model import Placement
 
 if sys.version_info >= (3, 11):
@@ -59,56 +61,154 @@ class RowView:
     lines: tuple[str, ...] = ()
 
 
-#: How wide a row may be, in rough math glyphs (see :func:`visual_width`), before its sum is
-#: wrapped: about the text width of an 11pt article with 2.5 cm margins (and of a blog column).
-WRAP_WIDTH = 56
+#: How wide a row may be by default, in rough math glyphs (see :func:`visual_width`), before it
+#: is wrapped (the ``width`` option changes it).
+WRAP_WIDTH = DEFAULT_WIDTH
 
-_STYLE_MACROS = re.compile(r"\\(?:boldsymbol|mathbf|bm|mathrm|operatorname|text|left|right|vec|textcolor\{\w+\})")
-_SCRIPT = re.compile(r"[_^]\{[^{}]*\}")
-_FRAC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
-_BINARY = re.compile(r"\\otimes|\\odot|[+=-]")
+_TOKEN = re.compile(r"\\[a-zA-Z]+|\\.|.", re.S)
+_WRAPPERS = frozenset({"boldsymbol", "mathbf", "bm", "vec", "mathsf", "mathit", "mathcal", "mathbb"})
+_WORDS = frozenset({"text", "mathrm", "operatorname"})
+_SIZES = {"quad": 1.7, "qquad": 3.4, ",": 0.3, ";": 0.4, "!": 0.0, " ": 0.4, "Longrightarrow": 3.0,
+          "otimes": 2.2, "odot": 2.2, "times": 2.2, "cdot": 1.2, "int": 1.4, "|": 0.5,
+          "left": 0.0, "right": 0.0}
+_FUNCTION_NAMES = frozenset({"log", "ln", "exp", "det", "sin", "cos", "tan", "tanh", "max", "min", "tr"})
+_WIDE_CHARS = 1.7  # a CJK character in \text, in glyphs
+
+
+def _group(tokens: list[str], i: int) -> tuple[list[str], int]:
+    """The tokens of the brace group (or single token) starting at ``i``, and the index after it."""
+    if i >= len(tokens):
+        return [], i
+    if tokens[i] != "{":
+        return [tokens[i]], i + 1
+    depth, j = 0, i
+    while j < len(tokens):
+        depth += {"{": 1, "}": -1}.get(tokens[j], 0)
+        if depth == 0:
+            return tokens[i + 1 : j], j + 1
+        j += 1
+    return tokens[i + 1 :], len(tokens)
+
+
+def _text_width(tokens: list[str]) -> float:
+    """Text in ``\\text{...}``: letters 0.8, CJK characters 1.7, ``$...$`` measured as math."""
+    width, math, inside = 0.0, [], False
+    for token in tokens:
+        if token == "$":
+            if inside:
+                width += _tokens_width(math)
+                math = []
+            inside = not inside
+        elif inside:
+            math.append(token)
+        elif token not in "{} ":
+            width += _WIDE_CHARS if ord(token[0]) > 0x2E80 else 0.8
+        elif token == " ":
+            width += 0.4
+    return width
+
+
+def _tokens_width(tokens: list[str]) -> float:
+    width, i = 0.0, 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if token in ("^", "_"):
+            group, i = _group(tokens, i)
+            width += 0.7 * _tokens_width(group)
+        elif token == "\\frac":
+            top, i = _group(tokens, i)
+            bottom, i = _group(tokens, i)
+            width += max(_tokens_width(top), _tokens_width(bottom)) + 0.4
+        elif token == "\\textcolor":
+            _, i = _group(tokens, i)
+        elif token[1:] in _WRAPPERS:
+            pass  # the group that follows is measured as it comes
+        elif token[1:] in _WORDS:
+            group, i = _group(tokens, i)
+            width += _text_width(group) if token == "\\text" else 0.8 * len("".join(group))
+        elif token[1:] in _SIZES:
+            width += _SIZES[token[1:]]
+        elif token[1:] in _FUNCTION_NAMES:
+            width += 0.8 * len(token[1:])
+        elif token.startswith("\\"):
+            width += 1.0
+        elif token in "+-=<>":
+            width += 2.2
+        elif token in "()[]|,.;:":
+            width += 0.6
+        elif token in "{} &\n\t":
+            pass
+        elif ord(token) > 0x2E80:
+            width += _WIDE_CHARS
+        else:
+            width += 1.0
+    return width
 
 
 def visual_width(latex: str) -> int:
-    """A rough width of ``latex`` in math glyphs: a macro counts one, scripts a third, a fraction
-    its wider part, a binary operator two (its spacing)."""
-    text = _STYLE_MACROS.sub("", latex)
-    for _ in range(3):
-        text = _FRAC.sub(lambda m: max(m.group(1), m.group(2), key=len), text)
-    operators = len(_BINARY.findall(text))
-    text = _SCRIPT.sub(lambda m: "x" * max(1, len(m.group(0)) // 3), text)
-    text = re.sub(r"\\[a-zA-Z]+", "x", text)
-    text = re.sub(r"[{}\s]", "", text)
-    return len(text) + operators
+    """A rough width of ``latex`` in math glyphs (an italic letter is 1; scripts count 0.7, a
+    fraction its wider part, a binary operator with its spacing, text in ``\\text`` by its letters,
+    CJK characters 1.7), calibrated against KaTeX in tests/test_seed_widths.py."""
+    return round(_tokens_width(_TOKEN.findall(latex)))
 
 
 def note_width(note: str | None) -> int:
-    """The width of ``\\Longrightarrow \\text{note}`` in the same units (text is narrower, CJK wider)."""
+    """The width of ``\\Longrightarrow \\text{note}`` in the same units."""
     if not note:
         return 0
-    return 3 + round(sum(1.4 if ord(ch) > 0x2E80 else 0.6 for ch in note))
+    return 4 + round(_text_width(_TOKEN.findall(note)))
 
 
 def wrap_terms(terms: Sequence[str], lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
-    """Group a sum's terms into lines that fit ``width`` after the ``lead`` of the alignment column
-    (the widest left-hand side); the last line also holds the note. A term too wide stays whole."""
-    if not terms:
-        return ()
+    """Group a sum's terms into lines (see :func:`wrap_row`; each term may start a line)."""
+    from .expr.writer import BREAK
+
+    return wrap_row((" " + BREAK).join(terms), lead, note, width)
+
+
+#: What a line break costs when wrapping a row: every line costs, a break inside parentheses
+#: more for each level, a break between the factors of a product more than one at a + or ⊗.
+BREAK_COST, DEPTH_COST, PRODUCT_COST, OVERFLOW_COST = 100, 70, 40, 10_000
+
+
+def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
+    """Break a row written with break marks (:func:`matdiff_tex.expr.writer.to_latex_breakable`)
+    into lines that fit ``width`` after the ``lead`` of the alignment column (the widest left-hand
+    side); continuation lines are indented by a ``\\quad``, the last line also holds the note.
+
+    The breaks are chosen together (dynamic programming): as few lines as possible, then breaks
+    outside parentheses and at sums rather than inside products.  A piece too wide for any line
+    stays whole."""
+    from .expr.writer import break_points
+
+    pieces, marks = break_points(marked)
     tail = note_width(note)
-    if lead + sum(visual_width(t) for t in terms) + tail <= width:
-        return (" ".join(terms),)
-    lines: list[list[str]] = [[]]
-    used = lead
-    for term in terms:
-        size = visual_width(term)
-        if lines[-1] and used + size > width:
-            lines.append([])
-            used = lead + 4  # the \quad indent
-        lines[-1].append(term)
-        used += size
-    if len(lines[-1]) > 1 and used + tail > width:  # the note does not fit: its line keeps the last term
-        lines.append([lines[-1].pop()])
-    return tuple(" ".join(group) for group in lines)
+    sizes = [visual_width(piece) for piece in pieces]
+    count = len(pieces)
+
+    def line_cost(start: int, end: int) -> int:
+        used = lead + (4 if start else 0) + sum(sizes[start:end]) + (tail if end == count else 0)
+        return OVERFLOW_COST * (used - width) if used > width else 0
+
+    def break_cost(at: int) -> int:
+        depth, product = marks[at - 1]
+        return BREAK_COST + DEPTH_COST * depth + (PRODUCT_COST if product else 0)
+
+    best: list[tuple[int, int]] = [(0, -1)] + [(1 << 62, -1)] * count  # (cost, where the line starts)
+    for end in range(1, count + 1):
+        for start in range(end):
+            cost = best[start][0] + line_cost(start, end) + (break_cost(start) if start else 0)
+            if cost < best[end][0]:
+                best[end] = (cost, start)
+    cuts: list[int] = []
+    end = count
+    while end > 0:
+        start = best[end][1]
+        cuts.append(start)
+        end = start
+    bounds = sorted(cuts) + [count]
+    return tuple(" ".join(pieces[a:b]) for a, b in zip(bounds, bounds[1:]))
 
 
 # ---------------------------------------------------------------- environment and notes
@@ -171,6 +271,12 @@ def note_keys(lang: str = "zh", templates_dir: str | None = None) -> frozenset[s
     return frozenset(notes_table(templates_dir)["notes"].get(lang, {}))
 
 
+@functools.lru_cache(maxsize=1024)
+def _note_template(templates_dir: str | None, source: str) -> Any:
+    """A note's text compiled once per process (keyed on the text itself, so an edit is seen)."""
+    return environment(templates_dir).from_string(source)
+
+
 def note_text(key: str, args: Mapping[str, str], *, lang: str = "zh", templates_dir: str | None = None) -> str:
     """The note ``key`` in ``lang`` with its arguments filled in; InternalError if it is missing."""
     from jinja2 import TemplateError
@@ -180,7 +286,7 @@ def note_text(key: str, args: Mapping[str, str], *, lang: str = "zh", templates_
     if key not in texts:
         raise InternalError(f"no {lang} text for the note {key!r}: add it to templates/notes.toml")
     try:
-        return _safe(environment(templates_dir).from_string(texts[key]).render(**args))
+        return _safe(_note_template(templates_dir, texts[key]).render(**args))
     except SecurityError as exc:
         raise ConfigError(f"the {lang} note {key!r} of {templates_dir}/notes.toml is not allowed: {exc}") from None
     except TemplateError as exc:
@@ -217,24 +323,25 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     """The text one directive becomes (lines joined by ``\\n``, no surrounding indentation)."""
     from jinja2 import TemplateError
 
+    if fmt == "latex" and placement is Placement.DISPLAY and options.label and not options.number:
+        raise ConfigError(f"label={options.label} needs a numbered equation: drop number=false or the label")
     env = environment(options.templates_dir)
     selected = select_rows(derivation, options.steps)
     notes = [None if row.note is None else note_text(row.note, row.note_args, lang=options.lang,
                                                       templates_dir=options.templates_dir) for row in selected]
     lead = max(visual_width(row.lhs or "") for row in selected)  # aligned: every rhs starts after the widest lhs
-    # A row that cannot wrap sets the block's width anyway: sums no wider than it stay whole.
-    width = max([WRAP_WIDTH] + [lead + visual_width(row.rhs) + note_width(note)
-                                for row, note in zip(selected, notes) if len(row.terms) <= 1])
-    rows = [RowView(row.lhs, row.rhs, note, wrap_terms(row.terms or (row.rhs,), lead, note, width))
+    style = flavor(options.flavor)
+    rows = [RowView(row.lhs, row.rhs, style.note(note), wrap_row(row.marked or row.rhs, lead, note, options.width))
             for row, note in zip(selected, notes)]
     name = placement.value
     try:
-        template = env.select_template([f"{fmt}/{name}.j2", f"common/{name}.j2"])
+        template = env.select_template(([f"{style.templates}/{fmt}/{name}.j2"] if style.templates else [])
+                                       + [f"{fmt}/{name}.j2", f"common/{name}.j2"])
         text = template.render(
             rows=rows, lhs=derivation.lhs_latex, result=derivation.result_latex, layout=derivation.layout,
-            layout_tag=layout_tag(derivation.layout, options.lang, options.templates_dir),
+            layout_tag=style.note(layout_tag(derivation.layout, options.lang, options.templates_dir)),
             label=options.label, lang=options.lang, kind=kind, f=derivation.f_latex,
-            x=derivation.x_latex, steps=options.steps,
+            x=derivation.x_latex, steps=options.steps, number=options.number,
         )
     except TemplateError as exc:
         raise ConfigError(f"template {fmt}/{name}.j2: {exc}") from None
@@ -246,5 +353,6 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
     from .engine import derive
 
     derivation = derive(f, x, layout=options.layout, shapes=options.shapes_dict(),
-                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric)
+                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric,
+                        functions=dict(options.functions) or None)
     return render_derivation(derivation, options, placement, fmt, kind)

@@ -238,3 +238,113 @@ def test_checker_perturbs_along_symmetric_directions() -> None:
                              symmetric={"X"})
     with pytest.raises(InternalError):  # without the symmetric directions the symmetric part is wrong
         check_derivative(parsed.f, parsed.x, right, layout="denominator")
+
+
+# ----------------------------------------------------------------------------- item 6: by a scalar
+
+from derive_cases import expm as np_expm  # noqa: E402 - an independent series implementation
+
+BY_SCALAR = [
+    (rf"e^{{t{B}{{A}}}}", {"A": (3, 3)}, lambda v, t: np_expm(t * v["A"])),
+    (rf"(\boldsymbol{{A}} + t\boldsymbol{{B}})^{{-1}}", {"A": (3, 3), "B": (3, 3)},
+     lambda v, t: np.linalg.inv(v["A"] + 3 * np.eye(3) + t * v["B"])),
+    (rf"\log\det({B}{{X}} + t{B}{{I}})", {"X": (3, 3)}, lambda v, t: np.linalg.slogdet(v["X"] + 3 * np.eye(3) + t * np.eye(3))[1]),
+    (rf"{B}{{A}}{B}{{x}} t^{{2}} + \sin(t) {B}{{b}}", {"A": (2, 3), "x": (3, 1), "b": (2, 1)},
+     lambda v, t: v["A"] @ v["x"] * t ** 2 + np.sin(t) * v["b"]),
+    (rf"t^{{3}} \log t", {}, lambda v, t: t ** 3 * np.log(t)),
+    (rf"\operatorname{{tr}}(e^{{t{B}{{A}}}}{B}{{C}})", {"A": (3, 3), "C": (3, 3)}, lambda v, t: np.trace(np_expm(t * v["A"]) @ v["C"])),
+    (rf"{B}{{x}}^{{\top}}{B}{{x}}", {"x": (3, 1)}, lambda v, t: (v["x"].T @ v["x"]).item()),
+]
+
+
+@pytest.mark.parametrize("f,sizes,fn", BY_SCALAR, ids=[r[0] for r in BY_SCALAR])
+def test_derivative_by_a_scalar(f, sizes, fn) -> None:
+    values = {name: RNG.normal(size=shape) * 0.5 for name, shape in sizes.items()}
+    t0, h = 0.7, 1e-6
+    latex_values = dict(values)
+    if "(\\boldsymbol{A} + t" in f:
+        latex_values["A"] = values["A"] + 3 * np.eye(3)
+    if r"\log\det" in f:
+        latex_values["X"] = values["X"] + 3 * np.eye(3)
+    want = np.atleast_2d((np.asarray(fn(values, t0 + h)) - np.asarray(fn(values, t0 - h))) / (2 * h))
+    for layout in ("numerator", "denominator"):
+        d = derive(f, "t", layout=layout)
+        got = evaluated(d.result_latex, {**latex_values, "t": t0}, dim_bindings(d, latex_values) or None)
+        expect = want.T if layout == "denominator" and want.shape[1] == 1 and want.size > 1 else want
+        assert_close(got, expect, 1e-6, f"d/dt {f} ({layout}) = {d.result_latex}")
+    if want.size == 1:
+        d2 = derive(f, "t", order=2)
+        want2 = (fn(values, t0 + 1e-4) - 2 * fn(values, t0) + fn(values, t0 - 1e-4)) / 1e-8
+        got2 = evaluated(d2.result_latex, {**latex_values, "t": t0}, dim_bindings(d2, latex_values) or None)
+        assert_close(got2, np.atleast_2d(want2), 1e-4, f"d2/dt2 {f} = {d2.result_latex}")
+
+
+def test_expm_by_a_scalar_is_a_times_expm() -> None:
+    d = derive(rf"e^{{t{B}{{A}}}}", "t")
+    assert d.result_latex in (rf"e^{{t {B}{{A}}}} {B}{{A}}", rf"{B}{{A}} e^{{t {B}{{A}}}}")
+    assert r"\int" not in "".join(row.rhs for row in d.rows())
+
+
+def test_scalar_variable_written_as_a_vector_in_f_is_an_error() -> None:
+    with pytest.raises(MatdiffError, match="scalar in X"):
+        derive(rf"{B}{{x}}^{{\top}}{B}{{x}}", "x")
+
+
+# ----------------------------------------------------------------------------- item 5: abstract functions
+
+
+def _lse(u):
+    return float(np.log(np.sum(np.exp(u))))
+
+
+def _softmax(u):
+    e = np.exp(u - np.max(u))
+    return e / np.sum(e)
+
+
+ELL = (_lse, _softmax)  # log-sum-exp and its gradient, independent of the engine
+TANH = (np.tanh, lambda u: 1 - np.tanh(u) ** 2, lambda u: -2 * np.tanh(u) * (1 - np.tanh(u) ** 2))
+
+ABSTRACT = [
+    (rf"\ell({B}{{W}}{B}{{x}} + {B}{{b}})", rf"{B}{{W}}", "W", {r"\ell": "scalar"},
+     {"W": (3, 4), "x": (4, 1), "b": (3, 1)}, lambda v: _lse(v["W"] @ v["x"] + v["b"])),
+    (rf"f({B}{{W}}{B}{{x}})", rf"{B}{{W}}", "W", {"f": "elementwise"},
+     {"W": (3, 4), "x": (4, 1)}, lambda v: np.tanh(v["W"] @ v["x"])),
+    (rf"\ell(f({B}{{W}}_2 f({B}{{W}}_1 {B}{{x}})))", rf"{B}{{W}}_1", "W_1", {r"\ell": "scalar", "f": "elementwise"},
+     {"W_1": (3, 4), "W_2": (2, 3), "x": (4, 1)}, lambda v: _lse(np.tanh(v["W_2"] @ np.tanh(v["W_1"] @ v["x"])))),
+    (rf"\ell({B}{{X}}^{{\top}}{B}{{A}})", rf"{B}{{X}}", "X", {r"\ell": "scalar"},
+     {"X": (3, 2), "A": (3, 4)}, lambda v: _lse(v["X"].T @ v["A"])),
+    (rf"f'({B}{{a}}^{{\top}}{B}{{x}})", rf"{B}{{x}}", "x", {"f": "elementwise"},
+     {"a": (4, 1), "x": (4, 1)}, lambda v: TANH[1](v["a"].T @ v["x"])),
+]
+
+
+@pytest.mark.parametrize("f,x,var,functions,sizes,fn", ABSTRACT, ids=[r[0] for r in ABSTRACT])
+def test_abstract_functions(f, x, var, functions, sizes, fn) -> None:
+    values = {name: RNG.normal(size=shape) * 0.5 for name, shape in sizes.items()}
+    callables = {r"\ell": ELL, "f": TANH}
+    for layout in ("numerator", "denominator"):
+        d = derive(f, x, layout=layout, functions=functions, shapes={k: v for k, v in sizes.items()})
+        got = evaluate(d.result_latex, {**values, **{k: v for k, v in callables.items() if k in functions}},
+                       functions=functions)
+        jac, f_shape = fd_jacobian(fn, values, var)
+        assert_close(np.atleast_2d(got), arrange(jac, f_shape, values[var].shape, layout), 1e-5,
+                     f"{f} ({layout}) = {d.result_latex}")
+
+
+def test_abstract_function_gradient_layouts() -> None:
+    d = derive(rf"\ell({B}{{W}}{B}{{x}} + {B}{{b}})", rf"{B}{{W}}", layout="denominator", functions={r"\ell": "scalar"})
+    assert d.result_latex == rf"\nabla \ell({B}{{W}} {B}{{x}} + {B}{{b}}) {B}{{x}}^{{\top}}"
+
+
+def test_abstract_function_from_a_directive_and_its_errors() -> None:
+    from matdiff_tex import render_text
+
+    out = render_text(rf"\deriv[functions={{\ell: scalar}}, lang=en]<\ell({B}{{W}}{B}{{x}})><{B}{{W}}>" + "\n")
+    assert r"\nabla \ell" in out and "chain rule" in out
+    with pytest.raises(MatdiffError, match="Hessian"):
+        derive(rf"\ell({B}{{x}})", rf"{B}{{x}}", order=2, functions={r"\ell": "scalar"})
+    with pytest.raises(MatdiffError, match="gradient"):
+        derive(rf"\ell'({B}{{x}})", rf"{B}{{x}}", functions={r"\ell": "scalar"})
+    with pytest.raises(MatdiffError, match="scalar or elementwise"):
+        derive(rf"\ell({B}{{x}})", rf"{B}{{x}}", functions={r"\ell": "vector"})

@@ -241,7 +241,8 @@ def test_seed001_logistic_steps_differential_chain_rule() -> None:
     d = derive(r"-y\boldsymbol{x}^{\top}\boldsymbol{w} + \log(1+\exp(\boldsymbol{x}^{\top}\boldsymbol{w}))", r"\boldsymbol{w}")
     rows = d.rows()
     notes = _notes(d)
-    assert rows[0].lhs is not None and rows[0].lhs.startswith(r"\mathrm{d}"), "starts from the differential df"
+    assert (rows[0].lhs, rows[0].rule) == ("f", "define"), "names the long loss first, as the post writes l = ..."
+    assert rows[1].lhs == r"\mathrm{d}f", "then starts from the differential df"
     assert "chain_rule" in notes
     assert any(r"\mathrm{d}\boldsymbol{w}" in row.rhs for row in rows)
     assert rows[-1].rule == "identify" and rows[-1].rhs == d.result_latex

@@ -42,6 +42,10 @@ Alone, denominator layout, Chinese notes:
 
 \deriv[layout=denominator, lang=zh]<\boldsymbol{ABX}><\boldsymbol{X}>
 
+Unnumbered, narrow:
+
+\deriv[number=false, width=30]<\operatorname{tr}(\boldsymbol{X}^{\top}\boldsymbol{A}\boldsymbol{X})><\boldsymbol{X}>
+
 Inside display math:
 
 $$

@@ -16,7 +16,7 @@ loaded.  A case fails when
 Chromium is a real dependency (Debian ``chromium``, ``fonts-noto-cjk`` for the Chinese notes);
 ``scripts/test`` (the test command, which CI runs) installs them from
 ``scripts/system-packages``, and the test fails, not skips, without it.  Set
-``MATDIFF_SCREENSHOT_DIR`` to also get a PNG of each layout's page there.
+``MATDIFF_SCREENSHOT_DIR`` to also get a PNG of each layout's page and the figures there.
 """
 
 from __future__ import annotations
@@ -45,14 +45,11 @@ pytestmark = pytest.mark.slow
 
 #: Cases that do not fit yet, each with the reason; strict, so a case that starts to fit fails
 #: here until it is taken off this list.
-_ML = ("element-wise algebra is not simplified yet (issue 7 item 1: sigma, softmax, log-sum-exp) "
-       "and rows are not yet broken inside products and parentheses (item 2)")
-_PRODUCTS = "rows are not yet broken inside products and parentheses (issue 7 item 2)"
+_ML = ("the element-wise algebra of the logistic/softmax losses is not simplified yet (issue 7 item 1: "
+       "sigma, softmax, log-sum-exp), so the derivation keeps too many rows")
 KNOWN_TOO_BIG: dict[tuple[str, str], str] = {
-    **{(case, layout): _ML for case in ("001-ex3", "001-ex4", "001-ex4-hessian", "001-ex4-N", "001-ex4-N-hessian",
-                                        "001-ex5", "001-ex5-hessian", "001-ex5-expanded") for layout in LAYOUTS},
-    ("000-AAA", "denominator"): _PRODUCTS,
-    **{(case, layout): _PRODUCTS for case in ("003-kron-A", "003-kron-B", "004-trXtAX-hessian") for layout in LAYOUTS},
+    (case, layout): _ML
+    for case in ("001-ex4-N", "001-ex4-N-hessian", "001-ex5-hessian") for layout in LAYOUTS
 }
 
 _HEADING = re.compile(r"^## (\S+?): .*$", re.M)
@@ -154,6 +151,9 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
             Path(shots).mkdir(parents=True, exist_ok=True)
             chromium(browser, work / "profile", f"--window-size={COLUMN + 40},{height.group(1)}",
                      f"--screenshot={Path(shots) / f'seeds-{layout}.png'}", page.as_uri())
+    if shots:
+        (Path(shots) / "measured.json").write_text(json.dumps(
+            {f"{case}/{layout}": got for (case, layout), got in out.items()}, indent=1, ensure_ascii=False))
     return out
 
 
@@ -178,7 +178,7 @@ def test_the_measure_is_real(measured: dict, capsys: pytest.CaptureFixture[str])
     the widest display and the most rows."""
     assert all("needed" in got or "error" in got for got in measured.values())
     widths = sorted(got["needed"] for got in measured.values() if "needed" in got)
-    assert widths[0] > 50 and widths[-1] > 2 * widths[0]
+    assert widths[0] > 100 and widths[-1] - widths[0] > 100
     per_seed: dict[str, list[tuple[float, int, str]]] = {}
     for (case, layout), got in measured.items():
         per_seed.setdefault(case.split("-")[0], []).append((got.get("needed", 0.0), got["rows"], f"{case}/{layout}"))

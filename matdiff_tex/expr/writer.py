@@ -10,8 +10,11 @@ by :mod:`matdiff_tex.expr.reader`.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from fractions import Fraction
 from functools import singledispatch
+
+import re
 
 from .functions import FUNCTIONS
 from .nodes import (
@@ -31,7 +34,10 @@ from .nodes import (
     Inverse,
     Kron,
     Mul,
+    Named,
     Node,
+    Applied,
+    Gradient,
     Norm,
     NormSq,
     Num,
@@ -47,6 +53,7 @@ from .nodes import (
 )
 
 ADD, KRON, MUL, APPLY, POSTFIX, ATOM = range(6)
+_LEFT_RIGHT = re.compile(r"\\(left|right)(?![a-zA-Z])\s*(\\[a-zA-Z]+|\\.|.)")
 
 STYLE_MACROS = {
     "boldsymbol": r"\boldsymbol",
@@ -56,9 +63,75 @@ STYLE_MACROS = {
 }
 
 
+#: Mark places where a long row may be broken (see :func:`to_latex_breakable`): before a ``+``,
+#: ``-``, ``\otimes`` or ``\odot`` (BREAK), between the factors of a product (BREAK_PRODUCT,
+#: a worse place).
+BREAK = "\x1e"
+BREAK_PRODUCT = "\x1f"
+_breakable: ContextVar[bool] = ContextVar("breakable", default=False)
+
+
 def to_latex(node: Node) -> str:
     """The LaTeX for ``node``."""
     return _write(node)
+
+
+def to_latex_breakable(node: Node) -> str:
+    r"""The LaTeX for ``node`` with :data:`BREAK` before every place a long row may be broken:
+    before each ``+``/``-`` of a sum (also inside parentheses), between the factors of a product,
+    before ``\otimes`` and ``\odot``.  Marks inside braces (a fraction, a script, ``\text``) or
+    ``\left ... \right`` cannot be used; :func:`break_points` sorts them out.
+    Removing every BREAK gives :func:`to_latex`."""
+    token = _breakable.set(True)
+    try:
+        return _write(node)
+    finally:
+        _breakable.reset(token)
+
+
+def _mark(kind: str = BREAK) -> str:
+    return kind if _breakable.get() else ""
+
+
+def break_points(text: str) -> tuple[list[str], list[tuple[int, bool]]]:
+    """``text`` (with break marks) cut at its usable marks: the pieces, and for each mark between
+    two pieces its depth in parentheses (0: not inside any) and whether it is inside a product."""
+    pieces: list[str] = []
+    depths: list[tuple[int, bool]] = []
+    start = braces = lefts = parens = 0
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            match = _LEFT_RIGHT.match(text, i)
+            if match:
+                lefts += 1 if match.group(1) == "left" else -1
+                out.append(match.group(0))
+                i = match.end()
+                continue
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if ch in (BREAK, BREAK_PRODUCT):
+            if braces == 0 and lefts == 0:
+                pieces.append("".join(out).rstrip())
+                depths.append((parens, ch == BREAK_PRODUCT))
+                out = []
+            i += 1
+            continue
+        if ch == "{":
+            braces += 1
+        elif ch == "}":
+            braces -= 1
+        elif ch in "([" and braces == 0:
+            parens += 1
+        elif ch in ")]" and braces == 0:
+            parens -= 1
+        out.append(ch)
+        i += 1
+    pieces.append("".join(out))
+    return pieces, depths
 
 
 # ---------------------------------------------------------------- helpers
@@ -114,7 +187,7 @@ def precedence(node: Node) -> int:
 
 
 def _is_plain_atom(node: Node) -> bool:
-    return isinstance(node, (Sym, Identity, Zero, Ones, Commutation))
+    return isinstance(node, (Sym, Identity, Zero, Ones, Commutation, Named))
 
 
 def _wrap(node: Node, minimum: int) -> str:
@@ -124,6 +197,8 @@ def _wrap(node: Node, minimum: int) -> str:
 
 def _postfix_base(node: Node) -> str:
     """The base of ``^{...}``: atoms and function calls as they are, the rest in parentheses."""
+    if isinstance(node, Partial):  # (∂f/∂X)^T: parentheses as tall as the fraction
+        return f"\\left({_write(node)}\\right)"
     if isinstance(node, (Transpose, Inverse, Power, HadamardPower, NormSq, Expm)) or precedence(node) < ATOM:
         return f"({_write(node)})"
     if isinstance(node, Func) and isinstance(node.arg, Det):  # \log|X|^{2} would read as log(|X|^2)
@@ -174,7 +249,7 @@ def _(node: Commutation) -> str:
 
 @_write.register
 def _(node: Add) -> str:
-    return " ".join(signed_terms(node))
+    return (" " + _mark()).join(signed_terms(node))
 
 
 def signed_terms(node: Add) -> list[str]:
@@ -229,7 +304,10 @@ def _(node: Mul) -> str:
     elif coeff != 1 or not numer:
         pieces.append(number(coeff))
     pieces.extend(_factor_texts(numer))
-    return sign + " ".join(pieces)
+    if len(pieces) > 1 and _breakable.get():  # never between a number and what it multiplies
+        head = pieces[:2] if re.fullmatch(r"[0-9]+|\\frac\{[0-9]+\}\{[0-9]+\}", pieces[0]) else pieces[:1]
+        pieces = [" ".join(head), *pieces[len(head):]]
+    return sign + (" " + _mark(BREAK_PRODUCT)).join(pieces)
 
 
 def _factor_texts(factors: list[Node]) -> list[str]:
@@ -291,13 +369,13 @@ def _(node: Frac) -> str:
 @_write.register
 def _(node: Hadamard) -> str:
     left = _write(node.left) if isinstance(node.left, Hadamard) else _wrap(node.left, APPLY)  # associative
-    return f"{left} \\odot {_wrap(node.right, APPLY)}"
+    return f"{left} {_mark()}\\odot {_wrap(node.right, APPLY)}"
 
 
 @_write.register
 def _(node: Kron) -> str:
     left = _write(node.left) if isinstance(node.left, Kron) else _wrap(node.left, APPLY)  # associative
-    return f"{left} \\otimes {_wrap(node.right, APPLY)}"
+    return f"{left} {_mark()}\\otimes {_wrap(node.right, APPLY)}"
 
 
 @_write.register
@@ -336,6 +414,21 @@ def _(node: NormSq) -> str:
 
 
 @_write.register
+def _(node: Applied) -> str:
+    return f"{_function_name(node.name)}{chr(39) * node.primes}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Gradient) -> str:
+    return f"\\nabla {_function_name(node.name)}({_write(node.arg)})"
+
+
+def _function_name(name: str) -> str:
+    base, sub = _symbol_base(name)
+    return base + _sub(sub)
+
+
+@_write.register
 def _(node: Norm) -> str:
     sub = f"_{{{node.sub}}}" if node.sub else ""
     return f"\\|{_write(node.arg)}\\|{sub}"
@@ -369,6 +462,8 @@ def _(node: Differential) -> str:
         return f"\\mathrm{{d}}{_write(node.arg)}"
     if isinstance(node.arg, Partial):  # d(∂f/∂X) in a Hessian: parentheses that fit the fraction
         return f"\\mathrm{{d}}\\left({_write(node.arg)}\\right)"
+    if isinstance(node.arg, Transpose) and isinstance(node.arg.arg, Partial):  # d((∂f/∂X)^T) = (d ∂f/∂X)^T
+        return f"\\mathrm{{d}}{_write(node.arg)}"
     return f"\\mathrm{{d}}({_write(node.arg)})"
 
 
@@ -377,9 +472,16 @@ def _(node: Partial) -> str:
     num = _wrap(node.num, MUL)
     if node.den2 is None:
         return f"\\frac{{\\partial {num}}}{{\\partial {_write(node.den)}}}"
+    if node.den2 == node.den and node.den.is_scalar:  # second derivative by a scalar
+        return f"\\frac{{\\partial^{{2}} {num}}}{{\\partial {_postfix_base(node.den)}^{{2}}}}"
     return f"\\frac{{\\partial^{{2}} {num}}}{{\\partial {_write(node.den)} \\, \\partial {_write(node.den2)}}}"
 
 
 @_write.register
 def _(node: Colored) -> str:
     return f"\\textcolor{{{node.color}}}{{{_write(node.arg)}}}"
+
+
+@_write.register
+def _(node: Named) -> str:
+    return _write(node.name)

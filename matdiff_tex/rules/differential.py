@@ -16,6 +16,7 @@ from ..errors import UnsupportedError
 from ..expr.functions import FUNCTIONS
 from ..expr.nodes import (
     Add,
+    Applied,
     Colored,
     Det,
     Diag,
@@ -23,6 +24,7 @@ from ..expr.nodes import (
     Expm,
     Frac,
     Func,
+    Gradient,
     Hadamard,
     HadamardPower,
     Identity,
@@ -182,6 +184,8 @@ def d_function(node: Func, d: D) -> Node:
         return d_log_softmax(node, d), "chain_rule"
     if node.name in ("log", "ln") and sum_of_exp(node.arg) is not None:
         return d_log_sum_exp(node, d), "chain_rule"
+    if node.name in ("log", "ln") and one_plus_exp(node.arg) is not None:
+        return d_softplus(node, d), ("chain_rule" if node.is_scalar else "elementwise")
     info = FUNCTIONS[node.name]
     try:
         derivative = info.derivative(node.arg)
@@ -192,14 +196,13 @@ def d_function(node: Func, d: D) -> Node:
 
 @register("differential", note="chain_rule", example=(r"\log(\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x}))", r"\boldsymbol{W}"))
 def d_log_softmax(node: Func, d: D) -> Node:
-    """d log softmax(u) = (I - 1 softmax(u)^T) du"""
+    """d log softmax(u) = du - 1 softmax(u)^T du"""
     u = node.arg.arg  # type: ignore[attr-defined]
     inner = d(u)
     if is_zero(inner):
         return zero_like(node)
     style = bold_style([u])
-    jacobian = add(Identity(u.rows, style), neg(mul(Ones(u.rows, style), Transpose(node.arg))))
-    return mul(jacobian, inner)
+    return add(inner, neg(mul(Ones(u.rows, style), Transpose(node.arg), inner)))
 
 
 def sum_of_exp(node: Node) -> Node | None:
@@ -215,6 +218,38 @@ def sum_of_exp(node: Node) -> Node | None:
     ):
         return node.factors[1].arg
     return None
+
+
+def _is_one(node: Node) -> bool:
+    """1, the ones vector 1, or the all-ones matrix 1 1^T."""
+    if node == num(1) or isinstance(node, Ones):
+        return True
+    return (
+        isinstance(node, Mul)
+        and len(node.factors) == 2
+        and isinstance(node.factors[0], Ones)
+        and isinstance(node.factors[1], Transpose)
+        and isinstance(node.factors[1].arg, Ones)
+    )
+
+
+def one_plus_exp(node: Node) -> Node | None:
+    """u when ``node`` is ``1 + exp(u)`` (entry by entry for a vector or matrix u)."""
+    if isinstance(node, Add) and len(node.terms) == 2:
+        a, b = node.terms
+        if isinstance(a, Func):
+            a, b = b, a
+        if _is_one(a) and isinstance(b, Func) and b.name == "exp":
+            return b.arg
+    return None
+
+
+@register("differential", note="chain_rule", example=(r"\boldsymbol{1}^{\top}\log(\boldsymbol{1} + \exp(\boldsymbol{X}\boldsymbol{w}))", r"\boldsymbol{w}"))
+def d_softplus(node: Func, d: D) -> Node:
+    """d log(1 + exp(u)) = σ(u) ⊙ du (the derivative of softplus is the logistic function)"""
+    u = one_plus_exp(node.arg)
+    assert u is not None
+    return _hadamard(Func("sigma", u), d(u))
 
 
 def softmax_of(node: Node) -> Softmax | None:
@@ -290,6 +325,29 @@ def d_norm(node: Norm, d: D) -> Node:
     return mul(Power(node, Fraction(-1)), Trace(mul(transpose(u), inner)))
 
 
+@differential_rule(Applied, note="chain_rule", example=None)
+def d_applied(node: Applied, d: D) -> Node:
+    """d ℓ(U) = tr(∇ℓ(U)^T dU);  d f^{(k)}(U) = f^{(k+1)}(U) ⊙ dU (abstract functions)"""
+    inner = d(node.arg)
+    if is_zero(inner):
+        return zero_like(node)
+    u = node.arg
+    if node.kind == "scalar":
+        grad = Gradient(node.name, u)
+        if u.is_scalar:
+            return mul(grad, inner)
+        if u.cols.is_one:
+            return mul(transpose(grad), inner)
+        return Trace(mul(transpose(grad), inner))
+    return _hadamard(Applied(node.name, u, node.kind, node.primes + 1), inner)
+
+
+@differential_rule(Gradient, note="chain_rule", example=None)
+def d_gradient(node: Gradient, d: D) -> Node:
+    """d ∇ℓ(U): second derivatives of an abstract function are not supported"""
+    raise UnsupportedError(f"the second derivative of the abstract function {node.name} (its Hessian) is not supported")
+
+
 @differential_rule(NormSq, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))
 def d_norm_squared(node: NormSq, d: D) -> Node:
     """d‖u‖² = 2 u^T du;  d‖U‖_F² = 2 tr(U^T dU)"""
@@ -303,10 +361,14 @@ def d_norm_squared(node: NormSq, d: D) -> Node:
 
 @differential_rule(Expm, note="differential", example=(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}"))
 def d_matrix_exponential(node: Expm, d: D) -> Node:
-    """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds"""
+    """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds;  d e^{cA} = e^{cA} d(cA) for a constant matrix A"""
     inner = d(node.arg)
     if is_zero(inner):
         return zero_like(node)
+    factors = node.arg.factors if isinstance(node.arg, Mul) else (node.arg,)
+    matrices = [f for f in factors if not f.is_scalar]
+    if matrices and is_zero(d(mul(*matrices))):  # only a scalar varies: U and dU commute
+        return mul(node, inner)
     s = fresh_scalar(node, getattr(d, "taken", frozenset()))
     left = Expm(mul(s, node.arg), node.style)
     right = Expm(mul(add(num(1), neg(s)), node.arg), node.style)

@@ -198,7 +198,8 @@ def trace_hadamard(state: TermState, x: Sym) -> tuple[TermState, str]:
     node: Hadamard = state.rest  # type: ignore[assignment]
     held, other = (node.left, node.right) if has_differential(node.left) else (node.right, node.left)
     p = state.left if state.left is not None else Identity(held.cols, x.style)
-    left = transpose(Hadamard(transpose(p), other))
+    pt = transpose(p)
+    left = transpose(other if isinstance(pt, Ones) else Hadamard(pt, other))  # 1 ⊙ G = G
     return replace(state, left=left, rest=held), "hadamard_trace"
 
 
