@@ -387,7 +387,7 @@ def _numerator_shape(f: Node, x: Sym) -> tuple[Dim, Dim]:
 
 
 #: How many times the variable may occur in F (see :func:`derive_nodes`).
-MAX_VARIABLE_COPIES = 16
+MAX_VARIABLE_COPIES = 24
 
 
 def derive_nodes(

@@ -331,14 +331,15 @@ def test_a_long_hadamard_chain_is_refused_at_once_under_a_cpu_limit(tmp_path: Pa
                                "derive", chain, r"\boldsymbol{X}"], cwd=tmp_path, capture_output=True,
                               text=True, timeout=120, check=False)
         assert done.returncode == 2, done.stderr[-500:]
-        assert f"occurs {n} times in F; at most 16 copies" in done.stderr
+        assert f"occurs {n} times in F; at most 24 copies" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_chain_at_the_bound_is_still_derived_and_checked() -> None:
     from matdiff_tex import derive
 
-    derivation = derive(r" \odot ".join([r"\boldsymbol{X}"] * 16), r"\boldsymbol{X}")  # the engine checks it
-    assert len(derivation.rows()) > 16  # one product-rule line per copy of X
+    derivation = derive(r" \odot ".join([r"\boldsymbol{X}"] * 24), r"\boldsymbol{X}")  # the engine checks it
+    assert len(derivation.rows()) > 24  # one product-rule line per copy of X
 
 
 # ---------------------------------------------------------------- smaller ones

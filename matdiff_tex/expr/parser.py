@@ -35,7 +35,7 @@ from .lexer import Tok
 from .raw import DimSpec, Kind, Raw, SymRef, negate, num
 
 MAX_EXPONENT = 64
-MAX_DIGITS = 15  # significant digits of a number: the numeric check computes in float64
+MAX_DIGITS = 300  # digits of a number: float64, which the numeric check uses, ends near 1e308
 MAX_NESTING = 40
 MAX_SIZE = 10000
 
