@@ -569,4 +569,10 @@ def derive(
     except OverflowError:  # 99999^{64} 99999^{64}: exact in the algebra, beyond float64 in the check
         raise UnsupportedError("a constant of this expression is too large to be checked numerically "
                                "(beyond floating point): scale it or name it with a letter", field="F") from None
+    except UnsupportedError as exc:
+        if exc.span is None:  # a structure the rules decline: point at F as a whole
+            exc.field = exc.field or "F"
+            source = f if exc.field == "F" else x
+            exc.span = (len(source) - len(source.lstrip()), len(source.rstrip()))
+        raise
     return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation
