@@ -412,3 +412,20 @@ def test_cli_exit_status_summary_json_and_verbose(tmp_path: Path, cli) -> None:
     assert as_json["findings"][0]["line"] == 1 and as_json["findings"][0]["correct"] == r"\boldsymbol{A}"
     missing = cli("lint", str(tmp_path / "nope.md"))
     assert missing.exit_code == 2
+
+
+def test_public_api_and_the_batch_server_for_site_generators() -> None:
+    import matdiff_tex
+    from matdiff_tex.integrations.batch import handle
+
+    text = rf"$\frac{{\partial {B}{{A}}{B}{{x}}}}{{\partial {B}{{x}}}} = {B}{{A}}^{{\top}}$" "\n"
+    [finding] = matdiff_tex.lint_text(text)
+    assert (finding.line, finding.col, finding.correct) == (1, text.index("= ") + 3, r"\boldsymbol{A}")
+    assert matdiff_tex.lint_text(text, layout="denominator") == []
+    warned = handle({"text": text, "path": "p.md", "lint": "warn", "line_offset": 2})
+    assert warned["errors"] == [] and warned["text"] == text
+    assert [m.split(": error:")[0] for m in warned["lint"]] == [f"p.md:3:{finding.col}"]
+    failed = handle({"text": text, "path": "p.md", "lint": "error"})
+    assert failed["text"] is None and "holds in denominator layout" in failed["errors"][0]
+    assert handle({"text": text})["lint"] == []  # off unless asked
+    assert "'lint' must be" in handle({"text": text, "lint": "loud"})["errors"][0]

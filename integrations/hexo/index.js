@@ -22,6 +22,7 @@
  *       python: .venv/bin/python   # default: $MATDIFF_TEX_PYTHON, else python3
  *       layout: denominator        # site defaults: layout, steps, lang, shapes, templates
  *       lang: en
+ *       lint: warn                 # check the posts' own math: warn (default) | error | off
  */
 
 const { spawn } = require('child_process');
@@ -30,6 +31,10 @@ const path = require('path');
 const PRIORITY = 9;
 const MARKDOWN = /\.(md|markdown)$/i;
 const TRIGGERS = ['\\deriv', '\\hessian', 'matdiff-tex'];
+// What may hold a derivative claim for `lint` (the same list as matdiff_tex.check.lint).
+const CLAIM_TRIGGERS = ['\\partial', '\\nabla', '\\mathrm{d}', '\\mathrm d', '\\sum', '\\otimes',
+  '\\operatorname{vec}'];
+const LINT_MODES = ['warn', 'error', 'off'];
 // hexo-front-matter's own pattern for `---` / `;;;` front matter at the top of a file.
 const FRONT_MATTER = /^(-{3,}|;{3,})\n[\s\S]+?\n\1(?:\n|$)/;
 
@@ -139,7 +144,11 @@ function register(hexo) {
   const config = hexo.config.matdiff_tex || {};
   const python = config.python || process.env.MATDIFF_TEX_PYTHON || 'python3';
   const siteOptions = {};
-  for (const [key, value] of Object.entries(config)) if (key !== 'python') siteOptions[key] = value;
+  for (const [key, value] of Object.entries(config)) if (key !== 'python' && key !== 'lint') siteOptions[key] = value;
+  const lint = config.lint === undefined ? 'warn' : config.lint;
+  if (!LINT_MODES.includes(lint)) {
+    throw new Error(`matdiff-tex: matdiff_tex.lint in _config.yml must be warn, error or off, not ${lint}`);
+  }
   let client = null;
 
   function stop() {
@@ -158,7 +167,8 @@ function register(hexo) {
   hexo.extend.filter.register('before_post_render', async function matdiffTex(data) {
     const source = data.full_source || data.source || '';
     if (!MARKDOWN.test(source) || typeof data.content !== 'string') return data;
-    if (!TRIGGERS.some((trigger) => data.content.includes(trigger))) return data;
+    const linted = lint !== 'off' && CLAIM_TRIGGERS.some((trigger) => data.content.includes(trigger));
+    if (!linted && !TRIGGERS.some((trigger) => data.content.includes(trigger))) return data;
 
     const frontMatter = frontMatterOf(data);
     const options = { ...siteOptions };
@@ -177,7 +187,9 @@ function register(hexo) {
       post_options: postOptions,
       front_matter: frontMatter,
       line_offset: 0,
+      lint,
     });
+    if (lint === 'warn') for (const message of reply.lint || []) hexo.log.warn(message);
     if (reply.errors && reply.errors.length) {
       for (const message of reply.errors) hexo.log.error(message);
       const count = reply.errors.length;
