@@ -42,12 +42,14 @@ unless ``force=True``; an emptied expansion is simply written again.  Without
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, DirectiveError, InternalError, LimitError, MatdiffError, Notice
+from .flavors import flavor
 from .limits import DirectiveTimeout, seconds, time_limit
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
@@ -61,6 +63,7 @@ Expander = Callable[[str, str, str, ResolvedOptions, Placement, str], str]
 FORMATS = {"markdown": "markdown", "md": "markdown", "latex": "latex", "tex": "latex"}
 _TRIGGERS = ("\\deriv", "\\hessian", "matdiff-tex")
 _FORBIDDEN_PAIRS = ("{{", "}}", "{#", "{%")
+_BREAK_IN_QUOTE = re.compile(r"[ \t]*\r?\n[ \t>]*")
 
 
 @dataclass(frozen=True)
@@ -223,16 +226,17 @@ class _Unit:
     start: int
     end: int
     directives: tuple[Directive, ...]
-    region: tuple[int, int] | None = None  # a Markdown inline math region (markers mode)
+    region: tuple[int, int] | None = None  # a Markdown inline math region (markers, hexo flavour)
     marker: MarkerBlock | None = None
 
 
-def _units(scan: ScanResult, fmt: str, markers: bool) -> list[_Unit]:
-    """Group directives into the spans to replace."""
+def _units(scan: ScanResult, fmt: str, whole_regions: bool) -> list[_Unit]:
+    """Group directives into the spans to replace (``whole_regions``: a Markdown inline math
+    region with directives is one unit, for markers and for the hexo flavour's raw guard)."""
     units: list[_Unit] = []
     regions: dict[tuple[int, int], list[Directive]] = {}
     for directive in scan.directives:
-        if markers and fmt == "markdown" and directive.math_region is not None:
+        if whole_regions and fmt == "markdown" and directive.math_region is not None:
             regions.setdefault(directive.math_region, []).append(directive)
         else:
             units.append(_Unit(directive.start, directive.end, (directive,)))
@@ -331,6 +335,14 @@ def _leading_blanks(text: str, offset: int) -> int:
     return end - offset
 
 
+def _hexo_raw(run: _Run, unit: _Unit, replacement: str) -> str:
+    """``replacement`` in Hexo ``{% raw %}`` (the ``hexo`` flavour); on one line in a blockquote,
+    whose ``>`` markers would otherwise be kept inside the raw block."""
+    if ">" in line_prefix(run.text, unit.start, run.fmt):
+        replacement = _BREAK_IN_QUOTE.sub(" ", replacement)
+    return flavor("hexo").guard(replacement)
+
+
 def _style(fmt: str, placement: Placement) -> MarkerStyle:
     """Which marker form a directive standing at ``placement`` gets."""
     if fmt == "markdown":
@@ -390,13 +402,17 @@ def process_document(
     notices = _skipped_notices(run, scanned)
     for offset, error in scanned.problems:
         run.fail(offset, error)
+    guard = not markers and fmt == "markdown" and flavor(
+        scanned.front_matter.get("flavor", site.get("flavor"))).raw_guard  # type: ignore[arg-type]
     pieces, pos = [], 0
-    for unit in _units(scanned, fmt, markers):
+    for unit in _units(scanned, fmt, markers or guard):
         if unit.marker is not None and not _check_hand_edit(run, unit.marker):
             continue
         replacement = (_marked if markers else _plain)(run, unit)
         if replacement is None:
             continue
+        if guard:
+            replacement = _hexo_raw(run, unit, replacement)
         end = unit.end + run.taken_after.get(unit.start, 0)
         pieces += [text[pos:unit.start], _guard(text, unit.start, end, replacement)]
         pos = end

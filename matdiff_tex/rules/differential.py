@@ -194,14 +194,13 @@ def d_function(node: Func, d: D) -> Node:
 
 @register("differential", note="chain_rule", example=(r"\log(\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x}))", r"\boldsymbol{W}"))
 def d_log_softmax(node: Func, d: D) -> Node:
-    """d log softmax(u) = (I - 1 softmax(u)^T) du"""
+    """d log softmax(u) = du - 1 softmax(u)^T du"""
     u = node.arg.arg  # type: ignore[attr-defined]
     inner = d(u)
     if is_zero(inner):
         return zero_like(node)
     style = bold_style([u])
-    jacobian = add(Identity(u.rows, style), neg(mul(Ones(u.rows, style), Transpose(node.arg))))
-    return mul(jacobian, inner)
+    return add(inner, neg(mul(Ones(u.rows, style), Transpose(node.arg), inner)))
 
 
 def sum_of_exp(node: Node) -> Node | None:
