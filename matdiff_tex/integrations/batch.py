@@ -115,10 +115,11 @@ def handle(request: Any) -> dict[str, Any]:
                               cache=_CACHE)
         wrong = _lint(front + text, fmt, path, {**options, **post}, offset) if lint != "off" else []
         errors = _formatted(result.errors, offset) + (wrong if lint == "error" else [])
-        if errors:
-            return {"id": request_id, "text": None, "errors": errors, "directives": result.directives,
-                    "lint": wrong}
-        return {"id": request_id, "text": result.text, "errors": [], "directives": result.directives, "lint": wrong}
+        reply = {"id": request_id, "text": None if errors else result.text, "errors": errors,
+                 "directives": result.directives}
+        if lint != "off":
+            reply["lint"] = wrong
+        return reply
     except Exception as exc:  # a bug: report it for this request and keep serving
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
         error = InternalError(f"unexpected {type(exc).__name__}: {exc}\n{detail}", path=path)
