@@ -324,16 +324,16 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     notes = [None if row.note is None else note_text(row.note, row.note_args, lang=options.lang,
                                                       templates_dir=options.templates_dir) for row in selected]
     lead = max(visual_width(row.lhs or "") for row in selected)  # aligned: every rhs starts after the widest lhs
-    rows = [RowView(row.lhs, row.rhs, note, wrap_row(row.marked or row.rhs, lead, note, options.width))
+    style = flavor(options.flavor)
+    rows = [RowView(row.lhs, row.rhs, style.note(note), wrap_row(row.marked or row.rhs, lead, note, options.width))
             for row, note in zip(selected, notes)]
     name = placement.value
     try:
-        folder = flavor(options.flavor).templates
-        template = env.select_template(([f"{folder}/{fmt}/{name}.j2"] if folder else [])
+        template = env.select_template(([f"{style.templates}/{fmt}/{name}.j2"] if style.templates else [])
                                        + [f"{fmt}/{name}.j2", f"common/{name}.j2"])
         text = template.render(
             rows=rows, lhs=derivation.lhs_latex, result=derivation.result_latex, layout=derivation.layout,
-            layout_tag=layout_tag(derivation.layout, options.lang, options.templates_dir),
+            layout_tag=style.note(layout_tag(derivation.layout, options.lang, options.templates_dir)),
             label=options.label, lang=options.lang, kind=kind, f=derivation.f_latex,
             x=derivation.x_latex, steps=options.steps, number=options.number,
         )
@@ -347,5 +347,6 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
     from .engine import derive
 
     derivation = derive(f, x, layout=options.layout, shapes=options.shapes_dict(),
-                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric)
+                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric,
+                        functions=dict(options.functions) or None)
     return render_derivation(derivation, options, placement, fmt, kind)

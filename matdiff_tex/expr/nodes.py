@@ -361,6 +361,39 @@ class Func(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Applied(Node):
+    """An abstract function named by the author (``functions={\\ell: scalar, f: elementwise}``).
+
+    ``kind="scalar"``: a scalar function of a vector or matrix, ``\\ell(u)`` (``primes`` is 0);
+    ``kind="elementwise"``: a scalar function applied entry by entry, ``f(u)``, and with
+    ``primes = k`` its k-th derivative ``f'(u)``, ``f''(u)`` ... entry by entry.
+    """
+
+    name: str
+    arg: Node
+    kind: str = "elementwise"
+    primes: int = 0
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return SCALAR if self.kind == "scalar" else self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Gradient(Node):
+    """``\\nabla \\ell(u)``: the gradient of an abstract scalar function at u (u's shape)."""
+
+    name: str
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
 class Softmax(Node):
     """``softmax(u) = exp(u) / (1^T exp(u))`` of a column vector."""
 

@@ -614,6 +614,10 @@ class Inference:
     def _norm(self, node: Raw) -> TermShape:
         return (ONE, ONE)
 
+    def _afunc(self, node: Raw) -> TermShape:
+        name, kind, order = node.value
+        return (ONE, ONE) if kind == "scalar" and order != "grad" else node.kids[0].shape
+
     def _expm(self, node: Raw) -> TermShape:
         self.square(node, node.kids[0], "the matrix exponential")
         return node.kids[0].shape
