@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Expander = Callable[[str, str, str, ResolvedOptions, Placement, str], str]
 FORMATS = {"markdown": "markdown", "md": "markdown", "latex": "latex", "tex": "latex"}
+NOTEBOOK_FORMATS = ("notebook", "ipynb")  # Jupyter: the Markdown cells (matdiff_tex.notebook)
 _TRIGGERS = ("\\deriv", "\\hessian", "matdiff-tex")
 _FORBIDDEN_PAIRS = ("{{", "}}", "{#", "{%")
 _BREAK_IN_QUOTE = re.compile(r"[ \t]*\r?\n[ \t>]*")
@@ -386,8 +387,13 @@ def process_document(
     With a ``cache`` (:mod:`matdiff_tex.cache`), a note already rendered with the same text and
     options is read back whole, and each directive's expansion is looked up before it is derived.
     """
+    if fmt in NOTEBOOK_FORMATS:
+        from .notebook import process_notebook
+
+        return process_notebook(text, path=path, options=options, markers=markers, expander=expander,
+                                force=force, strict=strict, cache=cache)
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: use 'markdown' or 'latex'")
+        raise ValueError(f"unknown format {fmt!r}: use 'markdown', 'latex' or 'notebook'")
     fmt = FORMATS[fmt]
     try:
         site = site_options(options)
@@ -430,6 +436,10 @@ def process_document(
     new_text = "".join(pieces)
     if document_key is not None:
         disk.put(document_key, _stored(run.count, new_text, guessed, notices))
+        if markers and new_text != text and not guessed and not notices:  # --in-place is idempotent:
+            # the next --check of the written note finds it current (messages would sit elsewhere)
+            disk.put(disk.document_key(new_text, fmt, site, markers, (force, strict)),
+                     _stored(run.count, new_text, guessed, notices))
     return DocumentResult(new_text, [], run.count, new_text != text, guessed, notices)
 
 

@@ -271,6 +271,12 @@ def note_keys(lang: str = "zh", templates_dir: str | None = None) -> frozenset[s
     return frozenset(notes_table(templates_dir)["notes"].get(lang, {}))
 
 
+@functools.lru_cache(maxsize=1024)
+def _note_template(templates_dir: str | None, source: str) -> Any:
+    """A note's text compiled once per process (keyed on the text itself, so an edit is seen)."""
+    return environment(templates_dir).from_string(source)
+
+
 def note_text(key: str, args: Mapping[str, str], *, lang: str = "zh", templates_dir: str | None = None) -> str:
     """The note ``key`` in ``lang`` with its arguments filled in; InternalError if it is missing."""
     from jinja2 import TemplateError
@@ -280,7 +286,7 @@ def note_text(key: str, args: Mapping[str, str], *, lang: str = "zh", templates_
     if key not in texts:
         raise InternalError(f"no {lang} text for the note {key!r}: add it to templates/notes.toml")
     try:
-        return _safe(environment(templates_dir).from_string(texts[key]).render(**args))
+        return _safe(_note_template(templates_dir, texts[key]).render(**args))
     except SecurityError as exc:
         raise ConfigError(f"the {lang} note {key!r} of {templates_dir}/notes.toml is not allowed: {exc}") from None
     except TemplateError as exc:
