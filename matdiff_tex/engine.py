@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import AbstractSet, Any, Iterable, Mapping
+from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 
 from .derivation import Derivation, Step
 from .errors import MatdiffError, UnsupportedError
 from .names import name_function
 from .expr.dims import Dim
 from .expr.nodes import (
+    Identity,
     Colored,
     Differential,
     Kron,
@@ -55,6 +56,7 @@ from .rules.linear import (
 from .rules.elementwise import simplify_elementwise
 from .rules.scalars import simplify_scalars
 from .rules.simplify import simplify as _simplify
+from .rules.assumptions import Assumption, classify, use_assumption
 from .rules.symmetric import distribute_number, drop_symmetric_transposes, restrict_to_symmetric, symmetric_part
 
 
@@ -70,6 +72,12 @@ NOTE_PRIORITY = (
     "chain_rule",
     "elementwise",
     "differential",
+    "d_inverse",
+    "d_det",
+    "d_logdet",
+    "d_norm",
+    "d_normsq",
+    "d_expm",
     "hadamard_trace",
     "transpose_trace",
     "transpose_scalar",
@@ -79,6 +87,12 @@ NOTE_PRIORITY = (
     "commutation",
     "expand_sandwich",
     "trace_trick",
+    "kron_trace",
+    "diag_vector",
+    "scalar_factor",
+    "vec_of_vector",
+    "trace_linearity",
+    "vec_linearity",
     "linearity",
 )
 
@@ -140,14 +154,16 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     states = [initial_state(t) for t in linear_terms(expanded)]
     if not states:  # the differential vanished (X^0, tr(X) - tr(X), ...)
         return _vanished(f, x, lines)
-    if not x.cols.is_one:
-        lines.add(add(*(trace_display(s, x) for s in states)), "trace", "trace_trick")
+    if not x.cols.is_one:  # tr of the scalar df, or tr(A + B) split into tr(A) + tr(B)
+        note = "trace_linearity" if isinstance(expanded, Trace) else "trace_trick"
+        lines.add(add(*(trace_display(s, x) for s in states)), "trace", note)
     states = _peel_all(states, x, peel_trace, trace_display, lines, "trace")
     gradient = simplify(add(*(trace_gradient(s, x) for s in states)))
     collected = mul(gradient, Differential(x))
     if is_zero(gradient):  # the terms cancel: df = 0, not tr(0 dX)
         collected = num(0)
-    lines.add(collected if x.cols.is_one or collected.is_scalar else Trace(collected), "collect", _collect_note(states))
+    lines.add(collected if x.cols.is_one or collected.is_scalar else Trace(collected), "collect",
+              _collect_note(states, gradient, lines))
     return gradient
 
 
@@ -157,8 +173,20 @@ def _vanished(f: Node, x: Sym, lines: Lines) -> Node:
     return zero
 
 
-def _collect_note(states: list[TermState]) -> str:
-    return "collect" if len(states) > 1 else "simplify"
+def _collect_note(states: list[TermState], matrix: Node, lines: Lines) -> str:
+    """Like terms collected; an identity written in (dX = I dX); a scalar taken into the trace; else 化简."""
+    if len(states) > 1:
+        return "collect"
+    before = lines.steps[-1].expr if lines.steps else None
+    if _identity_in(matrix) and before is not None and not _identity_in(before):
+        return "insert_identity"
+    if isinstance(before, Mul) and any(isinstance(f, Trace) for f in before.factors) and not isinstance(matrix, Identity):
+        return "trace_linearity"  # c tr(M dX) = tr(c M dX)
+    return "simplify"
+
+
+def _identity_in(node: Node) -> bool:
+    return any(isinstance(n, Identity) for n in node.walk())
 
 
 def vec_derivative_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None, vec_lhs: Node | None = None) -> Node:
@@ -169,10 +197,10 @@ def vec_derivative_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None,
         return _vanished(f, x, lines)
     if not f.cols.is_one:  # vec of a column vector is the vector itself: no line needed
         head = vec_lhs if vec_lhs is not None else Vec(Differential(f))
-        lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize", lhs=head)
+        lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize_both", lhs=head)
     states = _peel_all(states, x, peel_vec, vec_display, lines, "vectorize")
     matrix = simplify(add(*(vec_derivative(s, x) for s in states)))
-    lines.add(mul(matrix, _vec_dx(x)), "collect", _collect_note(states))
+    lines.add(mul(matrix, _vec_dx(x)), "collect", _collect_note(states, matrix, lines))
     return matrix
 
 
@@ -398,6 +426,7 @@ def derive_nodes(
     check: bool = True,
     symmetric: AbstractSet[str] = frozenset(),
     functions: Mapping[str, str] | None = None,
+    assumptions: Sequence[Assumption] = (),
 ) -> Derivation:
     """Derive and check, on trees already read.
 
@@ -431,15 +460,22 @@ def derive_nodes(
             result = script_vectorize(f, x, layout, lines)
     if symmetric:
         result = symmetric_lines(f, x, result, layout, order, symmetric, lines)
+    for assumption in assumptions:
+        used = simplify(use_assumption(result, assumption))
+        if used != result:
+            result = used
+            lines.steps.append(Step(expr=result, rule="assumption", note="where",
+                                    note_args=(("var", assumption.lhs),)))
     steps = name_function(lines.steps, f, x, order)  # "记 f = ...": the rows are checked as printed
     if check:
         from .check.verify import check_derivative
 
         from .check.verify_steps import check_steps
 
-        from .check.numeric import random_functions, using_functions
+        from .check.numeric import random_functions, using_assumptions, using_functions
 
-        with using_functions(random_functions(functions or {})):  # abstract functions: random smooth ones
+        stated = [(a.kind, a.name, a.value) for a in assumptions]
+        with using_functions(random_functions(functions or {})), using_assumptions(stated):  # points satisfy them
             check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
             check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
@@ -455,6 +491,24 @@ def derive_nodes(
         dims=dict(dims or {}),
         checked=check,
     )
+
+
+def read_assumptions(texts: list[str], x: str, parsed: Any, shapes: Mapping[str, Any] | None,
+                     symmetric: frozenset[str], functions: Mapping[str, str]) -> list[Assumption]:
+    """``L = R`` texts read with the sizes F gave its symbols, and classified."""
+    from .expr.reader import read_derivative_input
+
+    sizes = {name: f"{sym.nrows.latex()} x {sym.ncols.latex()}" for name, sym in parsed.symbols.items()
+             if all(d.is_int or d.is_atom for d in sym.shape)}
+    out = []
+    for text in texts:
+        sides = text.split("=")
+        if len(sides) != 2 or not all(side.strip() for side in sides):
+            raise UnsupportedError(f"where: write an equation L = R, got {text.strip()}", field="F")
+        read = [read_derivative_input(side, x, {**sizes, **(shapes or {})}, symmetric, functions).f
+                for side in sides]
+        out.append(classify(read[0], read[1], text.strip(), parsed.x.name))
+    return out
 
 
 FUNCTION_KINDS = ("scalar", "elementwise")
@@ -482,11 +536,14 @@ def derive(
     order: int = 1,
     symmetric: Iterable[str] = (),
     functions: Mapping[str, str] | None = None,
+    where: Iterable[str] = (),
 ) -> Derivation:
     """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation.
 
     ``symmetric``: names of symmetric matrices (``{"X", "S"}``, ``\\boldsymbol{S}`` also accepted).
     ``functions``: abstract functions, ``{r"\\ell": "scalar", "f": "elementwise"}``.
+    ``where``: stated assumptions, ``[r"\\boldsymbol{1}^{\\top}\\boldsymbol{y} = 1"]`` (see
+    :mod:`matdiff_tex.rules.assumptions`).
     """
     from .expr.reader import read_derivative_input
     from .expr.shapes import symbol_key
@@ -498,6 +555,12 @@ def derive(
     names = frozenset(symbol_key(name) for name in symmetric)
     kinds = function_kinds(functions)
     parsed = read_derivative_input(f, x, shapes, names, kinds)
+    stated = read_assumptions([where] if isinstance(where, str) else list(where), x, parsed, shapes, names, kinds)
+    extra = {a.name for a in stated if a.kind == "symmetric"} - names
+    if extra:  # A^T = A: a symmetric matrix, read again as square
+        names = names | extra
+        parsed = read_derivative_input(f, x, shapes, names, kinds)
     derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
-                              dims=parsed.dims, symmetric=names, functions=kinds)
+                              dims=parsed.dims, symmetric=names, functions=kinds,
+                              assumptions=[a for a in stated if a.kind != "symmetric"])
     return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation

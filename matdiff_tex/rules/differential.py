@@ -27,7 +27,6 @@ from ..expr.nodes import (
     Gradient,
     Hadamard,
     HadamardPower,
-    Identity,
     Integral,
     Inverse,
     Kron,
@@ -45,7 +44,7 @@ from ..expr.nodes import (
     Transpose,
     Vec,
 )
-from .build import add, bold_style, depends_on, is_zero, mul, neg, num, transpose, zero_like
+from .build import add, bold_style, depends_on, is_all_ones, is_zero, mul, neg, num, transpose, zero_like
 from .registry import register
 
 D = Callable[[Node], Node]
@@ -99,7 +98,7 @@ def d_transpose(node: Transpose, d: D) -> Node:
     return zero_like(node) if is_zero(inner) else transpose(inner)
 
 
-@differential_rule(Inverse, note="differential", example=(r"\boldsymbol{X}^{-1}", r"\boldsymbol{X}"))
+@differential_rule(Inverse, note="d_inverse", example=(r"\boldsymbol{X}^{-1}", r"\boldsymbol{X}"))
 def d_inverse(node: Inverse, d: D) -> Node:
     """d(X^{-1}) = -X^{-1}(dX)X^{-1}"""
     if node.arg.is_scalar:
@@ -167,7 +166,7 @@ def d_trace(node: Trace, d: D) -> Node:
     return num(0) if is_zero(inner) else Trace(inner, node.style)
 
 
-@differential_rule(Det, note="differential", example=(r"|\boldsymbol{X}|", r"\boldsymbol{X}"))
+@differential_rule(Det, note="d_det", example=(r"|\boldsymbol{X}|", r"\boldsymbol{X}"))
 def d_determinant(node: Det, d: D) -> Node:
     """d|X| = |X| tr(X^{-1} dX)"""
     inner = d(node.arg)
@@ -179,7 +178,7 @@ def d_function(node: Func, d: D) -> Node:
     """d f(u) = f'(u) du;  d f(U) = f'(U) ⊙ dU element by element;  d log|X| = tr(X^{-1} dX)"""
     if node.name in ("log", "ln") and isinstance(node.arg, Det):
         inner = d(node.arg.arg)
-        return (num(0) if is_zero(inner) else Trace(mul(Inverse(node.arg.arg), inner))), "differential"
+        return (num(0) if is_zero(inner) else Trace(mul(Inverse(node.arg.arg), inner))), "d_logdet"
     if node.name in ("log", "ln") and isinstance(node.arg, Softmax):
         return d_log_softmax(node, d), "chain_rule"
     if node.name in ("log", "ln") and sum_of_exp(node.arg) is not None:
@@ -222,15 +221,7 @@ def sum_of_exp(node: Node) -> Node | None:
 
 def _is_one(node: Node) -> bool:
     """1, the ones vector 1, or the all-ones matrix 1 1^T."""
-    if node == num(1) or isinstance(node, Ones):
-        return True
-    return (
-        isinstance(node, Mul)
-        and len(node.factors) == 2
-        and isinstance(node.factors[0], Ones)
-        and isinstance(node.factors[1], Transpose)
-        and isinstance(node.factors[1].arg, Ones)
-    )
+    return node == num(1) or isinstance(node, Ones) or is_all_ones(node)
 
 
 def one_plus_exp(node: Node) -> Node | None:
@@ -304,7 +295,7 @@ def d_softmax(node: Softmax, d: D) -> Node:
     return mul(jacobian, inner)
 
 
-@differential_rule(Norm, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2", r"\boldsymbol{x}"))
+@differential_rule(Norm, note="d_norm", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2", r"\boldsymbol{x}"))
 def d_norm(node: Norm, d: D) -> Node:
     """d‖u‖₂ = u^T du / ‖u‖₂;  d‖U‖_F = tr(U^T dU) / ‖U‖_F;  d‖u‖₁ = sign(u)^T du (no entry of u zero)"""
     kind = norm_kind(node)
@@ -348,7 +339,7 @@ def d_gradient(node: Gradient, d: D) -> Node:
     raise UnsupportedError(f"the second derivative of the abstract function {node.name} (its Hessian) is not supported")
 
 
-@differential_rule(NormSq, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))
+@differential_rule(NormSq, note="d_normsq", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))
 def d_norm_squared(node: NormSq, d: D) -> Node:
     """d‖u‖² = 2 u^T du;  d‖U‖_F² = 2 tr(U^T dU)"""
     inner = d(node.arg)
@@ -359,7 +350,7 @@ def d_norm_squared(node: NormSq, d: D) -> Node:
     return mul(num(2), Trace(mul(transpose(node.arg), inner)))
 
 
-@differential_rule(Expm, note="differential", example=(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}"))
+@differential_rule(Expm, note="d_expm", example=(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}"))
 def d_matrix_exponential(node: Expm, d: D) -> Node:
     """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds;  d e^{cA} = e^{cA} d(cA) for a constant matrix A"""
     inner = d(node.arg)
