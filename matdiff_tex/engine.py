@@ -56,7 +56,7 @@ from .rules.linear import (
 from .rules.elementwise import simplify_elementwise
 from .rules.scalars import simplify_scalars
 from .rules.simplify import simplify as _simplify
-from .rules.assumptions import Assumption, classify, use_assumption
+from .rules.assumptions import Assumption, classify, replace_subtree, use_assumption
 from .rules.symmetric import distribute_number, drop_symmetric_transposes, restrict_to_symmetric, symmetric_part
 
 
@@ -235,20 +235,10 @@ def script_vectorize(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     return result
 
 
-def _substitute(node: Node, old: Node, new: Node) -> Node:
-    if node == old:
-        return new
-    kids = node.children()
-    if not kids:
-        return node
-    changed = [_substitute(kid, old, new) for kid in kids]
-    return node if all(a is b for a, b in zip(changed, kids)) else node.with_children(changed)
-
-
 def by_scalar_lines(f: Node, t: Sym, lines: Lines, lhs: Node | None = None) -> Node:
     """dF = M dt for a scalar variable t: the differential, then its coefficient M = dF/dt (F's shape)."""
     expanded = differential_lines(f, t, lines, lhs)
-    coefficient = simplify(_substitute(expanded, Differential(t), Num(Fraction(1))))
+    coefficient = simplify(replace_subtree(expanded, Differential(t), Num(Fraction(1))))
     if is_zero(coefficient):
         coefficient = zero_like(f, t.style if t.style != "plain" else "boldsymbol")
     lines.add(mul(coefficient, Differential(t)), "collect", "simplify")

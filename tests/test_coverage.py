@@ -414,3 +414,26 @@ def test_where_in_a_directive() -> None:
             rf"<-{B}{{y}}^{{\top}}\log\operatorname{{softmax}}({B}{{W}}{B}{{x}})><{B}{{W}}>" + "\n")
     out = render_text(text)
     assert "use the stated value of $" in out and rf"(\operatorname{{softmax}}({B}{{W}} {B}{{x}}) - {B}{{y}}) {B}{{x}}^{{\top}}" in out
+
+
+# ----------------------------------------------------------------------------- item 7: structures declined before
+
+DECLINED = [
+    (rf"\operatorname{{diag}}({B}{{A}}{B}{{x}})", {"A": (3, 4), "x": (4, 1)}, lambda v: np.diag((v["A"] @ v["x"]).ravel())),
+    (rf"\operatorname{{diag}}({B}{{x}}){B}{{A}}\operatorname{{diag}}({B}{{x}})", {"A": (3, 3), "x": (3, 1)},
+     lambda v: np.diag(v["x"].ravel()) @ v["A"] @ np.diag(v["x"].ravel())),
+    (rf"{B}{{B}}\operatorname{{diag}}({B}{{x}}){B}{{C}}", {"B": (2, 3), "x": (3, 1), "C": (3, 4)},
+     lambda v: v["B"] @ np.diag(v["x"].ravel()) @ v["C"]),
+]
+
+
+@pytest.mark.parametrize("f,sizes,fn", DECLINED, ids=[r[0] for r in DECLINED])
+def test_diag_structures(f, sizes, fn) -> None:
+    _check(f, rf"{B}{{x}}", "x", sizes, fn)
+
+
+def test_structures_still_declined_say_so_with_a_message() -> None:
+    for f, x in ((rf"\operatorname{{vec}}({B}{{X}})^{{\top}}({B}{{A}}\otimes{B}{{B}})\operatorname{{vec}}({B}{{X}})", rf"{B}{{X}}"),
+                 (rf"\det({B}{{A}}\otimes{B}{{X}})", rf"{B}{{X}}")):
+        with pytest.raises(MatdiffError):
+            derive(f, x)

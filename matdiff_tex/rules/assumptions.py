@@ -68,19 +68,20 @@ def use_assumption(node: Node, assumption: Assumption) -> Node:
     """1^T y = c, Q^T Q = I: a stated product replaced by its value wherever it stands"""
     if assumption.kind == "symmetric":
         return node
-    out = _replace(node, assumption.lhs, assumption.rhs)
+    out = replace_subtree(node, assumption.lhs, assumption.rhs)
     flipped = transpose(assumption.lhs)
     if isinstance(flipped, Transpose) and isinstance(flipped.arg, Mul):  # (1^T y)^T = y^T 1
         flipped = mul(*(transpose(f) for f in reversed(flipped.arg.factors)))
-    return _replace(out, flipped, transpose(assumption.rhs)) if flipped != assumption.lhs else out
+    return replace_subtree(out, flipped, transpose(assumption.rhs)) if flipped != assumption.lhs else out
 
 
-def _replace(node: Node, old: Node, new: Node) -> Node:
+def replace_subtree(node: Node, old: Node, new: Node) -> Node:
+    """``node`` with every subtree equal to ``old`` (and every run of factors equal to a product ``old``) replaced."""
     if node == old:
         return new
     kids = node.children()
     if kids:
-        changed = [_replace(kid, old, new) for kid in kids]
+        changed = [replace_subtree(kid, old, new) for kid in kids]
         if any(a is not b for a, b in zip(changed, kids)):
             node = node.with_children(changed)
     if isinstance(node, Mul) and isinstance(old, Mul):
