@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 
 from .derivation import Derivation, Step
+from .spelling import keep_spelling, restyled
 from .errors import MatdiffError, UnsupportedError
 from .names import name_function
 from .expr.dims import Dim
@@ -469,6 +470,7 @@ def derive_nodes(
             lines.steps.append(Step(expr=result, rule="assumption", note="where",
                                     note_args=(("var", assumption.lhs),)))
     steps = name_function(lines.steps, f, x, order)  # "记 f = ...": the rows are checked as printed
+    steps = keep_spelling(steps, f, f_latex)  # F as typed, \mathrm{tr} and \circ as typed
     if check:
         from .check.verify import check_derivative
 
@@ -481,6 +483,7 @@ def derive_nodes(
             check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
             check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
+    lhs, result = restyled(lhs, f, f_latex), restyled(result, f, f_latex, as_typed=False)
     return Derivation(
         f_latex=f_latex,
         x_latex=x_latex,
