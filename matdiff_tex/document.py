@@ -312,6 +312,27 @@ def _plain(run: _Run, unit: _Unit) -> str | None:
     return None if expansion is None else run.place(expansion, unit.start, unit.directives[0].math_start)
 
 
+_LEADING_BLANKS = re.compile(r"(?m)(?<=\n)[ \t]+")
+
+
+def _unindent_after_line_start_marker(run: _Run, start: int, body: str) -> str:
+    """``body`` with its later lines indented no deeper than the marker's own line.
+
+    An opening HTML marker that starts its line (in Markdown) is an HTML block of its own, which
+    ends at its ``-->``: the text after it no longer continues a paragraph, so a continuation
+    line indented four columns deeper would become an indented code block and hide the closing
+    marker on the next run.  A paragraph's continuation indentation does not change how it
+    renders, and the marker's hash is blind to it, so it is cut back to the marker line's.
+    """
+    if run.fmt != "markdown" or "\n" not in body:
+        return body
+    head = run.text[line_start(run.text, start):start]
+    if head.strip(" \t"):
+        return body
+    return _LEADING_BLANKS.sub(lambda m: head if len(m.group(0).expandtabs(4)) > len(head.expandtabs(4)) else m.group(0),
+                               body)
+
+
 def _marked(run: _Run, unit: _Unit) -> str | None:
     """What ``unit`` becomes with markers around it (``--in-place``)."""
     source = _source(run, unit)
@@ -323,7 +344,10 @@ def _marked(run: _Run, unit: _Unit) -> str | None:
         return None
     if unit.region is not None:
         body = run.region_text(unit.region, list(unit.directives))
-        return None if body is None else marker_text.html_open(source, body) + body + marker_text.html_close(body)
+        if body is None:
+            return None
+        body = _unindent_after_line_start_marker(run, unit.start, body)
+        return marker_text.html_open(source, body) + body + marker_text.html_close(body)
     directive = unit.directives[0]
     expansion = run.expand(directive)
     if expansion is None:
@@ -346,7 +370,7 @@ def _marked(run: _Run, unit: _Unit) -> str | None:
         if directive.placement is Placement.DISPLAY:
             body = newline + prefix + lines + newline + prefix
         else:
-            body = lines
+            body = _unindent_after_line_start_marker(run, unit.start, lines)
         return marker_text.html_open(source, body) + body + marker_text.html_close(body)
     if style is MarkerStyle.PERCENT_INLINE:
         body = "{" + lines + "}"
