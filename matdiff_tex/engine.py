@@ -21,7 +21,7 @@ from typing import AbstractSet, Any, Iterable, Mapping
 
 from .derivation import Derivation, Step
 from .errors import MatdiffError, UnsupportedError
-from .names import name_function
+from .shorten import merge_trivial_steps, name_function, name_repeats
 from .expr.dims import Dim
 from .expr.nodes import (
     Colored,
@@ -371,7 +371,8 @@ def derive_nodes(
             result = script_vectorize(f, x, layout, lines)
     if symmetric:
         result = symmetric_lines(f, x, result, layout, order, symmetric, lines)
-    steps = name_function(lines.steps, f, x, order)  # "记 f = ...": the rows are checked as printed
+    # d(Xᵀ) = dXᵀ and the like merged, "记 f = ...": the rows are checked as they are printed
+    steps = name_repeats(name_function(merge_trivial_steps(lines.steps, x), f, x, order), f, x)
     if check:
         from .check.verify import check_derivative
 
