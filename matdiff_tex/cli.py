@@ -316,6 +316,13 @@ class RunState:
 @click.option("--flavor", type=click.Choice(DOCUMENT_CHOICES["flavor"]), default=None,
               help="Output flavour: pandoc writes display math as pandoc reads it (default: default).")
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Render N notes at a time in worker processes (default: the number of cores).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Cache folder (default: $MATDIFF_TEX_CACHE_DIR, else the user cache folder).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Stop a directive after this long, as an error (default 10; 0: no limit).")
 @_option_flags
 def render(
     inputs: tuple[str, ...],
@@ -329,6 +336,10 @@ def render(
     markdown_mode: str | None,
     flavor: str | None,
     strict: bool,
+    jobs: int | None,
+    cache_dir: str | None,
+    no_cache: bool,
+    time_limit: float | None,
     layout: str | None,
     lang: str | None,
     steps: str | None,
@@ -355,10 +366,33 @@ def render(
     settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
                            if value is not None})
     settings.force, settings.strict = force, strict
-    jobs = _plan_jobs(inputs, output, fmt, mode)
+    planned = _plan_jobs(inputs, output, fmt, mode)
     state = RunState(quiet=quiet, notices=(verbose or mode == "check") and not quiet)
-    for job in _with_progress(jobs, state, quiet):
-        _run_job(job, mode, settings, state)
+    if time_limit is not None:
+        os.environ["MATDIFF_TEX_TIME_LIMIT"] = repr(time_limit)  # read by matdiff_tex.limits (and workers)
+    from .cache import open_cache
+    from .parallel import Task, default_jobs, render_all
+
+    cache = open_cache(cache_dir, enabled=not no_cache)
+    prepared = [_prepare_job(job, mode, settings) for job in planned]
+    tasks = [Task(source.text, job.fmt, job.display, options, _uses_markers(job, mode),
+                  settings.force and _uses_markers(job, mode), settings.strict)
+             for job, source, options in prepared if source is not None]
+    results = render_all(tasks, jobs or default_jobs(), None if cache is None else str(cache.root))
+    for job, source, failure in _with_progress(prepared, state, quiet):
+        if source is None:
+            state.fail(failure)
+            continue
+        text, errors, warnings, notices = next(results)
+        for warning in warnings:
+            state.say(warning.format())
+        for notice in notices if state.notices else ():
+            state.say(notice.format())
+        if errors:
+            state.fail(errors)
+            continue
+        _deliver_or_fail(job, mode, source, text, state)
+    results.close()  # ends the workers and trims the cache
     _finish(state, mode, quiet)
 
 
@@ -467,7 +501,7 @@ def _refuse_overwriting_sources(jobs: list[Job], mode: Mode) -> None:
             )
 
 
-def _with_progress(jobs: list[Job], state: RunState, quiet: bool) -> Iterator[Job]:
+def _with_progress(jobs: list[Any], state: RunState, quiet: bool) -> Iterator[Any]:
     """Iterate over the jobs, with a progress bar on a terminal when there are many."""
     if quiet or len(jobs) < PROGRESS_MIN_FILES or not _stderr_is_terminal():
         yield from jobs
@@ -475,7 +509,7 @@ def _with_progress(jobs: list[Job], state: RunState, quiet: bool) -> Iterator[Jo
     state.defer_messages = True
     with click.progressbar(
         jobs, label="matdiff-tex", file=sys.stderr, show_pos=True,
-        item_show_func=lambda job: job.display if job is not None else None,
+        item_show_func=lambda item: item[0].display if item is not None else None,
     ) as bar:
         yield from bar
     state.defer_messages = False
@@ -491,8 +525,8 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
-    """Render one note and write (or compare) its output; record any errors."""
+def _prepare_job(job: Job, mode: Mode, settings: Settings) -> tuple[Job, Any, Any]:
+    """``(job, source, options)`` for a note to render, or ``(job, None, errors)`` when it cannot be read."""
     try:
         source = _read(job)
         if job.fmt is None:
@@ -501,26 +535,17 @@ def _run_job(job: Job, mode: Mode, settings: Settings, state: RunState) -> None:
                 path=job.display,
             )
         folder = job.source.parent if job.source is not None else Path.cwd()
-        options = settings.options_for(folder)
-        markers = _uses_markers(job, mode)
-        text, errors, warnings, notices = _render_source(source, job, options, markers,
-                                                         settings.force and markers, settings.strict)
+        return job, source, settings.options_for(folder)
     except MatdiffError as exc:
-        state.fail([exc])
-        return
+        return job, None, [exc]
     except KeyboardInterrupt:
         raise
     except Exception as exc:
-        state.fail([_internal_error(exc, job.display)])
-        return
-    for warning in warnings:
-        state.say(warning.format())
-    if state.notices:
-        for notice in notices:
-            state.say(notice.format())
-    if errors:
-        state.fail(errors)
-        return
+        return job, None, [_internal_error(exc, job.display)]
+
+
+def _deliver_or_fail(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:
+    """:func:`_deliver`, with a failure to write recorded as this note's error (the run goes on)."""
     try:
         _deliver(job, mode, source, text, state)
     except MatdiffError as exc:
@@ -547,18 +572,6 @@ def _read(job: Job) -> SourceText:
 def _binary(stream: Any) -> Any:
     """The byte stream under a text stream (stdin/stdout), so CRLF and the BOM pass untouched."""
     return getattr(stream, "buffer", stream)
-
-
-def _render_source(
-    source: SourceText, job: Job, options: dict[str, Any], markers: bool, force: bool, strict: bool = False
-) -> tuple[str, list[MatdiffError], list[MatdiffError], list[MatdiffError]]:
-    """Run the document layer on one note: its text, errors, warnings and notices."""
-    from .document import process_document
-
-    result = process_document(
-        source.text, job.fmt, path=job.display, options=options, markers=markers, force=force, strict=strict
-    )
-    return result.text, list(result.errors), list(result.warnings), list(result.notices)
 
 
 def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunState) -> None:
@@ -753,6 +766,8 @@ def rules(family: str | None) -> None:
             click.echo(("" if rule is table[0] else "\n") + f"{current}:")
         click.echo(f"  {rule.name:<{width}}  {rule.identity}")
 
+
+from . import lint_command as _lint_command  # noqa: E402,F401 - registers `matdiff-tex lint`
 
 if __name__ == "__main__":  # pragma: no cover
     main()

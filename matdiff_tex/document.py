@@ -42,21 +42,28 @@ unless ``force=True``; an emptied expansion is simply written again.  Without
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, DirectiveError, InternalError, MatdiffError, Notice
+from .errors import ConfigError, DirectiveError, InternalError, LimitError, MatdiffError, Notice
+from .flavors import flavor
+from .limits import DirectiveTimeout, seconds, time_limit
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
 from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
 from .scan.text import LineIndex, continuation, line_prefix, newline_at, rest_is_blank
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .cache import Cache
+
 Expander = Callable[[str, str, str, ResolvedOptions, Placement, str], str]
 FORMATS = {"markdown": "markdown", "md": "markdown", "latex": "latex", "tex": "latex"}
 _TRIGGERS = ("\\deriv", "\\hessian", "matdiff-tex")
 _FORBIDDEN_PAIRS = ("{{", "}}", "{#", "{%")
+_BREAK_IN_QUOTE = re.compile(r"[ \t]*\r?\n[ \t>]*")
 
 
 @dataclass(frozen=True)
@@ -85,11 +92,13 @@ class _Run:
     """State of one document run: the text, options, expander and collected errors."""
 
     def __init__(self, text: str, fmt: str, path: str | None, site: dict[str, Any],
-                 expander: Expander | None, force: bool, strict: bool = False) -> None:
+                 expander: Expander | None, force: bool, strict: bool = False,
+                 cache: "Cache | None" = None) -> None:
         self.text, self.fmt, self.path, self.site, self.force = text, fmt, path, site, force
         self.strict = strict
         self.warnings: list[tuple[int, MatdiffError]] = []
         self._expander = expander
+        self.disk = cache if expander is None else None  # a caller's own expander is never cached
         self.index = LineIndex.of(text)
         self.errors: list[tuple[int, MatdiffError]] = []
         self.front: dict[str, Any] = {}
@@ -136,9 +145,20 @@ class _Run:
         if key in self._cache:
             self.count += 1
             return self._cache[key]
+        disk_key = self.disk.expansion_key(*key) if self.disk is not None else None
+        if disk_key is not None and (stored := self.disk.get(disk_key)) is not None:
+            self.count += 1
+            self._cache[key] = stored
+            return stored
         expander = self._expander or default_expander()
         try:
-            expansion = expander(*key)
+            with time_limit():
+                expansion = expander(*key)
+        except DirectiveTimeout:
+            self.fail(directive.start, LimitError(
+                f"this directive took longer than {seconds():g} s (MATDIFF_TEX_TIME_LIMIT, or "
+                "render --time-limit) and was stopped; split it into smaller directives"))
+            return None
         except MatdiffError as error:
             self.fail(self._error_offset(directive, error), error)
             return None
@@ -147,6 +167,8 @@ class _Run:
             return None
         self.count += 1
         self._cache[key] = expansion
+        if disk_key is not None:
+            self.disk.put(disk_key, expansion)
         return expansion
 
     def guesses(self, directive: Directive, options: ResolvedOptions) -> None:
@@ -204,16 +226,17 @@ class _Unit:
     start: int
     end: int
     directives: tuple[Directive, ...]
-    region: tuple[int, int] | None = None  # a Markdown inline math region (markers mode)
+    region: tuple[int, int] | None = None  # a Markdown inline math region (markers, hexo flavour)
     marker: MarkerBlock | None = None
 
 
-def _units(scan: ScanResult, fmt: str, markers: bool) -> list[_Unit]:
-    """Group directives into the spans to replace."""
+def _units(scan: ScanResult, fmt: str, whole_regions: bool) -> list[_Unit]:
+    """Group directives into the spans to replace (``whole_regions``: a Markdown inline math
+    region with directives is one unit, for markers and for the hexo flavour's raw guard)."""
     units: list[_Unit] = []
     regions: dict[tuple[int, int], list[Directive]] = {}
     for directive in scan.directives:
-        if markers and fmt == "markdown" and directive.math_region is not None:
+        if whole_regions and fmt == "markdown" and directive.math_region is not None:
             regions.setdefault(directive.math_region, []).append(directive)
         else:
             units.append(_Unit(directive.start, directive.end, (directive,)))
@@ -312,6 +335,14 @@ def _leading_blanks(text: str, offset: int) -> int:
     return end - offset
 
 
+def _hexo_raw(run: _Run, unit: _Unit, replacement: str) -> str:
+    """``replacement`` in Hexo ``{% raw %}`` (the ``hexo`` flavour); on one line in a blockquote,
+    whose ``>`` markers would otherwise be kept inside the raw block."""
+    if ">" in line_prefix(run.text, unit.start, run.fmt):
+        replacement = _BREAK_IN_QUOTE.sub(" ", replacement)
+    return flavor("hexo").guard(replacement)
+
+
 def _style(fmt: str, placement: Placement) -> MarkerStyle:
     """Which marker form a directive standing at ``placement`` gets."""
     if fmt == "markdown":
@@ -341,8 +372,13 @@ def process_document(
     expander: Expander | None = None,
     force: bool = False,
     strict: bool = False,
+    cache: "Cache | None" = None,
 ) -> DocumentResult:
-    """Expand every directive of ``text`` (``"markdown"`` or ``"latex"``); collect all errors."""
+    """Expand every directive of ``text`` (``"markdown"`` or ``"latex"``); collect all errors.
+
+    With a ``cache`` (:mod:`matdiff_tex.cache`), a note already rendered with the same text and
+    options is read back whole, and each directive's expansion is looked up before it is derived.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use 'markdown' or 'latex'")
     fmt = FORMATS[fmt]
@@ -352,23 +388,31 @@ def process_document(
         located = copy.copy(error)
         located.path = path
         return DocumentResult(text, [located])
-    if not any(trigger in text for trigger in _TRIGGERS):
-        return DocumentResult(text)
+    quick = quick_result(text, fmt, path=path, options=options, markers=markers, force=force, strict=strict,
+                         cache=cache if expander is None else None)
+    if quick is not None:
+        return quick
+    disk = cache if expander is None else None
+    document_key = disk.document_key(text, fmt, site, markers, (force, strict)) if disk is not None else None
     from .scan import scan
 
     scanned = scan(text, fmt, markdown=site.get("markdown", "commonmark"))
-    run = _Run(text, fmt, path, site, expander, force, strict)
+    run = _Run(text, fmt, path, site, expander, force, strict, disk)
     run.front = scanned.front_matter
     notices = _skipped_notices(run, scanned)
     for offset, error in scanned.problems:
         run.fail(offset, error)
+    guard = not markers and fmt == "markdown" and flavor(
+        scanned.front_matter.get("flavor", site.get("flavor"))).raw_guard  # type: ignore[arg-type]
     pieces, pos = [], 0
-    for unit in _units(scanned, fmt, markers):
+    for unit in _units(scanned, fmt, markers or guard):
         if unit.marker is not None and not _check_hand_edit(run, unit.marker):
             continue
         replacement = (_marked if markers else _plain)(run, unit)
         if replacement is None:
             continue
+        if guard:
+            replacement = _hexo_raw(run, unit, replacement)
         end = unit.end + run.taken_after.get(unit.start, 0)
         pieces += [text[pos:unit.start], _guard(text, unit.start, end, replacement)]
         pos = end
@@ -377,23 +421,85 @@ def process_document(
     if run.errors:
         return DocumentResult(text, run.located(), run.count, warnings=guessed, notices=notices)
     new_text = "".join(pieces)
+    if document_key is not None:
+        disk.put(document_key, _stored(run.count, new_text, guessed, notices))
     return DocumentResult(new_text, [], run.count, new_text != text, guessed, notices)
 
 
 def _skipped_notices(run: _Run, scanned: ScanResult) -> list[MatdiffError]:
     """A located note for every directive left alone because it stands in code."""
+    return _code_notices(run.text, run.path, run.index, scanned.skipped, scanned.in_container)
+
+
+def _code_notices(text: str, path: str | None, index: LineIndex, offsets: list[int],
+                  in_container: set[int] | frozenset[int] = frozenset()) -> list[MatdiffError]:
     notices = []
-    for offset in scanned.skipped:
-        line, col, source = run.index.locate(offset)
-        name = "\\hessian" if run.text.startswith("\\hessian", offset) else "\\deriv"
+    for offset in offsets:
+        line, col, source = index.locate(offset)
+        name = "\\hessian" if text.startswith("\\hessian", offset) else "\\deriv"
         message = f"{name} not expanded (inside code)"
-        if offset in scanned.in_container:
+        if offset in in_container:
             message += ("; it stands in the indented body of an admonition, details or tab, which "
                         "CommonMark reads as code: for MkDocs set markdown: mkdocs (front matter, "
                         "matdiff-tex.toml or --markdown mkdocs)")
         notices.append(Notice(message).located(
-            path=run.path, line=line, col=col, source_line=source))
+            path=path, line=line, col=col, source_line=source))
     return notices
+
+
+def quick_result(text: str, fmt: str, *, path: str | None = None, options: Mapping[str, Any] | None = None,
+                 markers: bool = False, force: bool = False, strict: bool = False,
+                 cache: "Cache | None" = None) -> DocumentResult | None:
+    """The result of :func:`process_document` when it needs neither the scanner nor the engine:
+    a note that mentions no directive, or only inside code, or whose result is in ``cache``;
+    None otherwise (and for options that are not valid)."""
+    fmt = FORMATS.get(fmt, fmt)
+    if not any(trigger in text for trigger in _TRIGGERS):
+        return DocumentResult(text)
+    if fmt == "markdown":
+        from .scan.prefilter import code_mentions
+
+        mentions = code_mentions(text)
+        if mentions is not None:
+            return DocumentResult(text, notices=_code_notices(text, path, LineIndex.of(text), mentions))
+    if cache is None:
+        return None
+    try:
+        site = site_options(options)
+    except ConfigError:
+        return None
+    stored = cache.get(cache.document_key(text, fmt, site, markers, (force, strict)))
+    return None if stored is None else _restored(stored, text, path)
+
+
+def _stored(count: int, text: str, warnings_: list[MatdiffError], notices: list[MatdiffError]) -> str:
+    """A successful result as a cache entry (its messages without the path, which may differ)."""
+    import json
+
+    def plain(items: list[MatdiffError]) -> list[list[Any]]:
+        return [[type(e).__name__, e.message, e.line, e.col, e.source_line] for e in items]
+
+    return json.dumps({"directives": count, "text": text, "warnings": plain(warnings_),
+                       "notices": plain(notices)}, ensure_ascii=False)
+
+
+def _restored(stored: str, text: str, path: str | None) -> DocumentResult | None:
+    import json
+
+    from . import errors
+
+    try:
+        data = json.loads(stored)
+
+        def placed(items: list[list[Any]]) -> list[MatdiffError]:
+            return [getattr(errors, kind)(message).located(path=path, line=line, col=col, source_line=source)
+                    for kind, message, line, col, source in items]
+
+        new_text = data["text"]
+        return DocumentResult(new_text, [], int(data["directives"]), new_text != text,
+                              placed(data["warnings"]), placed(data["notices"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def process_body(body: str, fmt: str, *, front_matter: str = "", **kwargs: Any) -> DocumentResult:

@@ -17,6 +17,7 @@ Every result is checked numerically by :mod:`matdiff_tex.check.verify` before it
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import AbstractSet, Any, Iterable, Mapping
 
 from .derivation import Derivation, Step
@@ -29,6 +30,7 @@ from .expr.nodes import (
     Kron,
     Mul,
     Node,
+    Num,
     Partial,
     Power,
     Sym,
@@ -37,7 +39,7 @@ from .expr.nodes import (
     Vec,
     Zero,
 )
-from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose
+from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose, zero_like
 from .rules.differential import expand_once, is_expanded
 from .rules.linear import (
     TermState,
@@ -205,6 +207,56 @@ def script_vectorize(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     return result
 
 
+def _substitute(node: Node, old: Node, new: Node) -> Node:
+    if node == old:
+        return new
+    kids = node.children()
+    if not kids:
+        return node
+    changed = [_substitute(kid, old, new) for kid in kids]
+    return node if all(a is b for a, b in zip(changed, kids)) else node.with_children(changed)
+
+
+def by_scalar_lines(f: Node, t: Sym, lines: Lines, lhs: Node | None = None) -> Node:
+    """dF = M dt for a scalar variable t: the differential, then its coefficient M = dF/dt (F's shape)."""
+    expanded = differential_lines(f, t, lines, lhs)
+    coefficient = simplify(_substitute(expanded, Differential(t), Num(Fraction(1))))
+    if is_zero(coefficient):
+        coefficient = zero_like(f, t.style if t.style != "plain" else "boldsymbol")
+    lines.add(mul(coefficient, Differential(t)), "collect", "simplify")
+    return coefficient
+
+
+def script_by_scalar(f: Node, t: Sym, layout: str, lines: Lines) -> Node:
+    """Derivative by a scalar t: dF/dt has F's shape; in denominator layout a column vector's is a row."""
+    row = layout == "denominator" and f.cols.is_one and not f.is_scalar
+    if not depends_on(f, t):
+        zero = zero_like(transpose(f) if row else f, "boldsymbol")
+        lines.add(zero, "zero", "zero", lhs=Partial(f, t), var=True)
+        return zero
+    coefficient = by_scalar_lines(f, t, lines)
+    result = simplify(transpose(coefficient)) if row else coefficient
+    lines.add(result, "identify", "identify", lhs=Partial(f, t))
+    return result
+
+
+def script_second_by_scalar(f: Node, t: Sym, lines: Lines) -> Node:
+    """d²f/dt² of a scalar f: df/dt, then its derivative by t."""
+    if not depends_on(f, t):
+        lines.add(Num(Fraction(0)), "zero", "zero", lhs=Partial(f, t, t), var=True)
+        return Num(Fraction(0))
+    first = by_scalar_lines(f, t, lines)
+    head = Partial(f, t)
+    lines.add(first, "identify", "gradient", lhs=head)
+    if not depends_on(first, t):
+        result: Node = Num(Fraction(0))
+        lines.add(result, "zero", "zero", lhs=Partial(f, t, t), var=True)
+        return result
+    second = by_scalar_lines(first, t, lines, lhs=Differential(head))
+    lines.add(second, "identify", "hessian", lhs=Partial(f, t, t))
+    return second
+
+
 def sandwich_factors(f: Node, x: Sym) -> list[Node] | None:
     """F as a list of constant factors and copies of X, when it is such a product."""
     if x.cols.is_one or x.rows.is_one or f.is_scalar:
@@ -356,7 +408,10 @@ def derive_nodes(
     if order == 2 and not f.is_scalar:
         raise UnsupportedError("a Hessian needs a scalar function f; this F is not 1x1", field="F")
     lines = Lines(x)
-    if order == 2:
+    if x.is_scalar:
+        lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
+        result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
+    elif order == 2:
         result = script_hessian(f, x, lines)
         lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
     else:

@@ -124,3 +124,7 @@ class Notice(MatdiffError):
     such as a directive inside a code block (printed by ``--verbose`` and ``--check``)."""
 
     kind = "note"
+
+
+class LimitError(MatdiffError):
+    """A directive that would need more memory or time than a build allows it."""

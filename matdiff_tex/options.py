@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .flavors import FLAVORS
 
 Dim = int | str
 Shape = tuple[Dim, Dim]
@@ -43,7 +44,7 @@ _WIDTH = re.compile(r"\s*([0-9]+)\s*(px)?\s*")
 #: and the output flavour (``pandoc``: display math as pandoc reads it).
 DOCUMENT_CHOICES: dict[str, tuple[str, ...]] = {
     "markdown": ("commonmark", "mkdocs"),
-    "flavor": ("default", "pandoc"),
+    "flavor": tuple(FLAVORS),
 }
 DIRECTIVE_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "label")
 SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "number", "width", "shapes", "symmetric", "templates_dir", "templates")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, InternalError
+from .flavors import flavor
 from .options import DEFAULT_WIDTH, ResolvedOptions
 from .scan.model import Placement
 
@@ -354,7 +355,9 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
             for row, note, size in zip(selected, notes, measured)]
     name = placement.value
     try:
-        template = env.select_template([f"{fmt}/{name}.j2", f"common/{name}.j2"])
+        folder = flavor(options.flavor).templates
+        template = env.select_template(([f"{folder}/{fmt}/{name}.j2"] if folder else [])
+                                       + [f"{fmt}/{name}.j2", f"common/{name}.j2"])
         text = template.render(
             rows=rows, lhs=derivation.lhs_latex, result=derivation.result_latex, layout=derivation.layout,
             layout_tag=layout_tag(derivation.layout, options.lang, options.templates_dir),

@@ -33,3 +33,10 @@ def cli():
         return runner.invoke(main, list(args), input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own empty cache folder (never the user's real one, never another test's
+    results); subprocesses inherit it through the environment."""
+    monkeypatch.setenv("MATDIFF_TEX_CACHE_DIR", str(tmp_path_factory.mktemp("matdiff-cache")))

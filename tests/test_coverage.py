@@ -238,3 +238,53 @@ def test_checker_perturbs_along_symmetric_directions() -> None:
                              symmetric={"X"})
     with pytest.raises(InternalError):  # without the symmetric directions the symmetric part is wrong
         check_derivative(parsed.f, parsed.x, right, layout="denominator")
+
+
+# ----------------------------------------------------------------------------- item 6: by a scalar
+
+from derive_cases import expm as np_expm  # noqa: E402 - an independent series implementation
+
+BY_SCALAR = [
+    (rf"e^{{t{B}{{A}}}}", {"A": (3, 3)}, lambda v, t: np_expm(t * v["A"])),
+    (rf"(\boldsymbol{{A}} + t\boldsymbol{{B}})^{{-1}}", {"A": (3, 3), "B": (3, 3)},
+     lambda v, t: np.linalg.inv(v["A"] + 3 * np.eye(3) + t * v["B"])),
+    (rf"\log\det({B}{{X}} + t{B}{{I}})", {"X": (3, 3)}, lambda v, t: np.linalg.slogdet(v["X"] + 3 * np.eye(3) + t * np.eye(3))[1]),
+    (rf"{B}{{A}}{B}{{x}} t^{{2}} + \sin(t) {B}{{b}}", {"A": (2, 3), "x": (3, 1), "b": (2, 1)},
+     lambda v, t: v["A"] @ v["x"] * t ** 2 + np.sin(t) * v["b"]),
+    (rf"t^{{3}} \log t", {}, lambda v, t: t ** 3 * np.log(t)),
+    (rf"\operatorname{{tr}}(e^{{t{B}{{A}}}}{B}{{C}})", {"A": (3, 3), "C": (3, 3)}, lambda v, t: np.trace(np_expm(t * v["A"]) @ v["C"])),
+    (rf"{B}{{x}}^{{\top}}{B}{{x}}", {"x": (3, 1)}, lambda v, t: (v["x"].T @ v["x"]).item()),
+]
+
+
+@pytest.mark.parametrize("f,sizes,fn", BY_SCALAR, ids=[r[0] for r in BY_SCALAR])
+def test_derivative_by_a_scalar(f, sizes, fn) -> None:
+    values = {name: RNG.normal(size=shape) * 0.5 for name, shape in sizes.items()}
+    t0, h = 0.7, 1e-6
+    latex_values = dict(values)
+    if "(\\boldsymbol{A} + t" in f:
+        latex_values["A"] = values["A"] + 3 * np.eye(3)
+    if r"\log\det" in f:
+        latex_values["X"] = values["X"] + 3 * np.eye(3)
+    want = np.atleast_2d((np.asarray(fn(values, t0 + h)) - np.asarray(fn(values, t0 - h))) / (2 * h))
+    for layout in ("numerator", "denominator"):
+        d = derive(f, "t", layout=layout)
+        got = evaluated(d.result_latex, {**latex_values, "t": t0}, dim_bindings(d, latex_values) or None)
+        expect = want.T if layout == "denominator" and want.shape[1] == 1 and want.size > 1 else want
+        assert_close(got, expect, 1e-6, f"d/dt {f} ({layout}) = {d.result_latex}")
+    if want.size == 1:
+        d2 = derive(f, "t", order=2)
+        want2 = (fn(values, t0 + 1e-4) - 2 * fn(values, t0) + fn(values, t0 - 1e-4)) / 1e-8
+        got2 = evaluated(d2.result_latex, {**latex_values, "t": t0}, dim_bindings(d2, latex_values) or None)
+        assert_close(got2, np.atleast_2d(want2), 1e-4, f"d2/dt2 {f} = {d2.result_latex}")
+
+
+def test_expm_by_a_scalar_is_a_times_expm() -> None:
+    d = derive(rf"e^{{t{B}{{A}}}}", "t")
+    assert d.result_latex in (rf"e^{{t {B}{{A}}}} {B}{{A}}", rf"{B}{{A}} e^{{t {B}{{A}}}}")
+    assert r"\int" not in "".join(row.rhs for row in d.rows())
+
+
+def test_scalar_variable_written_as_a_vector_in_f_is_an_error() -> None:
+    with pytest.raises(MatdiffError, match="scalar in X"):
+        derive(rf"{B}{{x}}^{{\top}}{B}{{x}}", "x")

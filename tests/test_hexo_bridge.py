@@ -13,10 +13,16 @@ is how the tests count Python processes.
 from __future__ import annotations
 
 import html
+import json
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,7 +38,9 @@ ABX = "\\deriv<\\boldsymbol{ABX}><\\boldsymbol{X}>"
 def ensure_site_packages() -> None:
     """Install Hexo and the bridge into tests/hexo-site (``npm ci``) unless already there."""
     modules = SITE_DIR / "node_modules"
-    if (modules / "hexo" / "package.json").is_file() and (modules / "hexo-matdiff-tex" / "index.js").is_file():
+    lock = json.loads((SITE_DIR / "package-lock.json").read_text(encoding="utf-8"))
+    wanted = [name for name in lock["packages"][""]["dependencies"]]
+    if all((modules / name / "package.json").is_file() for name in wanted):
         return
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
@@ -41,13 +49,25 @@ def ensure_site_packages() -> None:
                    stdin=subprocess.DEVNULL, timeout=600)
 
 
-def make_site(root: Path, files: dict[str, str], config: str = "") -> Path:
-    """A Hexo site in ``root``: the committed skeleton, ``config`` appended to _config.yml, ``files``."""
+#: The plugins a test site loads by default: Hexo's own default renderer and the bridge.
+#: tests/hexo-site/package.json installs more (hexo-server, hexo-renderer-pandoc,
+#: hexo-filter-mathjax); Hexo loads only those the site's package.json names.
+DEFAULT_PLUGINS = ("hexo-matdiff-tex", "hexo-renderer-marked")
+
+
+def make_site(root: Path, files: dict[str, str], config: str = "",
+              plugins: tuple[str, ...] = DEFAULT_PLUGINS) -> Path:
+    """A Hexo site in ``root``: the committed skeleton loading ``plugins``, ``config`` appended
+    to _config.yml, ``files``."""
     ensure_site_packages()
     site = root / "site"
     site.mkdir()
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(SITE_DIR / name, site / name)
+    package = json.loads((SITE_DIR / "package.json").read_text(encoding="utf-8"))
+    missing = set(plugins) - set(package["dependencies"])
+    assert not missing, f"not in tests/hexo-site/package.json: {missing}"
+    package["dependencies"] = {name: version for name, version in package["dependencies"].items()
+                               if name == "hexo" or name in plugins}
+    (site / "package.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
     shutil.copytree(SITE_DIR / "themes", site / "themes")
     (site / "_config.yml").write_text((SITE_DIR / "_config.yml").read_text(encoding="utf-8") + config,
                                       encoding="utf-8")
@@ -144,3 +164,173 @@ def test_a_site_without_directives_starts_no_python(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert pids == []
     assert "x^2" in page(site, "a")
+
+
+# ---------------------------------------------------------------- Hexo's default renderer
+
+MARKED_POST = """---
+title: Marked
+matdiff:
+  lang: en
+---
+Alone on its line, with subscripts and row breaks:
+
+\\deriv<\\boldsymbol{A}_{1}\\boldsymbol{X}\\boldsymbol{B}_{2}><\\boldsymbol{X}>
+
+In a sentence, $y = \\deriv<\\boldsymbol{a}_{1}^{\\top}\\boldsymbol{x}><\\boldsymbol{x}>$ and
+\\deriv<\\boldsymbol{A}_{1}\\boldsymbol{x}><\\boldsymbol{x}> too.
+
+- in a list item:
+
+  \\deriv<\\operatorname{tr}(\\boldsymbol{X}^{\\top}\\boldsymbol{A}_{1}\\boldsymbol{X})><\\boldsymbol{X}>
+
+> in a quote:
+>
+> \\deriv<\\boldsymbol{x}^{\\top}\\boldsymbol{A}_{1}\\boldsymbol{x}><\\boldsymbol{x}>
+
+中文：
+
+\\deriv[lang=zh]<\\boldsymbol{A}_{1}\\boldsymbol{X}><\\boldsymbol{X}>
+"""
+MARKED_DISPLAYS, MARKED_INLINES = 4, 2
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_INLINE = re.compile(r"(?<![$\\])\$(?!\$)(.+?)(?<![\\$])\$(?!\$)", re.S)
+
+
+def article_math(page_html: str) -> tuple[list[str], list[str]]:
+    """The display and inline math of a page's <article>, as the HTML has it (not unescaped)."""
+    body = page_html.split("<article>", 1)[1].split("</article>", 1)[0]
+    displays = _DISPLAY.findall(body)
+    return displays, _INLINE.findall(_DISPLAY.sub("", body))
+
+
+def test_default_marked_renderer_keeps_every_derivation_intact(tmp_path: Path) -> None:
+    from test_katex import MathRegion, render_in_node
+
+    site = make_site(tmp_path, {"_posts/marked.md": MARKED_POST})
+    done, _ = hexo_generate(site)
+    assert done.returncode == 0, done.stdout + done.stderr
+    raw_html = (site / "public" / "marked" / "index.html").read_text(encoding="utf-8")
+    displays, inlines = article_math(raw_html)
+    assert (len(displays), len(inlines)) == (MARKED_DISPLAYS, MARKED_INLINES), raw_html
+    for math in displays + inlines:
+        assert "<br" not in math and "<em" not in math and "</" not in math, math
+        assert "{% raw" not in math and "endraw" not in math
+    assert all("\\\\" in math and "\\end{aligned}" in math for math in displays)
+    assert all("_{1}" in math for math in displays + inlines)
+    regions = [MathRegion("hexo-marked", html.unescape(m), True) for m in displays]
+    regions += [MathRegion("hexo-marked", html.unescape(m), False) for m in inlines]
+    reports = render_in_node(regions)
+    failures = [(r.latex[:80], rep) for r, rep in zip(regions, reports) if rep["katex"] or rep["mathjax"]]
+    assert failures == []
+
+
+def test_without_the_raw_guard_marked_mangles_the_math(tmp_path: Path) -> None:
+    """The control: the same post with ``raw: false`` is broken by marked (so the test above can fail)."""
+    site = make_site(tmp_path, {"_posts/marked.md": MARKED_POST}, config="matdiff_tex:\n  raw: false\n")
+    done, _ = hexo_generate(site)
+    assert done.returncode == 0, done.stdout + done.stderr
+    displays, inlines = article_math((site / "public" / "marked" / "index.html").read_text(encoding="utf-8"))
+    mangled = [m for m in displays + inlines if "<br" in m or "<em" in m or "</" in m]
+    assert mangled, "marked left the math alone: the raw guard would not be needed"
+
+
+def test_a_math_aware_renderer_gets_plain_math(tmp_path: Path) -> None:
+    """With hexo-renderer-pandoc instead of marked, no raw guard: pandoc typesets the math itself."""
+    from test_katex import MathRegion, render_in_node
+
+    site = make_site(tmp_path, {"_posts/marked.md": MARKED_POST},
+                     plugins=("hexo-matdiff-tex", "hexo-renderer-pandoc"))
+    done, _ = hexo_generate(site)
+    assert done.returncode == 0, done.stdout + done.stderr
+    page_html = (site / "public" / "marked" / "index.html").read_text(encoding="utf-8")
+    # pandoc writes $$...$$ / $...$ (no math option) or \[...\] / \(...\) (--mathjax) in the spans
+    displays = re.findall(r'<span\s+class="math display">(?:\$\$|\\\[)(.*?)(?:\$\$|\\\])</span>', page_html, re.S)
+    inlines = re.findall(r'<span\s+class="math inline">(?:\$|\\\()(.*?)(?:\$|\\\))</span>', page_html, re.S)
+    assert (len(displays), len(inlines)) == (MARKED_DISPLAYS, MARKED_INLINES), page_html
+    assert "raw %" not in page_html
+    regions = [MathRegion("hexo-pandoc", html.unescape(m), True) for m in displays]
+    regions += [MathRegion("hexo-pandoc", html.unescape(m), False) for m in inlines]
+    assert all(not rep["katex"] and not rep["mathjax"] for rep in render_in_node(regions))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(predicate, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_hexo_server_reports_a_broken_directive_once_and_rerenders_the_fix(tmp_path: Path) -> None:
+    broken = "---\ntitle: Broken\n---\nText.\n\n\\deriv<\\boldsymbol{AX><\\boldsymbol{X}>\n"
+    site = make_site(tmp_path, {"_posts/broken.md": broken, "_posts/good.md": f"---\ntitle: Good\n---\n{ABX}\n"},
+                     plugins=(*DEFAULT_PLUGINS, "hexo-server"))
+    port = _free_port()
+    log_path = tmp_path / "server.log"
+    environment = {**os.environ, "MATDIFF_TEX_PYTHON": sys.executable, "NO_COLOR": "1"}
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        server = subprocess.Popen([shutil.which("npx"), "--no-install", "hexo", "server", "-i", "127.0.0.1",
+                                   "-p", str(port)], cwd=site, env=environment, stdout=log_file,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        def fetch(slug: str) -> str:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/{slug}/", timeout=10) as reply:
+                    return html.unescape(reply.read().decode("utf-8"))
+            except OSError:
+                return ""
+
+        assert _wait_for(lambda: "Hexo is running" in log_path.read_text(encoding="utf-8")), \
+            log_path.read_text(encoding="utf-8")
+        shown = fetch("broken")
+        assert 'class="matdiff-tex-error"' in shown and "broken.md:6:7: error: unclosed '<' of F" in shown
+        assert "\\otimes" in fetch("good")
+        fixed = broken.replace("{AX>", "{AX}>")
+        (site / "source" / "_posts" / "broken.md").write_text(fixed, encoding="utf-8")
+        assert _wait_for(lambda: "\\otimes" in fetch("broken")), log_path.read_text(encoding="utf-8")
+        assert "matdiff-tex-error" not in fetch("broken")
+        assert server.poll() is None, "the server stopped"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    log = log_path.read_text(encoding="utf-8")
+    assert log.count("source/_posts/broken.md:6:7: error:") == 1, log
+    assert "Unhandled rejection" not in log and "FATAL" not in log, log
+
+
+# ---------------------------------------------------------------- hexo-filter-mathjax
+
+#: The hexo-filter-mathjax settings the README gives (tested here).
+FILTER_MATHJAX_CONFIG = """\
+mathjax:
+  tags: ams                  # loads the ams package: aligned, equation numbers
+  packages: [ams, boldsymbol]
+"""
+
+
+@pytest.mark.parametrize("config, works", [("", False), (FILTER_MATHJAX_CONFIG, True)],
+                         ids=["default-config", "readme-config"])
+def test_hexo_filter_mathjax_typesets_every_derivation(tmp_path: Path, config: str, works: bool) -> None:
+    post = MARKED_POST.replace("title: Marked\n", "title: Marked\nmathjax: true\n")
+    site = make_site(tmp_path, {"_posts/marked.md": post}, config=config,
+                     plugins=(*DEFAULT_PLUGINS, "hexo-filter-mathjax"))
+    done, _ = hexo_generate(site)
+    assert done.returncode == 0, done.stdout + done.stderr
+    page_html = (site / "public" / "marked" / "index.html").read_text(encoding="utf-8")
+    page_html = page_html.split("<article>", 1)[1]  # the CSS in <head> names merror too
+    errors = re.findall(r'data-mjx-error="([^"]*)"', page_html)
+    if not works:  # the filter's default setup cannot read `aligned`: the README's config is needed
+        assert any("aligned" in error for error in errors), errors
+        return
+    assert errors == [] and 'data-mml-node="merror"' not in page_html
+    assert page_html.count('display="true"') == MARKED_DISPLAYS
+    assert len(re.findall(r"<mjx-container[^>]*>", page_html)) == MARKED_DISPLAYS + MARKED_INLINES
+    assert "$$" not in page_html

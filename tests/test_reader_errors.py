@@ -79,9 +79,8 @@ ERRORS: list[tuple[str, str, dict | None, type[MatdiffError], tuple[str, ...], s
     (BX, r"\boldsymbol{I}", None, UnsupportedError, ("single symbol",), "X", r"\boldsymbol{I}"),
     (BX, r"2\boldsymbol{X}", None, UnsupportedError, ("single symbol",), "X", r"2\boldsymbol{X}"),
     (BX, r"(\boldsymbol{X})", None, UnsupportedError, ("single symbol",), "X", r"(\boldsymbol{X})"),
-    ("a^2", "a", None, UnsupportedError, ("differentiate by a vector or matrix", "a is a scalar"), "X", "a"),
-    (r"\lambda^2", r"\lambda", None, UnsupportedError, ("\\lambda is a scalar",), "X", r"\lambda"),
-    (BX, r"\boldsymbol{X}", {"X": (1, 1)}, UnsupportedError, ("scalar",), "X", r"\boldsymbol{X}"),
+    (r"\boldsymbol{x}^{\top}\boldsymbol{x}", "x", None, ShapeError, ("x is a scalar in X", "vector in F"), "F",
+     r"\boldsymbol{x}"),
     (BX, r"\boldsymbol{X}'", None, UnsupportedError, ("prime",), "X", "'"),
     (BX, r"{\boldsymbol{X}", None, LatexSyntaxError, ("never closed",), "X", "{"),
     # ------------------------------------------------ shapes

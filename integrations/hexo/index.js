@@ -14,7 +14,16 @@
  * error lines count it, as `matdiff-tex render` would on the file itself.
  *
  * Errors are logged one by one (`path:line:col: error: ...`, the source line and a
- * caret) and fail the build, so `hexo generate` exits non-zero.
+ * caret) and fail the build, so `hexo generate` exits non-zero.  Under `hexo server`
+ * (or with `fail_on_error: false`) they are logged once and the post is shown as
+ * written, under a box listing the errors; saving the fixed post renders it again.
+ *
+ * With Hexo's default renderer, hexo-renderer-marked, which does not know math, every
+ * expansion is sent back wrapped in `{% raw %}...{% endraw %}` (the `hexo` flavour):
+ * Hexo lifts raw blocks out before the Markdown renderer runs and puts them back
+ * afterwards, so the `\` row breaks and `_{...}` subscripts reach the page intact.
+ * With any other renderer (markdown-it or pandoc with a math plugin) the expansions
+ * are plain `$$...$$`, so that renderer typesets them.  `raw: true | false` overrides.
  *
  * _config.yml:
  *
@@ -22,6 +31,8 @@
  *       python: .venv/bin/python   # default: $MATDIFF_TEX_PYTHON, else python3
  *       layout: denominator        # site defaults: layout, steps, lang, shapes, templates
  *       lang: en
+ *       raw: auto                  # auto (raw with hexo-renderer-marked) | true | false
+ *       fail_on_error: true        # default: true for generate, false for server
  */
 
 const { spawn } = require('child_process');
@@ -135,11 +146,44 @@ function frontMatterOf(data) {
   return match ? match[0] : '';
 }
 
+const BRIDGE_KEYS = new Set(['python', 'raw', 'fail_on_error']);
+
+/** Is the renderer Hexo uses for `.md` hexo-renderer-marked (which mangles math)? */
+function rendersWithMarked(hexo) {
+  const current = hexo.extend.renderer.get('md', true);
+  if (!current) return false;
+  try {
+    const marked = require.resolve('hexo-renderer-marked/lib/renderer', { paths: [hexo.base_dir] });
+    return require(marked) === current;
+  } catch (err) {
+    return false;
+  }
+}
+
+/** Should the expansions of `data` be wrapped in {% raw %}? */
+function wantsRaw(hexo, config, data) {
+  const renderer = hexo.extend.renderer.get('md');
+  const nunjucksOff = data.disableNunjucks === true || Boolean(renderer && renderer.disableNunjucks);
+  if (nunjucksOff) return false; // {% raw %} would be printed as it stands
+  if (config.raw === true || config.raw === false) return config.raw;
+  return rendersWithMarked(hexo);
+}
+
+/** The errors as an HTML box above the post (shown by `hexo server` instead of failing). */
+function errorBox(messages) {
+  const escaped = messages.join('\n').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return '<pre class="matdiff-tex-error" style="border:2px solid #c00;padding:.5em;overflow-x:auto">' +
+    `${escaped}</pre>\n\n`;
+}
+
 function register(hexo) {
   const config = hexo.config.matdiff_tex || {};
   const python = config.python || process.env.MATDIFF_TEX_PYTHON || 'python3';
   const siteOptions = {};
-  for (const [key, value] of Object.entries(config)) if (key !== 'python') siteOptions[key] = value;
+  for (const [key, value] of Object.entries(config)) if (!BRIDGE_KEYS.has(key)) siteOptions[key] = value;
+  const serving = ['server', 's'].includes(hexo.env && hexo.env.cmd);
+  const failOnError = typeof config.fail_on_error === 'boolean' ? config.fail_on_error : !serving;
+  const reported = new Map(); // path -> the errors last logged for it (log each once)
   let client = null;
 
   function stop() {
@@ -168,22 +212,39 @@ function register(hexo) {
       ? data.matdiff : {};
     const shown = data.full_source ? path.relative(hexo.base_dir, data.full_source) : data.source;
 
+    if (!('flavor' in options) && wantsRaw(hexo, config, data)) options.flavor = 'hexo';
+
     if (!client) client = new BatchClient(python, hexo.base_dir, hexo.log);
-    const reply = await client.request({
-      path: shown,
-      text: data.content,
-      fmt: 'markdown',
-      options,
-      post_options: postOptions,
-      front_matter: frontMatter,
-      line_offset: 0,
-    });
-    if (reply.errors && reply.errors.length) {
-      for (const message of reply.errors) hexo.log.error(message);
-      const count = reply.errors.length;
-      throw new Error(`matdiff-tex: ${count} error${count === 1 ? '' : 's'} in ${shown} (listed above)`);
+    let reply;
+    try {
+      reply = await client.request({
+        path: shown,
+        text: data.content,
+        fmt: 'markdown',
+        options,
+        post_options: postOptions,
+        front_matter: frontMatter,
+        line_offset: 0,
+      });
+    } catch (err) {
+      if (failOnError) throw err;
+      reply = { errors: [err.message] };
     }
-    data.content = reply.text;
+    const errors = reply.errors || [];
+    if (!errors.length) {
+      reported.delete(shown);
+      data.content = reply.text;
+      return data;
+    }
+    const key = errors.join('\n');
+    if (reported.get(shown) !== key) {
+      for (const message of errors) hexo.log.error(message);
+      reported.set(shown, key);
+    }
+    const count = errors.length;
+    const summary = `matdiff-tex: ${count} error${count === 1 ? '' : 's'} in ${shown} (listed above)`;
+    if (failOnError) throw new Error(summary);
+    data.content = errorBox(errors) + data.content;
     return data;
   }, PRIORITY);
 
@@ -194,4 +255,4 @@ function register(hexo) {
 
 if (typeof hexo !== 'undefined') register(hexo);
 
-module.exports = { register, BatchClient, frontMatterOf, PRIORITY };
+module.exports = { register, BatchClient, frontMatterOf, wantsRaw, PRIORITY };

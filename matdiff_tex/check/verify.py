@@ -50,9 +50,10 @@ from typing import AbstractSet, Callable, Iterator, Literal, Mapping
 
 import numpy as np
 
-from ..errors import InternalError, MatdiffError, ShapeError
+from ..errors import InternalError, LimitError, MatdiffError, ShapeError
 from ..expr.dims import SCALAR, Dim
 from ..expr.nodes import Commutation, Identity, Node, Ones, Sym, Zero
+from .budget import Cost, budget_words, estimate
 from .numeric import Evaluator, OutOfDomain, symbols_of
 
 Layout = Literal["numerator", "denominator"]
@@ -124,7 +125,7 @@ def check_derivative(
         raise InternalError(f"derivative check failed: the result uses unknown symbols {sorted(unknown)}")
 
     rng = np.random.default_rng(seed)
-    sizings, shrunk = _sizings(f, x, result, dims or {}, order, rng, shrink=True)
+    sizings, shrunk = _affordable_sizings(f, x, result, dims or {}, order, rng)
     sizings = [replace(s, symmetric=frozenset(symmetric)) for s in sizings]
     try:
         _run_attempts(sizings, layout, order, rng)
@@ -138,9 +139,43 @@ def check_derivative(
             full = [replace(s, symmetric=frozenset(symmetric)) for s in full]
         except InternalError:
             full = []
+        full = [sizing for sizing in full if _cost(sizing, order).fits]
         if not full:
             raise
         _run_attempts(full, layout, order, rng)
+
+
+#: Ways to size a check, cheapest last: (shrink given sizes even when small, distinct free sizes).
+_SIZE_PLANS = ((False, None), (True, None), (True, 3), (True, 2))
+
+
+def _cost(sizing: _Sizing, order: int) -> Cost:
+    """What checking at ``sizing`` holds and computes: F at every perturbation, the result once."""
+    m, n = sizing.x.rows.value(sizing.bindings), sizing.x.cols.value(sizing.bindings)
+    batch = m * n if order == 1 else 2 * (m * n) ** 2
+    return (estimate(sizing.f, sizing.bindings, batch=batch, x_name=sizing.x.name)
+            + estimate(sizing.result, sizing.bindings))
+
+
+def _affordable_sizings(
+    f: Node, x: Sym, result: Node, dims: Mapping[str, int | str], order: int, rng: np.random.Generator
+) -> tuple[list[_Sizing], bool]:
+    """The sizings to try, made smaller (given sizes shrunk, fewer distinct sizes) until they fit the
+    memory and work budget; a :class:`LimitError` when even the smallest do not."""
+    smallest: Cost | None = None
+    for force, distinct in _SIZE_PLANS:
+        sizings, shrunk = _sizings(f, x, result, dims, order, rng, shrink=True, force_shrink=force,
+                                   distinct=distinct)
+        costs = [_cost(sizing, order) for sizing in sizings]
+        fitting = [sizing for sizing, cost in zip(sizings, costs) if cost.fits]
+        if fitting:
+            return fitting, shrunk
+        smallest = min(costs, key=lambda cost: cost.memory + cost.work)
+    raise LimitError(
+        f"this derivative is too large to check numerically: even at the smallest sizes the check "
+        f"needs {smallest.describe() if smallest else 'too much'}, and {budget_words()}; "
+        "split the expression into smaller directives"
+    )
 
 
 def _run_attempts(sizings: list[_Sizing], layout: Layout, order: int, rng: np.random.Generator) -> None:
@@ -265,6 +300,10 @@ def _hessian(sizing: _Sizing, values: dict[str, np.ndarray]) -> tuple[np.ndarray
 
 def _arrange(jac: np.ndarray, sizing: _Sizing, layout: Layout) -> np.ndarray:
     """The numerator Jacobian laid out as SPEC section 4 says for this F, X and layout."""
+    if sizing.x.shape == SCALAR and sizing.f.shape != SCALAR:  # by a scalar: dF/dt has F's shape
+        p, q = sizing.f.rows.value(sizing.bindings), sizing.f.cols.value(sizing.bindings)
+        matrix = jac.reshape((p, q), order="F")
+        return matrix.T if layout == "denominator" and q == 1 else matrix
     if sizing.f.shape == SCALAR:
         m = sizing.x.rows.value(sizing.bindings)
         n = sizing.x.cols.value(sizing.bindings)
@@ -353,15 +392,22 @@ def _sizings(
     rng: np.random.Generator,
     *,
     shrink: bool,
+    force_shrink: bool = False,
+    distinct: int | None = None,
 ) -> tuple[list[_Sizing], bool]:
-    """Size assignments to try in turn, and whether given sizes were shrunk."""
+    """Size assignments to try in turn, and whether given sizes were shrunk.
+
+    ``force_shrink`` replaces given sizes by small ones even when they are at most
+    :data:`SMALL_SIZE`; ``distinct`` caps how many different sizes the free dimension names get
+    (X's own dimension names come first, so X keeps distinct sizes when they are different names).
+    """
     names = sorted({name for tree in (f, x, result) for d in _leaf_dims(tree) for name in d.names})
     resolved = {name: _resolve(name, dims, set(names)) for name in names}
     given = {name: v for name, v in resolved.items() if isinstance(v, int)}
     atoms = {d.coeff for tree in (f, x) for d in _leaf_dims(tree)} | set(given.values())
     atoms = {a for a in atoms if a > 1}
     int_map = None
-    if shrink and max(atoms, default=0) > SMALL_SIZE:
+    if shrink and (max(atoms, default=0) > SMALL_SIZE or (force_shrink and atoms)):
         int_map = {a: i + 2 for i, a in enumerate(sorted(atoms))}
 
     trees = (f, x, result)
@@ -376,9 +422,12 @@ def _sizings(
     def small(size: int) -> int:
         return size if int_map is None or size == 1 else int_map[size]
 
-    free = sorted({v for v in resolved.values() if isinstance(v, str)})
+    x_names = set(x.rows.names) | set(x.cols.names)
+    free = sorted({v for v in resolved.values() if isinstance(v, str)}, key=lambda v: (v not in x_names, v))
     taken = {small(v) for v in given.values()} | (set() if int_map is not None else atoms)
-    pool = list(itertools.islice((v for v in itertools.count(2) if v not in taken), len(free)))
+    count = len(free) if distinct is None else min(distinct, len(free))
+    base = list(itertools.islice((v for v in itertools.count(2) if v not in taken), count))
+    pool = [base[i % len(base)] for i in range(len(free))] if base else []
     permutations = [pool, pool[::-1]] + [[int(v) for v in rng.permutation(pool)] for _ in range(2)]
     fx, xx, rx = trees
     assert isinstance(xx, Sym)
@@ -402,10 +451,13 @@ def _map_int(value: int, int_map: dict[int, int]) -> int:
         return int_map[value]
     images: set[int] = set()
     atoms = sorted(int_map)
-    for count in range(2, MAX_SIZE_FACTORS + 1):
+    count, combos = 2, 0
+    while count <= MAX_SIZE_FACTORS or (count <= 16 and combos < 20_000):
         for combo in itertools.combinations_with_replacement(atoms, count):
+            combos += 1
             if np.prod(combo, dtype=object) == value:
                 images.add(int(np.prod([int_map[a] for a in combo], dtype=object)))
+        count += 1
     if len(images) != 1:
         raise _Unmappable(value)
     return images.pop()

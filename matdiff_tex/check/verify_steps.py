@@ -20,6 +20,7 @@ from ..errors import InternalError, MatdiffError
 from ..expr.dims import Dim
 from ..expr.nodes import Differential, Integral, Node, Partial, Sym
 from ..expr.writer import to_latex
+from .budget import Cost, estimate
 from .numeric import OutOfDomain, evaluate_node, symbols_of
 
 STEP = 1e-20
@@ -29,7 +30,7 @@ LARGEST_SIZE = 8  # given sizes above this are not worth a line-by-line check (t
 
 def check_steps(steps: Sequence[Step], x: Sym, seed: int = 1) -> None:
     """Raise InternalError when a line of a differential chain differs from the lines before it."""
-    sizes = _small_sizes(steps)
+    sizes = _small_sizes(steps, x)
     if sizes is None:
         return
     points = []
@@ -113,8 +114,10 @@ def _dims(node: Node):
                 yield value
 
 
-def _small_sizes(steps: Sequence[Step]) -> dict[str, int] | None:
-    """A distinct small size for every dimension name; None when a given size is large."""
+def _small_sizes(steps: Sequence[Step], x: Sym) -> dict[str, int] | None:
+    """A small size for every dimension name, within the memory and work budget: distinct sizes
+    when they fit, else fewer distinct ones (X's own names first, so they stay apart); None when
+    a given size is large or nothing fits (the result is still checked)."""
     names: set[str] = set()
     for step in steps:
         for node in (step.expr, step.lhs):
@@ -124,7 +127,24 @@ def _small_sizes(steps: Sequence[Step]) -> dict[str, int] | None:
                 if dim.coeff > LARGEST_SIZE:
                     return None
                 names.update(dim.names)
-    return {name: 2 + i for i, name in enumerate(sorted(names))}
+    x_names = set(x.rows.names) | set(x.cols.names)
+    ordered = sorted(names, key=lambda name: (name not in x_names, name))
+    for distinct in (len(ordered), 3, 2):
+        sizes = {name: 2 + i % max(distinct, 1) for i, name in enumerate(ordered)}
+        if _cost(steps, sizes).fits:
+            return sizes
+    return None
+
+
+def _cost(steps: Sequence[Step], sizes: dict[str, int]) -> Cost:
+    """Every line and left-hand side is evaluated on its own (each differential once more)."""
+    total = Cost()
+    for step in steps:
+        for node in (step.expr, step.lhs):
+            if node is not None:
+                cost = estimate(node, sizes)
+                total = total + Cost(cost.memory, 2 * cost.work)
+    return total
 
 
 def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.random.Generator) -> dict:

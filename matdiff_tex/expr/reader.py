@@ -126,13 +126,13 @@ def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = Non
     context.symmetric = frozenset(symmetric)
     context.declare([("X", raw_x), ("F", raw_f)], variable=raw_x.value.name)
     info = context.symbols[raw_x.value.name]
-    if info.kind == "scalar" or info.rows == info.cols == ONE:
-        raise UnsupportedError(
-            f"differentiate by a vector or matrix: {info.text} is a scalar "
-            "(write \\boldsymbol{x} for a vector, \\boldsymbol{X} for a matrix)",
-            field="X",
-            span=raw_x.span,
-        )
+    if info.kind == "scalar":  # a derivative by a scalar t: F must not write the same name as a vector
+        for node in raw_f.walk():
+            if node.op == "sym" and node.value.name == raw_x.value.name and node.value.kind != "scalar":
+                raise ShapeError(
+                    f"{x.strip()} is a scalar in X but written as a {node.value.kind} in F "
+                    f"({f[node.span[0]:node.span[1]]}): write the variable as in F",
+                    field="F", span=node.span)
     context.infer("X", raw_x)
     context.infer("F", raw_f)
     context.solver.settle()

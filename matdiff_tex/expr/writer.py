@@ -451,6 +451,8 @@ def _(node: Partial) -> str:
     num = _wrap(node.num, MUL)
     if node.den2 is None:
         return f"\\frac{{\\partial {num}}}{{\\partial {_write(node.den)}}}"
+    if node.den2 == node.den and node.den.is_scalar:  # second derivative by a scalar
+        return f"\\frac{{\\partial^{{2}} {num}}}{{\\partial {_postfix_base(node.den)}^{{2}}}}"
     return f"\\frac{{\\partial^{{2}} {num}}}{{\\partial {_write(node.den)} \\, \\partial {_write(node.den2)}}}"
 
 

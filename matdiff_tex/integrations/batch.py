@@ -37,6 +37,8 @@ request that is not valid JSON or lacks ``text`` gets a reply with one error; a 
 inside matdiff-tex becomes an ``internal error`` reply.  Nothing a request does
 stops the server: it ends at the end of its input.
 
+Results are cached on disk (:mod:`matdiff_tex.cache`; ``MATDIFF_TEX_CACHE_DIR=off`` turns it off).
+
 Anything else written to ``sys.stdout`` while serving (a stray ``print`` in a
 dependency) goes to stderr, so the protocol stream stays clean.  When the
 environment variable ``MATDIFF_TEX_BATCH_PIDFILE`` names a file, the server
@@ -55,6 +57,7 @@ from typing import IO, Any
 from ..errors import InternalError, MatdiffError
 
 PIDFILE_ENV = "MATDIFF_TEX_BATCH_PIDFILE"
+_CACHE: Any = None  # the on-disk cache (matdiff_tex.cache), opened by main()
 
 
 def _formatted(errors: list[MatdiffError], line_offset: int) -> list[str]:
@@ -101,7 +104,8 @@ def handle(request: Any) -> dict[str, Any]:
     try:
         from ..document import process_body
 
-        result = process_body(text, fmt, front_matter=front, path=path, options={**options, **post})
+        result = process_body(text, fmt, front_matter=front, path=path, options={**options, **post},
+                              cache=_CACHE)
         if result.errors:
             return {"id": request_id, "text": None, "errors": _formatted(result.errors, offset),
                     "directives": result.directives}
@@ -135,12 +139,19 @@ def main() -> None:
     if pidfile:
         with open(pidfile, "a", encoding="utf-8") as handle_:
             handle_.write(f"{os.getpid()}\n")
+    global _CACHE
+    from ..cache import open_cache
+
+    _CACHE = open_cache()
     protocol_out = sys.stdout.buffer
     sys.stdout = sys.stderr
     try:
         serve(sys.stdin.buffer, protocol_out)
     except (KeyboardInterrupt, BrokenPipeError):
         pass
+    finally:
+        if _CACHE is not None and _CACHE.writes:
+            _CACHE.prune()
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class MatdiffConfig(base.Config):
     shapes = c.Optional(c.Type((dict, str)))
     templates = c.Optional(c.Dir(exists=True))  # made absolute, relative to mkdocs.yml
     fail_on_error = c.Type(bool, default=True)
+    cache = c.Type(bool, default=True)  # the on-disk cache of matdiff_tex.cache
+    cache_dir = c.Optional(c.Type(str))  # default: $MATDIFF_TEX_CACHE_DIR, else the user cache folder
 
 
 class MatdiffPlugin(BasePlugin[MatdiffConfig]):
@@ -76,6 +78,7 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
         self.site: dict[str, Any] = {}
         self.failed: dict[str, int] = {}  # display path -> number of errors
         self.config_dir: str | None = None
+        self.cache: Any = None
 
     # ------------------------------------------------------------ events
 
@@ -97,6 +100,14 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
     def on_pre_build(self, config: Any) -> None:
         """Forget the errors of the previous build (``mkdocs serve`` builds again and again)."""
         self.failed = {}
+        from ..cache import open_cache
+
+        self.cache = open_cache(self.config["cache_dir"], enabled=self.config["cache"])
+
+    def on_post_build(self, config: Any) -> None:
+        """Keep the cache within its size bound."""
+        if self.cache is not None and self.cache.writes:
+            self.cache.prune()
 
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
         """The page's Markdown with every directive expanded (unchanged when one fails)."""
@@ -110,7 +121,8 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
             message = f"in the page's matdiff: meta: {error.message}"
             self._report(display, [MatdiffError(message, path=display)])
             return markdown
-        result = process_body(markdown, "markdown", front_matter=prefix, path=display, options=options)
+        result = process_body(markdown, "markdown", front_matter=prefix, path=display, options=options,
+                              cache=self.cache)
         for notice in result.notices:
             log.info(notice.format())
         if result.errors:

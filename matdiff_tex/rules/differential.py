@@ -194,14 +194,13 @@ def d_function(node: Func, d: D) -> Node:
 
 @register("differential", note="chain_rule", example=(r"\log(\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x}))", r"\boldsymbol{W}"))
 def d_log_softmax(node: Func, d: D) -> Node:
-    """d log softmax(u) = (I - 1 softmax(u)^T) du"""
+    """d log softmax(u) = du - 1 softmax(u)^T du"""
     u = node.arg.arg  # type: ignore[attr-defined]
     inner = d(u)
     if is_zero(inner):
         return zero_like(node)
     style = bold_style([u])
-    jacobian = add(Identity(u.rows, style), neg(mul(Ones(u.rows, style), Transpose(node.arg))))
-    return mul(jacobian, inner)
+    return add(inner, neg(mul(Ones(u.rows, style), Transpose(node.arg), inner)))
 
 
 def sum_of_exp(node: Node) -> Node | None:
@@ -337,10 +336,14 @@ def d_norm_squared(node: NormSq, d: D) -> Node:
 
 @differential_rule(Expm, note="differential", example=(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}"))
 def d_matrix_exponential(node: Expm, d: D) -> Node:
-    """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds"""
+    """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds;  d e^{cA} = e^{cA} d(cA) for a constant matrix A"""
     inner = d(node.arg)
     if is_zero(inner):
         return zero_like(node)
+    factors = node.arg.factors if isinstance(node.arg, Mul) else (node.arg,)
+    matrices = [f for f in factors if not f.is_scalar]
+    if matrices and is_zero(d(mul(*matrices))):  # only a scalar varies: U and dU commute
+        return mul(node, inner)
     s = fresh_scalar(node, getattr(d, "taken", frozenset()))
     left = Expm(mul(s, node.arg), node.style)
     right = Expm(mul(add(num(1), neg(s)), node.arg), node.style)

@@ -41,10 +41,10 @@ _MAX_NESTING = 32
 
 @functools.lru_cache(maxsize=1)
 def _parser() -> "MarkdownIt":
-    """One CommonMark block parser, made on first use."""
+    """One CommonMark block parser, made on first use (inline parsing is off: only blocks matter)."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark")
+    return MarkdownIt("commonmark").disable("inline")
 
 
 def hexo_raw(text: str) -> list[tuple[int, int]]:

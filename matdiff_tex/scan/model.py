@@ -75,5 +75,7 @@ class ScanResult:
     markers: list[MarkerBlock] = field(default_factory=list)
     problems: list[tuple[int, MatdiffError]] = field(default_factory=list)
     front_matter: dict[str, object] = field(default_factory=dict)
+    #: every math region met: (inner start, inner end, region start, region end, "inline"|"display")
+    math: list[tuple[int, int, int, int, str]] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # directives left alone inside code
     in_container: set[int] = field(default_factory=set)  # ... of those, in an MkDocs container body

@@ -144,6 +144,7 @@ def prose_placement(w: Walker, start: int, end: int) -> Placement:
 def enter_math(w: Walker, inner: tuple[int, int], region: tuple[int, int], kind: str,
                envs: list[str] | None = None) -> int:
     """Walk the inside of a math region; returns the region's end."""
+    w.result.math.append((inner[0], inner[1], region[0], region[1], kind))
     w.walk(inner[0], Ctx(limit=inner[1], math=kind, envs=list(envs or []), region=region), MATH)
     return region[1]
 

@@ -1,0 +1,112 @@
+"""A cheap look before the Markdown parser: is every mention of a directive plainly code?
+
+A note that names ``\\deriv`` only inside a code span or a fenced code block holds no
+directive, and should not pay a full Markdown parse for it (markdown-it reads about
+half a megabyte a second).  :func:`no_live_directive` answers True only when it can
+*prove* that every occurrence of ``\\deriv``, ``\\hessian`` and ``matdiff-tex`` lies in
+code, with regular expressions over the text and a look at the paragraph around each
+mention; whenever the text holds anything it does not model exactly (HTML blocks or
+comments, front matter options, indented or nested fences, math or several blocks in
+the paragraph before the mention, Hexo tags) it answers False and the full scanner, whose
+:func:`~matdiff_tex.scan.markdown.code_blocks` decides what is code, runs as before.  A
+wrong True would hide a directive, so every doubt goes to False.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from .directive import DIRECTIVE_START
+from .frontmatter import markdown_front_matter
+
+_TRIGGER = re.compile(r"\\deriv|\\hessian|matdiff-tex")
+# Anything whose Markdown meaning this module does not follow.
+_UNMODELLED = re.compile(r"<[!?]|^[ \t]{0,3}<|\{%|matdiff:|^[ \t]*(?:!!!|\?\?\?|===)", re.MULTILINE)
+_FENCE = re.compile(r"^([ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?)(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)
+_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
+# A line (not the first of its paragraph) that starts another block: the paragraph is not one block.
+_BLOCK_START = re.compile(r"\n[ \t]*(?:[-*+>#=|_]|\d+[.)])")
+_MATH_OR_TAG = re.compile(r"\$|\\\(|\\\[|\\begin|<")
+_TICKS_OR_ESCAPE = re.compile(r"\\[\s\S]|`+")
+
+
+def no_live_directive(text: str) -> bool:
+    """True only when every directive-like mention in ``text`` is provably inside code."""
+    return code_mentions(text) is not None
+
+
+def code_mentions(text: str) -> list[int] | None:
+    """The offsets of the directives left in code (for the notices ``--check`` prints) when every
+    directive-like mention in ``text`` is provably inside code; None when that is not proven."""
+    if _UNMODELLED.search(text):
+        return None
+    front_end = markdown_front_matter(text).end
+    fences = _fenced_spans(text, front_end)
+    if fences is None:
+        return None
+    fence_starts = [start for start, _ in fences]
+    blanks = [m.span() for m in _BLANK_LINE.finditer(text, front_end)]
+    blank_starts, blank_ends = [start for start, _ in blanks], [end for _, end in blanks]
+    for match in _TRIGGER.finditer(text):
+        at = match.start()
+        if at < front_end:
+            return None
+        fence = bisect.bisect_right(fence_starts, at) - 1
+        if fence >= 0 and at < fences[fence][1]:
+            continue  # inside a fenced code block
+        before = bisect.bisect_right(blank_ends, at) - 1
+        after = bisect.bisect_right(blank_starts, at)
+        start = max(front_end, blank_ends[before] if before >= 0 else 0,
+                    fences[fence][1] if fence >= 0 else 0)
+        stop = min(blank_starts[after] if after < len(blanks) else len(text),
+                   fence_starts[fence + 1] if fence + 1 < len(fences) else len(text))
+        if text[start:start + 1] in (" ", "\t") or not _in_code_span(text[start:stop], at - start):
+            return None  # an indented paragraph (a code block, or a container's body), or live text
+    return [match.start() for match in DIRECTIVE_START.finditer(text, front_end)]
+
+
+def _fenced_spans(text: str, start: int) -> list[tuple[int, int]] | None:
+    """Spans of top-level fenced code blocks (opening line to closing line); None when a fence is
+    indented, nested in a list or quote, or otherwise not plainly at the top level."""
+    spans: list[tuple[int, int]] = []
+    opener: re.Match[str] | None = None
+    for match in _FENCE.finditer(text, start):
+        prefix, ticks, rest = match.groups()
+        if prefix:
+            return None
+        if opener is None:
+            if ticks[0] == "`" and "`" in rest:
+                continue  # not a fence: an inline code span at the start of a line
+            opener = match
+        elif ticks[0] == opener.group(2)[0] and len(ticks) >= len(opener.group(2)) and not rest.strip():
+            spans.append((opener.start(), match.end()))
+            opener = None
+    if opener is not None:
+        spans.append((opener.start(), len(text)))
+    return spans
+
+
+def _in_code_span(paragraph: str, offset: int) -> bool:
+    """Is ``offset`` inside an inline code span of ``paragraph`` (which must be a single block)?"""
+    if _BLOCK_START.search(paragraph):
+        return False
+    math = _MATH_OR_TAG.search(paragraph)
+    pos = 0
+    while True:
+        token = _TICKS_OR_ESCAPE.search(paragraph, pos)
+        if token is None or token.start() > offset:
+            return False
+        if token.group(0).startswith("\\"):
+            pos = token.end()
+            continue
+        if math is not None and math.start() < token.start():
+            return False  # math (or HTML) opened first: its reading of the backticks is not modelled
+        run = len(token.group(0))
+        closer = re.compile(r"(?<!`)`{%d}(?!`)" % run).search(paragraph, token.end())
+        if closer is None:
+            pos = token.end()  # a literal run of backticks
+            continue
+        if token.end() <= offset < closer.start():
+            return True
+        pos = closer.end()
