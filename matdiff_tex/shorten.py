@@ -90,7 +90,7 @@ def name_function(steps: Sequence[Step], f: Node, x: Sym, order: int) -> list[St
 
 def _plain(node: Node, identities: bool = True, x: Sym | None = None) -> Node:
     """``node`` with the differences trivial steps make undone: d(Xᵀ) as (dX)ᵀ, d(AXB) as A dX B
-    (A, B free of ``x``), tr(cA) as c tr(A), Iᵀ as I, and (``identities``) identity factors dropped from products."""
+    (A, B free of ``x``), tr(a) as a for a scalar, tr(cA) and vec(cA) as c tr(A) and c vec(A), Iᵀ as I, and (``identities``) identity factors dropped from products."""
     kids = node.children()
     if kids:
         node = node.with_children([_plain(kid, identities, x) for kid in kids])
@@ -102,6 +102,14 @@ def _plain(node: Node, identities: bool = True, x: Sym | None = None) -> Node:
             factors = list(node.arg.factors)
             factors[varying[0]] = Differential(x)
             node = Mul(tuple(factors))
+    if isinstance(node, Trace) and node.arg.is_scalar:
+        return node.arg  # a scalar is its own trace
+    if isinstance(node, Vec) and isinstance(node.arg, Mul):
+        factors = node.arg.factors  # vec(c A) as c vec(A), c a 1x1 product at the front (1ᵀy, 2, ...)
+        cut = max((k for k in range(1, len(factors)) if _scalar_product(factors[:k])), default=0)
+        if cut:
+            rest = factors[cut:]
+            return Mul((*factors[:cut], replace(node, arg=rest[0] if len(rest) == 1 else Mul(tuple(rest)))))
     if isinstance(node, Trace) and isinstance(node.arg, Mul) and isinstance(node.arg.factors[0], Num):
         rest = node.arg.factors[1:]  # tr(c A) as c tr(A)
         return Mul((node.arg.factors[0], replace(node, arg=rest[0] if len(rest) == 1 else Mul(tuple(rest)))))
@@ -114,6 +122,13 @@ def _plain(node: Node, identities: bool = True, x: Sym | None = None) -> Node:
         if factors != list(node.factors):
             return factors[0] if len(factors) == 1 else Mul(tuple(factors))
     return node
+
+
+def _scalar_product(factors: Sequence[Node]) -> bool:
+    try:
+        return (factors[0] if len(factors) == 1 else Mul(tuple(factors))).is_scalar
+    except Exception:  # not a product at all
+        return False
 
 
 def _same(a: Node, b: Node, identities: bool = True, x: Sym | None = None) -> bool:
@@ -130,7 +145,7 @@ def merge_trivial_steps(steps: Sequence[Step], x: Sym | None = None) -> list[Ste
     for chain in chains(list(steps)):
         rows = list(chain)
         # vec(dF) = vec(the row before): only vec put around both sides; the next row takes the lhs
-        if (len(rows) > 1 and out and isinstance(rows[0].lhs, Vec) and rows[0].expr == Vec(out[-1].expr)
+        if (len(rows) > 1 and out and isinstance(rows[0].lhs, Vec) and _same(rows[0].expr, Vec(out[-1].expr), False)
                 and rows[0].lhs == Vec(out[-1].lhs or rows[0].lhs.arg)):
             rows[:2] = [Step(expr=rows[1].expr, rule=rows[1].rule, note=rows[1].note, note_args=rows[1].note_args,
                              lhs=rows[0].lhs)]
@@ -218,6 +233,10 @@ def name_repeats(steps: Sequence[Step], f: Node, x: Sym) -> list[Step]:
         taken.add(symbol.name)
         named = Named(symbol, node)
         first = True
+        for i, step in enumerate(steps):  # "f = F, 记 p = ...": defined where F is first written out
+            if step.rule == "define" and any(n == node for n in step.expr.walk()):
+                steps[i] = replace(step, defines=step.defines + (named,))
+                first = False
         for i in body:
             step = steps[i]
             expr, lhs = substitute(step.expr, node, named), step.lhs  # left-hand sides keep F as it reads

@@ -52,8 +52,8 @@ def test_a_repeated_sub_expression_is_named_where_it_first_appears() -> None:
     defining = [row for row in rows if row.defines]
     assert [row.defines for row in defining] == [((r"\boldsymbol{p}",
                                                    r"\operatorname{softmax}(\boldsymbol{W} \boldsymbol{x})"),)]
-    first = rows.index(defining[0])
-    assert all(r"\operatorname{softmax}" not in row.rhs for row in rows[first:])  # the name is used after
+    assert defining[0] is rows[0], "defined on the row f = F, where the author's expression shows it"
+    assert all(r"\operatorname{softmax}" not in row.rhs for row in rows[1:])  # the name is used after
     assert r"\boldsymbol{p}" in d.rows()[-1].rhs and r"\operatorname{diag}(\boldsymbol{p})" in rows[-1].rhs
     assert r"\operatorname{softmax}" in rows[0].rhs  # f = F as the author wrote it
     assert len(rows) <= 14
