@@ -29,18 +29,21 @@ def derive(
     shapes: dict[str, Any] | None = None,
     order: int = 1,
     symmetric: Any = (),
+    functions: dict[str, str] | None = None,
 ) -> "Derivation":
     """Differentiate the LaTeX expression ``f`` by the variable ``x``; the result is checked.
 
     ``symmetric`` names symmetric matrices (``{"X", "S"}``): values are symmetric, and a symmetric
     X is differentiated along symmetric directions (the gradient ``(G + G^T)/2``).
+    ``functions`` declares abstract functions: ``{r"\\ell": "scalar", "f": "elementwise"}``.
     """
     from .engine import derive as _derive
 
-    return _derive(f, x, layout=layout, shapes=shapes, order=order, symmetric=symmetric)
+    return _derive(f, x, layout=layout, shapes=shapes, order=order, symmetric=symmetric, functions=functions)
 
 
-def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = None) -> Any:
+def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = None,
+             functions: dict[str, str] | None = None) -> Any:
     r"""Compute a LaTeX expression (anything ``derive`` writes) with numpy arrays for its symbols.
 
     Dimension names the arrays cannot fix (``n`` in ``\boldsymbol{I}_{n} \otimes \boldsymbol{A}``)
@@ -48,7 +51,7 @@ def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = N
     """
     from .check.evaluation import evaluate as _evaluate
 
-    return _evaluate(latex, values, dims)
+    return _evaluate(latex, values, dims, functions)
 
 
 def render_text(text: str, fmt: str = "markdown", **options: Any) -> str:

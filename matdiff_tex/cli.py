@@ -31,7 +31,8 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
 EXIT_INTERRUPTED = 130
 
-FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".latex": "latex"}
+FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".qmd": "markdown", ".rmd": "markdown",
+                    ".tex": "latex", ".latex": "latex"}  # .qmd: Quarto, .Rmd: R Markdown
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
 PROGRESS_MIN_FILES = 8
 
@@ -689,6 +690,7 @@ def _derive_or_exit(f: str, x: str, options: dict[str, Any], order: int) -> Any:
         return derive_expression(
             f, x, layout=options.get("layout", "numerator"),
             shapes=options.get("shapes") or None, order=order, symmetric=options.get("symmetric", ()),
+            functions=dict(options.get("functions", ())) or None,
         )
     except MatdiffError as exc:
         _report(locate_in_argument(exc, f, x))

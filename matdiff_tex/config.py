@@ -255,9 +255,9 @@ def _check_table(table: dict[str, Any], where: _Locator) -> dict[str, Any]:
                 raise where.error(str(exc), key) from None
         elif key == "shapes":
             options["shapes"] = _check_shapes(value, where)
-        elif key == "symmetric":
+        elif key in ("symmetric", "functions"):
             try:
-                options["symmetric"] = symmetric_value(value)
+                options[key] = (symmetric_value if key == "symmetric" else functions_value)(value)
             except ValueError as exc:
                 raise where.error(str(exc), key) from None
         elif key == "templates":

@@ -103,6 +103,7 @@ class _Run:
         self.errors: list[tuple[int, MatdiffError]] = []
         self.front: dict[str, Any] = {}
         self.count = 0
+        self.flavor = flavor(None)  # the document's output flavour, set once its front matter is read
         self._cache: dict[tuple[Any, ...], str] = {}
         self.taken_after: dict[int, int] = {}  # unit start -> characters after its end it also replaced
 
@@ -307,6 +308,12 @@ def _marked(run: _Run, unit: _Unit) -> str | None:
         run.fail(directive.start, DirectiveError(
             "with markers (--in-place) a directive in math or LaTeX must fit on one line"))
         return None
+    if style is MarkerStyle.PERCENT and run.fmt == "markdown" and run.flavor.name == "pandoc":
+        run.fail(directive.start, DirectiveError(
+            "with --in-place and the pandoc flavour a directive inside $$...$$ cannot keep its source: "
+            "pandoc's HTML writer wraps the % marker line, which spills the directive into the math; "
+            "put the directive on a line of its own (it becomes an equation block), or render with -o"))
+        return None
     if style is MarkerStyle.HTML:
         if directive.placement is Placement.DISPLAY:
             body = newline + prefix + lines + newline + prefix
@@ -402,8 +409,8 @@ def process_document(
     notices = _skipped_notices(run, scanned)
     for offset, error in scanned.problems:
         run.fail(offset, error)
-    guard = not markers and fmt == "markdown" and flavor(
-        scanned.front_matter.get("flavor", site.get("flavor"))).raw_guard  # type: ignore[arg-type]
+    run.flavor = flavor(scanned.front_matter.get("flavor", site.get("flavor")))  # type: ignore[arg-type]
+    guard = not markers and fmt == "markdown" and run.flavor.raw_guard
     pieces, pos = [], 0
     for unit in _units(scanned, fmt, markers or guard):
         if unit.marker is not None and not _check_hand_edit(run, unit.marker):
@@ -423,6 +430,10 @@ def process_document(
     new_text = "".join(pieces)
     if document_key is not None:
         disk.put(document_key, _stored(run.count, new_text, guessed, notices))
+        if markers and new_text != text and not guessed and not notices:  # --in-place is idempotent:
+            # the next --check of the written note finds it current (messages would sit elsewhere)
+            disk.put(disk.document_key(new_text, fmt, site, markers, (force, strict)),
+                     _stored(run.count, new_text, guessed, notices))
     return DocumentResult(new_text, [], run.count, new_text != text, guessed, notices)
 
 

@@ -311,22 +311,26 @@ def script_sandwich(f: Node, x: Sym, layout: str, lines: Lines, factors: list[No
         var=not several,
     )
     unsimplified = add(*krons)
-    lines.add(unsimplified, "identify", None)
-    matrix = simplify(unsimplified)
-    lines.add(matrix, "simplify", "simplify")
     if layout == "numerator":
-        return matrix
-    result = simplify(transpose(matrix))
-    lines.add(result, "identify", "layout_transpose", lhs=Partial(f, x))
+        lines.add(unsimplified, "identify", None)
+    else:  # ∂(M vec X)/∂ vec X is M^T in denominator layout: every row of the chain means that layout
+        unsimplified = Transpose(unsimplified)
+        lines.add(unsimplified, "identify", "layout_transpose")
+    result = simplify(unsimplified)
+    lines.add(result, "simplify", "simplify")
     return result
 
 
-def script_hessian(f: Node, x: Sym, lines: Lines) -> Node:
-    """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T."""
+def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
+    """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T.
+
+    The gradient line is ∂f/∂X in ``layout``; in numerator layout that is ∇f^T, so the
+    differential taken next is that of (∂f/∂X)^T = ∇f."""
     gradient_num = trace_derivative(f, x, lines)
     gradient = simplify(transpose(gradient_num))
-    grad_head = Partial(f, x)
-    lines.add(gradient, "identify", "gradient", lhs=grad_head)
+    partial = Partial(f, x)
+    lines.add(gradient_num if layout == "numerator" else gradient, "identify", "gradient", lhs=partial)
+    grad_head = Transpose(partial) if layout == "numerator" else partial
     den = x if x.cols.is_one else Vec(x)
     hess_head = Partial(f, den, transpose(den))
     size = x.rows * x.cols
@@ -393,6 +397,7 @@ def derive_nodes(
     dims: Mapping[str, Any] | None = None,
     check: bool = True,
     symmetric: AbstractSet[str] = frozenset(),
+    functions: Mapping[str, str] | None = None,
 ) -> Derivation:
     """Derive and check, on trees already read.
 
@@ -412,7 +417,7 @@ def derive_nodes(
         lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
         result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
     elif order == 2:
-        result = script_hessian(f, x, lines)
+        result = script_hessian(f, x, layout, lines)
         lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
     else:
         lhs = Partial(f, x)
@@ -433,8 +438,11 @@ def derive_nodes(
 
         from .check.verify_steps import check_steps
 
-        check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
-        check_steps(steps, x)
+        from .check.numeric import random_functions, using_functions
+
+        with using_functions(random_functions(functions or {})):  # abstract functions: random smooth ones
+            check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
+            check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     return Derivation(
         f_latex=f_latex,
@@ -450,6 +458,22 @@ def derive_nodes(
     )
 
 
+FUNCTION_KINDS = ("scalar", "elementwise")
+
+
+def function_kinds(functions: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> dict[str, str]:
+    """``{r"\\ell": "scalar"}`` -> ``{"ell": "scalar"}``; MatdiffError for an unknown kind."""
+    from .expr.shapes import symbol_key
+
+    items = functions.items() if isinstance(functions, Mapping) else (functions or ())
+    out: dict[str, str] = {}
+    for name, kind in items:
+        if kind not in FUNCTION_KINDS:
+            raise MatdiffError(f"function {name}: the kind {kind!r} is not known; use scalar or elementwise")
+        out[symbol_key(name)] = kind
+    return out
+
+
 def derive(
     f: str,
     x: str,
@@ -458,10 +482,12 @@ def derive(
     shapes: Mapping[str, Any] | None = None,
     order: int = 1,
     symmetric: Iterable[str] = (),
+    functions: Mapping[str, str] | None = None,
 ) -> Derivation:
     """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation.
 
     ``symmetric``: names of symmetric matrices (``{"X", "S"}``, ``\\boldsymbol{S}`` also accepted).
+    ``functions``: abstract functions, ``{r"\\ell": "scalar", "f": "elementwise"}``.
     """
     from .expr.reader import read_derivative_input
     from .expr.shapes import symbol_key
@@ -471,7 +497,8 @@ def derive(
     if isinstance(symmetric, str):
         symmetric = [symmetric]
     names = frozenset(symbol_key(name) for name in symmetric)
-    parsed = read_derivative_input(f, x, shapes, names)
+    kinds = function_kinds(functions)
+    parsed = read_derivative_input(f, x, shapes, names, kinds)
     derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
-                              dims=parsed.dims, symmetric=names)
+                              dims=parsed.dims, symmetric=names, functions=kinds)
     return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation

@@ -46,8 +46,9 @@ DOCUMENT_CHOICES: dict[str, tuple[str, ...]] = {
     "markdown": ("commonmark", "mkdocs"),
     "flavor": tuple(FLAVORS),
 }
-DIRECTIVE_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "label")
-SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "number", "width", "shapes", "symmetric", "templates_dir", "templates")
+DIRECTIVE_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "functions", "label")
+SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "number", "width", "shapes", "symmetric", "functions", "templates_dir",
+             "templates")
 
 _DIM = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[1-9][0-9]*")
 _TIMES = re.compile(r"\s*(?:×|\\times|\*)\s*|\s+[xX]\s+|(?<=[0-9A-Za-z])[xX](?=[0-9A-Za-z])")
@@ -70,6 +71,7 @@ class ResolvedOptions:
     width: int = DEFAULT_WIDTH
     flavor: str = "default"
     symmetric: tuple[str, ...] = ()  # names of symmetric matrices (merged across the layers)
+    functions: tuple[tuple[str, str], ...] = ()  # abstract functions: (name, scalar | elementwise)
 
     def shapes_dict(self) -> dict[str, Shape] | None:
         """``shapes`` as the engine takes them (None when there are none)."""
@@ -231,6 +233,35 @@ def symmetric_value(value: Any) -> tuple[str, ...]:
     return tuple(sorted({symbol_key(name) for name in names}))
 
 
+def functions_value(value: Any) -> tuple[tuple[str, str], ...]:
+    """``{\\ell: scalar, f: elementwise}`` (text, or a mapping) -> sorted (name, kind) pairs."""
+    from .expr.shapes import symbol_key
+
+    if isinstance(value, str):
+        body = value.strip()
+        if not (body.startswith("{") and body.endswith("}")):
+            raise ValueError(f"functions must be written in braces, e.g. functions={{\\ell: scalar}}, not {value!r}")
+        pairs = []
+        for _, piece in split_top_level(body[1:-1]):
+            if piece.strip():
+                name, sep, kind = piece.partition(":")
+                if not sep:
+                    raise ValueError(f"cannot read {piece.strip()!r} in functions: write NAME: scalar|elementwise")
+                pairs.append((name.strip(), kind.strip()))
+    elif isinstance(value, Mapping):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        raise ValueError(f"functions must be a mapping like {{\\ell: scalar}}, not {value!r}")
+    out: dict[str, str] = {}
+    for name, kind in pairs:
+        if kind not in ("scalar", "elementwise"):
+            raise ValueError(f"functions: {name} is {kind!r}; a function is scalar or elementwise")
+        if not _SYMBOL.fullmatch(name):
+            raise ValueError(f"functions: {name!r} is not a function name such as \\ell or f")
+        out[symbol_key(name)] = kind
+    return tuple(sorted(out.items()))
+
+
 def check_value(key: str, value: Any) -> Any:
     """The checked value of one option; ValueError (a user-facing message) when it is wrong."""
     allowed = CHOICES.get(key) or DOCUMENT_CHOICES.get(key)
@@ -247,6 +278,8 @@ def check_value(key: str, value: Any) -> Any:
         return shapes_value(value)
     if key == "symmetric":
         return symmetric_value(value)
+    if key == "functions":
+        return functions_value(value)
     if key == "label":
         if not isinstance(value, str) or not _LABEL.fullmatch(value):
             raise ValueError(f"label={value!r} is not a usable \\label name (no spaces, braces, backslashes, "
@@ -295,12 +328,15 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
     merged: dict[str, Any] = {}
     shapes: dict[str, Shape] = {}
     symmetric: set[str] = set()
+    functions: dict[str, str] = {}
     for layer in reversed(layers):
         for key, value in layer.items():
             if key == "shapes":
                 shapes.update(dict(value))
             elif key == "symmetric":
                 symmetric.update(value)
+            elif key == "functions":
+                functions.update(dict(value))
             else:
                 merged[key] = value
     return ResolvedOptions(
@@ -314,4 +350,5 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         width=merged.get("width", DEFAULT_WIDTH),
         flavor=merged.get("flavor", "default"),
         symmetric=tuple(sorted(symmetric)),
+        functions=tuple(sorted(functions.items())),
     )

@@ -287,6 +287,12 @@ def note_keys(lang: str = "zh", templates_dir: str | None = None) -> frozenset[s
     return frozenset(notes_table(templates_dir)["notes"].get(lang, {}))
 
 
+@functools.lru_cache(maxsize=1024)
+def _note_template(templates_dir: str | None, source: str) -> Any:
+    """A note's text compiled once per process (keyed on the text itself, so an edit is seen)."""
+    return environment(templates_dir).from_string(source)
+
+
 def note_text(key: str, args: Mapping[str, str], *, lang: str = "zh", templates_dir: str | None = None) -> str:
     """The note ``key`` in ``lang`` with its arguments filled in; InternalError if it is missing."""
     from jinja2 import TemplateError
@@ -296,7 +302,7 @@ def note_text(key: str, args: Mapping[str, str], *, lang: str = "zh", templates_
     if key not in texts:
         raise InternalError(f"no {lang} text for the note {key!r}: add it to templates/notes.toml")
     try:
-        return _safe(environment(templates_dir).from_string(texts[key]).render(**args))
+        return _safe(_note_template(templates_dir, texts[key]).render(**args))
     except SecurityError as exc:
         raise ConfigError(f"the {lang} note {key!r} of {templates_dir}/notes.toml is not allowed: {exc}") from None
     except TemplateError as exc:
@@ -351,16 +357,16 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     lead = max(visual_width(row.lhs or "") for row in selected)  # aligned: every rhs starts after the widest lhs
     tag = layout_tag(derivation.layout, options.lang, options.templates_dir)
     measured = [*notes[:-1], ((notes[-1] or "") + tag) or None]  # the last row also carries the layout tag
-    rows = [RowView(row.lhs, row.rhs, note, wrap_row(row.marked or row.rhs, lead, size, options.width))
+    style = flavor(options.flavor)
+    rows = [RowView(row.lhs, row.rhs, style.note(note), wrap_row(row.marked or row.rhs, lead, size, options.width))
             for row, note, size in zip(selected, notes, measured)]
     name = placement.value
     try:
-        folder = flavor(options.flavor).templates
-        template = env.select_template(([f"{folder}/{fmt}/{name}.j2"] if folder else [])
+        template = env.select_template(([f"{style.templates}/{fmt}/{name}.j2"] if style.templates else [])
                                        + [f"{fmt}/{name}.j2", f"common/{name}.j2"])
         text = template.render(
             rows=rows, lhs=derivation.lhs_latex, result=derivation.result_latex, layout=derivation.layout,
-            layout_tag=layout_tag(derivation.layout, options.lang, options.templates_dir),
+            layout_tag=style.note(layout_tag(derivation.layout, options.lang, options.templates_dir)),
             label=options.label, lang=options.lang, kind=kind, f=derivation.f_latex,
             x=derivation.x_latex, steps=options.steps, number=options.number,
         )
@@ -374,5 +380,6 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
     from .engine import derive
 
     derivation = derive(f, x, layout=options.layout, shapes=options.shapes_dict(),
-                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric)
+                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric,
+                        functions=dict(options.functions) or None)
     return render_derivation(derivation, options, placement, fmt, kind)

@@ -24,7 +24,7 @@ PROBE = (
     "    main(sys.argv[1:], standalone_mode=False)\n"
     "except SystemExit:\n"
     "    pass\n"
-    "heavy = sorted(m for m in ('sympy', 'numpy', 'matdiff_tex.engine') if m in sys.modules)\n"
+    "heavy = sorted(m for m in ('sympy', 'numpy', 'matdiff_tex.engine', 'markdown_it') if m in sys.modules)\n"
     "sys.stderr.write('HEAVY=' + json.dumps(heavy) + '\\n')\n"
 )
 

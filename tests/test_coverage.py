@@ -288,3 +288,63 @@ def test_expm_by_a_scalar_is_a_times_expm() -> None:
 def test_scalar_variable_written_as_a_vector_in_f_is_an_error() -> None:
     with pytest.raises(MatdiffError, match="scalar in X"):
         derive(rf"{B}{{x}}^{{\top}}{B}{{x}}", "x")
+
+
+# ----------------------------------------------------------------------------- item 5: abstract functions
+
+
+def _lse(u):
+    return float(np.log(np.sum(np.exp(u))))
+
+
+def _softmax(u):
+    e = np.exp(u - np.max(u))
+    return e / np.sum(e)
+
+
+ELL = (_lse, _softmax)  # log-sum-exp and its gradient, independent of the engine
+TANH = (np.tanh, lambda u: 1 - np.tanh(u) ** 2, lambda u: -2 * np.tanh(u) * (1 - np.tanh(u) ** 2))
+
+ABSTRACT = [
+    (rf"\ell({B}{{W}}{B}{{x}} + {B}{{b}})", rf"{B}{{W}}", "W", {r"\ell": "scalar"},
+     {"W": (3, 4), "x": (4, 1), "b": (3, 1)}, lambda v: _lse(v["W"] @ v["x"] + v["b"])),
+    (rf"f({B}{{W}}{B}{{x}})", rf"{B}{{W}}", "W", {"f": "elementwise"},
+     {"W": (3, 4), "x": (4, 1)}, lambda v: np.tanh(v["W"] @ v["x"])),
+    (rf"\ell(f({B}{{W}}_2 f({B}{{W}}_1 {B}{{x}})))", rf"{B}{{W}}_1", "W_1", {r"\ell": "scalar", "f": "elementwise"},
+     {"W_1": (3, 4), "W_2": (2, 3), "x": (4, 1)}, lambda v: _lse(np.tanh(v["W_2"] @ np.tanh(v["W_1"] @ v["x"])))),
+    (rf"\ell({B}{{X}}^{{\top}}{B}{{A}})", rf"{B}{{X}}", "X", {r"\ell": "scalar"},
+     {"X": (3, 2), "A": (3, 4)}, lambda v: _lse(v["X"].T @ v["A"])),
+    (rf"f'({B}{{a}}^{{\top}}{B}{{x}})", rf"{B}{{x}}", "x", {"f": "elementwise"},
+     {"a": (4, 1), "x": (4, 1)}, lambda v: TANH[1](v["a"].T @ v["x"])),
+]
+
+
+@pytest.mark.parametrize("f,x,var,functions,sizes,fn", ABSTRACT, ids=[r[0] for r in ABSTRACT])
+def test_abstract_functions(f, x, var, functions, sizes, fn) -> None:
+    values = {name: RNG.normal(size=shape) * 0.5 for name, shape in sizes.items()}
+    callables = {r"\ell": ELL, "f": TANH}
+    for layout in ("numerator", "denominator"):
+        d = derive(f, x, layout=layout, functions=functions, shapes={k: v for k, v in sizes.items()})
+        got = evaluate(d.result_latex, {**values, **{k: v for k, v in callables.items() if k in functions}},
+                       functions=functions)
+        jac, f_shape = fd_jacobian(fn, values, var)
+        assert_close(np.atleast_2d(got), arrange(jac, f_shape, values[var].shape, layout), 1e-5,
+                     f"{f} ({layout}) = {d.result_latex}")
+
+
+def test_abstract_function_gradient_layouts() -> None:
+    d = derive(rf"\ell({B}{{W}}{B}{{x}} + {B}{{b}})", rf"{B}{{W}}", layout="denominator", functions={r"\ell": "scalar"})
+    assert d.result_latex == rf"\nabla \ell({B}{{W}} {B}{{x}} + {B}{{b}}) {B}{{x}}^{{\top}}"
+
+
+def test_abstract_function_from_a_directive_and_its_errors() -> None:
+    from matdiff_tex import render_text
+
+    out = render_text(rf"\deriv[functions={{\ell: scalar}}, lang=en]<\ell({B}{{W}}{B}{{x}})><{B}{{W}}>" + "\n")
+    assert r"\nabla \ell" in out and "chain rule" in out
+    with pytest.raises(MatdiffError, match="Hessian"):
+        derive(rf"\ell({B}{{x}})", rf"{B}{{x}}", order=2, functions={r"\ell": "scalar"})
+    with pytest.raises(MatdiffError, match="gradient"):
+        derive(rf"\ell'({B}{{x}})", rf"{B}{{x}}", functions={r"\ell": "scalar"})
+    with pytest.raises(MatdiffError, match="scalar or elementwise"):
+        derive(rf"\ell({B}{{x}})", rf"{B}{{x}}", functions={r"\ell": "vector"})

@@ -49,7 +49,10 @@ def test_denominator_layout_adds_transpose_line():
         rf"{B}{{A}}{B}{{X}}{B}{{B}}", rf"{B}{{X}}", layout="denominator", shapes={"A": (2, 3), "X": (3, 4), "B": (4, 5)}
     )
     assert num.shape == (10, 12) and den.shape == (12, 10)
-    assert notes(den)[-1] == "layout_transpose"
+    # one chain, true in denominator layout at every row: the transpose is taken inside it
+    assert [row.lhs for row in den.rows() if row.lhs is not None] == [den.lhs_latex]
+    assert notes(den)[-2:] == ["layout_transpose", "simplify"]
+    assert den.rows()[-2].rhs.endswith(r")^{\top}")
 
 
 def test_scalar_function_uses_trace_trick():

@@ -20,3 +20,105 @@ def test_integral_factor_ends_with_a_thin_space() -> None:
     assert matrix.endswith(r"\, \mathrm{d}s \,")
     value = evaluate(matrix, {"X": x})
     assert np.allclose(value, evaluate(derivation.result_latex, {"X": x}))
+
+
+# ---------------------------------------------------------------- item 3: one meaning per symbol
+
+from matdiff_tex import engine  # noqa: E402
+from matdiff_tex.check.verify_steps import check_steps  # noqa: E402
+from matdiff_tex.derivation import chains  # noqa: E402
+from matdiff_tex.errors import InternalError  # noqa: E402
+from matdiff_tex.expr.nodes import Partial  # noqa: E402
+from matdiff_tex.expr.reader import read_derivative_input  # noqa: E402
+from matdiff_tex.rules.build import transpose  # noqa: E402
+
+import pytest  # noqa: E402
+
+B = r"\boldsymbol"
+LAYOUTS = ("numerator", "denominator")
+#: One directive per script: sandwich (one and several copies of X), trace, vectorize, zero, Hessians.
+CHAINS = [
+    (rf"{B}{{AX}}", rf"{B}{{X}}", 1),
+    (rf"{B}{{A}}{B}{{X}}{B}{{B}}{B}{{X}}", rf"{B}{{X}}", 1),
+    (rf"\operatorname{{tr}}({B}{{X}}^{{\top}}{B}{{A}}{B}{{X}})", rf"{B}{{X}}", 1),
+    (rf"{B}{{A}}\exp({B}{{X}}{B}{{B}})", rf"{B}{{X}}", 1),
+    (rf"\sigma({B}{{W}}{B}{{x}})", rf"{B}{{x}}", 1),
+    (rf"{B}{{A}}{B}{{B}}", rf"{B}{{X}}", 1),
+    (r"\|\boldsymbol{y} - \boldsymbol{X}\boldsymbol{\beta}\|^2", rf"{B}{{\beta}}", 2),
+    (r"\log|\boldsymbol{X}|", rf"{B}{{X}}", 2),
+    (rf"\operatorname{{tr}}({B}{{X}}^{{\top}}{B}{{A}}{B}{{X}})", rf"{B}{{X}}", 2),
+]
+
+
+def _x(d):
+    return read_derivative_input(d.f_latex, d.x_latex, None).x
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("f, x, order", CHAINS)
+def test_every_chain_with_its_partial_rows_is_compared(f, x, order, layout):
+    """No chain is left out of the line check, the ``\\frac{\\partial ...}`` rows included."""
+    d = derive(f, x, layout=layout, order=order)
+    compared = [chain for chain in chains(d.steps) if len(chain) + (chain[0].lhs is not None) >= 2]
+    assert any(isinstance(n, Partial) for step in d.steps for n in (step.expr, step.lhs) if n is not None)
+    assert check_steps(d.steps, _x(d), layout=layout) == len(compared)
+
+
+def test_denominator_sandwich_is_one_chain_true_in_its_layout():
+    """Not ∂AX/∂X = ... = I⊗A and then ∂AX/∂X = I⊗A^T: one chain, the transpose taken inside it."""
+    d = derive(rf"{B}{{AX}}", rf"{B}{{X}}", layout="denominator")
+    rows = d.rows()
+    assert [row.lhs for row in rows if row.lhs is not None] == [r"\frac{\partial \boldsymbol{AX}}{\partial \boldsymbol{X}}"]
+    assert rows[-2].rhs == r"(\boldsymbol{I}_{n}^{\top} \otimes \boldsymbol{A})^{\top}"
+    assert rows[-1].rhs == d.result_latex == r"\boldsymbol{I}_{n} \otimes \boldsymbol{A}^{\top}"
+    assert not any(row.rhs == r"\boldsymbol{I}_{n} \otimes \boldsymbol{A}" for row in rows)
+
+
+def test_the_old_contradictory_sandwich_chain_is_refused(monkeypatch):
+    """The chain as it used to be written (numerator matrix under the denominator-layout ∂AX/∂X)."""
+    real = engine.script_sandwich
+
+    def numerator_then_transpose(f, x, layout, lines, factors):
+        matrix = real(f, x, "numerator", lines, factors)
+        if layout == "numerator":
+            return matrix
+        result = engine.simplify(transpose(matrix))
+        lines.add(result, "identify", "layout_transpose", lhs=Partial(f, x))
+        return result
+
+    monkeypatch.setattr(engine, "script_sandwich", numerator_then_transpose)
+    derive(rf"{B}{{AX}}", rf"{B}{{X}}", layout="numerator")  # true in numerator layout: accepted
+    with pytest.raises(InternalError, match=r"line check failed: \\boldsymbol\{I\}_\{n\}\^\{\\top\} \\otimes \\boldsymbol\{A\} "
+                                            r"differs from \\frac\{\\partial \\boldsymbol\{AX\}\}.*\(denominator layout\)"):
+        derive(rf"{B}{{AX}}", rf"{B}{{X}}", layout="denominator")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_hessian_gradient_line_is_in_the_directive_layout(layout):
+    d = derive(r"\|\boldsymbol{y} - \boldsymbol{X}\boldsymbol{\beta}\|^2", rf"{B}{{\beta}}", layout=layout, order=2)
+    gradient = next(step for step in d.steps if step.note == "gradient")
+    assert isinstance(gradient.lhs, Partial) and gradient.lhs.den == _x(d) and gradient.lhs.den2 is None
+    rows, cols = gradient.expr.shape
+    assert (rows.is_one, cols.is_one) == ((True, False) if layout == "numerator" else (False, True))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_hessian_gradient_in_the_other_layout_is_refused(monkeypatch, layout):
+    real = engine.script_hessian
+    other = {"numerator": "denominator", "denominator": "numerator"}
+    monkeypatch.setattr(engine, "script_hessian", lambda f, x, lay, lines: real(f, x, other[lay], lines))
+    with pytest.raises(InternalError, match=rf"line check failed.*\({layout} layout\)"):
+        derive(r"\|\boldsymbol{y} - \boldsymbol{X}\boldsymbol{\beta}\|^2", rf"{B}{{\beta}}", layout=layout, order=2)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("f, x, names", [
+    (rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", {"X"}),
+    (rf"{B}{{A}}{B}{{X}}{B}{{B}}", rf"{B}{{X}}", {"X"}),
+    (rf"{B}{{x}}^{{\top}}{B}{{S}}{B}{{x}}", rf"{B}{{x}}", {"S"}),
+])
+def test_symmetric_chains_are_compared_too(f, x, names, layout):
+    d = derive(f, x, layout=layout, symmetric=names)
+    variable = read_derivative_input(f, x, None, frozenset(names)).x
+    compared = [chain for chain in chains(d.steps) if len(chain) + (chain[0].lhs is not None) >= 2]
+    assert check_steps(d.steps, variable, layout=layout, symmetric=frozenset(names)) == len(compared) >= 2

@@ -228,7 +228,8 @@ def test_rendered_output_has_no_nunjucks_pairs() -> None:
 def test_expand_calls_the_engine_with_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def derive(f: str, x: str, *, layout: str, shapes: object, order: int, symmetric: object) -> Fake:
+    def derive(f: str, x: str, *, layout: str, shapes: object, order: int, symmetric: object,
+               functions: object) -> Fake:
         calls.append((f, x, layout, shapes, order, symmetric))
         return Fake()
 

@@ -24,19 +24,31 @@ from ..errors import MatdiffError, ShapeError
 from ..expr.dims import SCALAR
 from ..expr.reader import read_expression, read_raw
 from ..expr.shapes import symbol_key
-from .numeric import OutOfDomain, as_matrix, evaluate_node, symbols_of
+from .numeric import OutOfDomain, as_matrix, evaluate_node, symbols_of, using_functions
 
 
-def evaluate(latex: str, values: Mapping[str, Any], dims: Mapping[str, int] | None = None) -> np.ndarray | float | complex:
+def evaluate(latex: str, values: Mapping[str, Any], dims: Mapping[str, int] | None = None,
+             functions: Mapping[str, str] | None = None) -> np.ndarray | float | complex:
     """The value of ``latex`` for the symbol ``values``: a float (or complex) when the expression
     is scalar, otherwise a 2-D array (column vectors n x 1).
 
     ``values`` maps symbol names (``"X"``, ``"lambda"`` or ``"\\\\lambda"``, ``"W_1"``) to numbers
     or arrays; an integer under a name that is not a symbol of the expression binds a dimension
     name (``{"n": 4}`` for ``\\boldsymbol{I}_{n}``), as does ``dims``.
+
+    Abstract functions (``\\ell(u)``, ``\\nabla \\ell(u)``, ``f'(u)``) take Python callables: a
+    callable, or a tuple ``(f, f', f'', ...)`` (``(ell, gradient of ell)`` for a scalar function),
+    each called on a 2-D array.  ``functions`` gives their kinds (``{r"\\ell": "scalar"}``); a
+    function not listed is scalar when its value at a 2 x 1 array of ones is a single number.
     """
     named = _by_symbol_name(values)
-    wanted = _symbol_names(latex)
+    callables = {name: v for name, v in named.items() if callable(v) or (
+        isinstance(v, (tuple, list)) and v and all(callable(f) for f in v))}
+    named = {name: v for name, v in named.items() if name not in callables}
+    kinds = {symbol_key(k): v for k, v in (functions or {}).items()}
+    for name, fns in callables.items():
+        kinds.setdefault(name, _probe_kind(fns))
+    wanted = _symbol_names(latex, kinds)
     missing = sorted(wanted - set(named))
     if missing:
         raise MatdiffError(
@@ -49,17 +61,18 @@ def evaluate(latex: str, values: Mapping[str, Any], dims: Mapping[str, int] | No
     bindings.update({symbol_key(k): int(v) for k, v in (dims or {}).items()})
 
     shapes = {name: array.shape for name, array in arrays.items()}
-    node = read_expression(latex, shapes, bindings or None)
+    node = read_expression(latex, shapes, bindings or None, functions=kinds)
     for name, sym in symbols_of(node).items():  # the reader's kinds against the values given
         if sym.kind == "vector" and arrays[name].shape[1] != 1:
             raise ShapeError(
                 f"{name} is a column vector in {latex.strip()}, but its value has shape "
                 f"{arrays[name].shape[0]}x{arrays[name].shape[1]}"
             )
-    try:
-        out = evaluate_node(node, arrays, {}, dtype=complex if is_complex else float)
-    except OutOfDomain:
-        out = evaluate_node(node, arrays, {}, dtype=complex)
+    with using_functions(callables):
+        try:
+            out = evaluate_node(node, arrays, {}, dtype=complex if is_complex else float)
+        except OutOfDomain:
+            out = evaluate_node(node, arrays, {}, dtype=complex)
     if np.iscomplexobj(out) and not np.any(out.imag):
         out = out.real
     if node.shape == SCALAR:
@@ -77,9 +90,17 @@ def _by_symbol_name(values: Mapping[str, Any]) -> dict[str, Any]:
     return named
 
 
-def _symbol_names(latex: str) -> set[str]:
+def _symbol_names(latex: str, functions: Mapping[str, str] | None = None) -> set[str]:
     """The names of the symbols written in ``latex`` (integration variables excluded)."""
-    return {node.value.name for node in read_raw(latex, "F").walk() if node.op == "sym"}
+    return {node.value.name for node in read_raw(latex, "F", functions).walk() if node.op == "sym"}
+
+
+def _probe_kind(fns: Any) -> str:
+    first = fns[0] if isinstance(fns, (tuple, list)) else fns
+    try:
+        return "scalar" if np.size(first(np.ones((2, 1)))) == 1 else "elementwise"
+    except Exception:  # noqa: BLE001 - a callable that cannot take the probe: say how to give the kind
+        raise MatdiffError("cannot tell whether a function is scalar or element-wise: pass functions=") from None
 
 
 def _is_int(value: Any) -> bool:

@@ -26,9 +26,11 @@ evaluated that way (``d log|u| = u^{-1} du`` is the formula being checked).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -54,6 +56,8 @@ from ..expr.nodes import (
     Kron,
     Mul,
     Node,
+    Applied,
+    Gradient,
     Norm,
     NormSq,
     norm_kind,
@@ -415,6 +419,85 @@ def _norm(ev: Evaluator, node: Norm) -> np.ndarray:
     return np.sqrt(np.sum(u * u, axis=(-2, -1)))[..., None, None]
 
 
+#: The callables of the abstract functions in use (``functions={\\ell: scalar}``): name -> a tuple
+#: (function, first derivative or gradient, second derivative, ...), each taking an array whose last
+#: two axes are the argument's (rows, cols).  Set with :func:`using_functions`.
+_FUNCTIONS: ContextVar[Mapping[str, Sequence[Callable[..., Any]]]] = ContextVar("matdiff_functions", default={})
+
+
+@contextmanager
+def using_functions(functions: Mapping[str, Any]) -> Iterator[None]:
+    """Evaluate abstract functions with these callables (a callable, or a tuple of derivatives)."""
+    table = {name: tuple(fns) if isinstance(fns, (tuple, list)) else (fns,) for name, fns in functions.items()}
+    token = _FUNCTIONS.set({**_FUNCTIONS.get(), **table})
+    try:
+        yield
+    finally:
+        _FUNCTIONS.reset(token)
+
+
+def _abstract(name: str, order: int) -> Callable[..., Any]:
+    table = _FUNCTIONS.get().get(name)
+    if table is None:
+        raise MatdiffError(f"no callable given for the function {name}")
+    if order >= len(table):
+        what = "its gradient" if order == 1 else f"its derivative of order {order}"
+        raise MatdiffError(f"no callable given for {what} of the function {name}: give a tuple (f, f', ...)")
+    return table[order]
+
+
+def _applied(ev: Evaluator, node: Applied) -> np.ndarray:
+    u = ev.run(node.arg)
+    out = np.asarray(_abstract(node.name, node.primes)(u))
+    if node.kind == "scalar":
+        return out.reshape(out.shape[: u.ndim - 2] + (1, 1)) if out.ndim >= u.ndim - 2 else out
+    return np.broadcast_to(out, u.shape)
+
+
+def _gradient(ev: Evaluator, node: Gradient) -> np.ndarray:
+    u = ev.run(node.arg)
+    return np.broadcast_to(np.asarray(_abstract(node.name, 1)(u)), u.shape)
+
+
+def random_functions(kinds: Mapping[str, str], seed: int = 0) -> dict[str, tuple[Callable[..., Any], ...]]:
+    """Smooth, complex-analytic stand-ins for abstract functions, with their exact derivatives.
+
+    ``scalar``: l(U) = sum(A ⊙ sin U) + (sum(C ⊙ U))² / 2 (not separable), gradient
+    A ⊙ cos U + (sum(C ⊙ U)) C, with A and C drawn for U's shape; ``elementwise``:
+    f(u) = α sin(βu + δ) + γu² and its derivatives of any order.
+    """
+    out: dict[str, tuple[Callable[..., Any], ...]] = {}
+    for index, (name, kind) in enumerate(sorted(kinds.items())):
+        rng = np.random.default_rng(seed * 1000 + index)
+        if kind == "scalar":
+            out[name] = _random_scalar_function(int(rng.integers(1 << 30)))
+        else:
+            a, b, c, g = rng.uniform(0.5, 1.5), rng.uniform(0.5, 1.5), rng.uniform(-1, 1), rng.uniform(0.2, 0.8)
+            out[name] = tuple(_elementwise_derivative(a, b, c, g, k) for k in range(6))
+    return out
+
+
+def _random_scalar_function(seed: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    def coefficients(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([seed, *shape[-2:]])
+        return rng.uniform(0.5, 1.5, shape[-2:]), rng.uniform(-1.0, 1.0, shape[-2:])
+
+    def value(u: np.ndarray) -> np.ndarray:
+        a, c = coefficients(u.shape)
+        return np.sum(a * np.sin(u), axis=(-2, -1)) + np.sum(c * u, axis=(-2, -1)) ** 2 / 2
+
+    def gradient(u: np.ndarray) -> np.ndarray:
+        a, c = coefficients(u.shape)
+        return a * np.cos(u) + np.sum(c * u, axis=(-2, -1))[..., None, None] * c
+
+    return value, gradient
+
+
+def _elementwise_derivative(a: float, b: float, c: float, g: float, k: int) -> Callable[..., Any]:
+    poly = {0: lambda u: g * u * u, 1: lambda u: 2 * g * u, 2: lambda u: 2 * g + 0 * u}.get(k, lambda u: 0 * u)
+    return lambda u: a * b**k * np.sin(b * u + c + k * np.pi / 2) + poly(u)
+
+
 def _expm(ev: Evaluator, node: Expm) -> np.ndarray:
     return expm(ev.run(node.arg))
 
@@ -481,6 +564,8 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Softmax: _softmax,
     NormSq: _norm_sq,
     Norm: _norm,
+    Applied: _applied,
+    Gradient: _gradient,
     Expm: _expm,
     Vec: _vec,
     Diag: _diag,

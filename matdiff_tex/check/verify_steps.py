@@ -1,78 +1,108 @@
 """Every line of a derivation is checked too, not only its result.
 
-:func:`matdiff_tex.check.verify.check_derivative` proves the last line.  The lines before it are
-equalities of differentials (``dF = ...``, ``vec(dF) = ...``, ``df = tr(...)``); here each
-chain of such lines is evaluated at a random point X with a random direction E: ``dX`` is E
-and a differential not yet expanded, ``d(g)``, is the directional derivative of g computed
-by the complex step, ``Im g(X + i h E) / h`` — no rule is used.  Every line of a chain (and
-its left-hand side) must have the same value.  Lines about partial derivatives (the
-identification, the seed-002 sandwich rows) are what the final check covers and are left out.
+:func:`matdiff_tex.check.verify.check_derivative` proves the last line.  Here every chain of
+printed lines (a left-hand side and the ``&=`` lines after it) is evaluated at a random point X
+with a random direction E, and every line must have the value of its left-hand side:
+
+* ``dX`` is E, and a differential not yet expanded, ``d(g)``, is the directional derivative of
+  g by the complex step, ``Im g(X + i h E) / h`` (a central difference when g holds a partial
+  derivative, as ``d(∂f/∂x)`` in a Hessian does);
+* ``\\frac{\\partial F}{\\partial X}`` is the derivative in the derivation's layout (SPEC
+  section 4), each column by the complex step along one entry of X; a coloured copy of X in the
+  denominator (the product rule of seed 000) varies only that copy; a second derivative is a
+  central difference of complex-step gradients.
+
+No rule is used, so a line that asserts the other layout's matrix cannot be written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set as AbstractSet
 
 import numpy as np
 
 from ..derivation import Step, chains
 from ..errors import InternalError, MatdiffError
 from ..expr.dims import Dim
-from ..expr.nodes import Differential, Integral, Node, Partial, Sym
+from ..expr.nodes import Colored, Differential, Integral, Node, Partial, Sym, Vec
 from ..expr.writer import to_latex
 from .budget import Cost, estimate
 from .numeric import OutOfDomain, evaluate_node, symbols_of
 
 STEP = 1e-20
 RTOL = 1e-8
+FD_STEP = 1e-5  # central differences (of a partial derivative's value)
+FD_RTOL = 1e-6
 LARGEST_SIZE = 8  # given sizes above this are not worth a line-by-line check (the result still is)
 
 
-def check_steps(steps: Sequence[Step], x: Sym, seed: int = 1) -> None:
-    """Raise InternalError when a line of a differential chain differs from the lines before it."""
+def check_steps(steps: Sequence[Step], x: Sym, seed: int = 1, *, layout: str = "numerator",
+                symmetric: AbstractSet[str] = frozenset()) -> int:
+    """Raise InternalError when a line of a chain differs from its left-hand side (``layout``: of the
+    partial derivatives printed; ``symmetric``: matrices whose values are symmetric, X perturbed along
+    symmetric directions when it is one); return how many chains of two or more lines were compared."""
     sizes = _small_sizes(steps, x)
     if sizes is None:
-        return
+        return 0
     points = []
     for attempt in range(3):  # another point when a line cannot be evaluated at one (a singular matrix)
         rng = np.random.default_rng(seed + attempt)
-        values = _random_values(steps, sizes, rng)
-        points.append((values, rng.uniform(-1.0, 1.0, (x.nrows.value(sizes), x.ncols.value(sizes)))))
-    for chain in chains(steps):
-        _check_chain(chain, x, points, sizes)
+        values = _random_values(steps, sizes, rng, symmetric)
+        direction = rng.uniform(-1.0, 1.0, (x.nrows.value(sizes), x.ncols.value(sizes)))
+        if x.name in symmetric:
+            values["__symmetric"] = True
+            direction = (direction + direction.T) / 2
+        points.append((values, direction))
+    return sum(_check_chain(chain, x, points, sizes, layout) for chain in chains(steps))
 
 
-def _check_chain(chain: list[Step], x: Sym, points: list, sizes: dict[str, int]) -> None:
+def _check_chain(chain: list[Step], x: Sym, points: list, sizes: dict[str, int], layout: str) -> bool:
     nodes = [step.expr for step in chain]
-    if chain[0].lhs is not None and not _has(chain[0].lhs, Partial):
+    if chain[0].lhs is not None:
         nodes.insert(0, chain[0].lhs)
-    nodes = [n for n in nodes if not _has(n, Partial)]
-    if len(nodes) < 2 or not any(_has(n, Differential) for n in nodes):
-        return
+    if len(nodes) < 2:
+        return False
     for values, direction in points:
         try:
-            computed = [_value(n, x, values, direction, sizes) for n in nodes]
+            computed = [_value(n, x, values, direction, sizes, layout) for n in nodes]
             break
         except (OutOfDomain, MatdiffError, np.linalg.LinAlgError):
             continue
     else:
-        return  # no point where every line can be evaluated: the final check still stands
+        return False  # no point where every line can be evaluated: the final check still stands
     scale = max(1.0, *(float(np.max(np.abs(v))) for v in computed))
+    rtol = FD_RTOL if any(_by_differences(n) for n in nodes) else RTOL
     for node, value in zip(nodes[1:], computed[1:]):
-        if value.shape != computed[0].shape or np.max(np.abs(value - computed[0])) > RTOL * scale:
-            raise InternalError(f"derivation line check failed: {to_latex(node)} differs from {to_latex(nodes[0])}")
+        if value.shape != computed[0].shape or np.max(np.abs(value - computed[0])) > rtol * scale:
+            raise InternalError(f"derivation line check failed: {to_latex(node)} differs from {to_latex(nodes[0])}"
+                                f" ({layout} layout)")
+    return True
 
 
-def _value(node: Node, x: Sym, values: dict, direction: np.ndarray, sizes: dict[str, int]) -> np.ndarray:
-    """``node`` with every differential replaced by its numeric value."""
+def _by_differences(node: Node) -> bool:
+    """Whether the value of ``node`` needs a central difference (less exact than the complex step)."""
+    return any((isinstance(n, Partial) and n.den2 is not None) or (isinstance(n, Differential) and _has(n.arg, Partial))
+               for n in node.walk())
+
+
+def _value(node: Node, x: Sym, values: dict, direction: np.ndarray | None, sizes: dict[str, int],
+           layout: str = "numerator") -> np.ndarray:
+    """``node`` with every differential and partial derivative replaced by its numeric value."""
     bound = dict(values)
     counter = iter(range(10**6))
 
     def replace(n: Node) -> Node:
         if isinstance(n, Differential):
+            assert direction is not None
             name = f"__d{next(counter)}"
-            bound[name] = _directional(n.arg, x, values, direction, sizes)
-            return Sym(name, "matrix", n.rows, n.cols)
+            bound[name] = value = _directional(n.arg, x, values, direction, sizes, layout)
+            if not _has(n.arg, Partial):  # a partial derivative's node has no symbolic size
+                return Sym(name, "matrix", n.rows, n.cols)
+            return Sym(name, "matrix", Dim(value.shape[0]), Dim(value.shape[1]))
+        if isinstance(n, Partial):
+            name = f"__d{next(counter)}"
+            bound[name] = value = _partial(n, x, values, sizes, layout)
+            return Sym(name, "matrix", Dim(value.shape[0]), Dim(value.shape[1]))
         kids = n.children()
         if not kids:
             return n
@@ -84,12 +114,69 @@ def _value(node: Node, x: Sym, values: dict, direction: np.ndarray, sizes: dict[
     return np.real(result)
 
 
-def _directional(g: Node, x: Sym, values: dict, direction: np.ndarray, sizes: dict[str, int]) -> np.ndarray:
+def _directional(g: Node, x: Sym, values: dict, direction: np.ndarray, sizes: dict[str, int],
+                 layout: str) -> np.ndarray:
     if isinstance(g, Sym) and g.name == x.name:
         return direction
+    if _has(g, Partial):  # d(∂f/∂x): the partial derivative's value has no complex extension here
+        ahead, back = ({**values, x.name: values[x.name] + sign * FD_STEP * direction} for sign in (1, -1))
+        return (_value(g, x, ahead, None, sizes, layout) - _value(g, x, back, None, sizes, layout)) / (2 * FD_STEP)
     shifted = dict(values)
     shifted[x.name] = values[x.name] + 1j * STEP * direction
     return np.imag(evaluate_node(g, shifted, sizes, dtype=complex, mode="check")) / STEP
+
+
+def _partial(node: Partial, x: Sym, values: dict, sizes: dict[str, int], layout: str) -> np.ndarray:
+    """The value of ``\\frac{\\partial num}{\\partial den}`` in ``layout`` (SPEC section 4)."""
+    wrt = Sym("__wrt", x.kind, x.nrows, x.ncols, x.style)
+    target = next((n for n in node.den.walk() if isinstance(n, Colored)), x)
+    num = _substitute(node.num, target, wrt)
+    if node.den2 is not None:  # the Hessian: a central difference of complex-step gradients
+        count = values[x.name].size
+        columns = []
+        for k in range(count):
+            step = FD_STEP * _unit(values[x.name].shape, k)
+            ahead, back = ({**values, "__wrt": values[x.name] + sign * step} for sign in (1, -1))
+            columns.append((_jacobian(num, ahead, sizes) - _jacobian(num, back, sizes))[0] / (2 * FD_STEP))
+        return np.array(columns).T
+    jacobian = _jacobian(num, {**values, "__wrt": values[x.name]}, sizes)  # vec num by (vec X)^T
+    if x.is_scalar:  # dF/dt has F's shape; in denominator layout a column vector's is a row
+        shape = num.shape
+        derivative = jacobian.reshape((shape[0].value(sizes), shape[1].value(sizes)), order="F")
+        return derivative.T if layout == "denominator" and derivative.shape[1] == 1 else derivative
+    if jacobian.shape[0] == 1 and not isinstance(node.den, Vec) and not x.ncols.is_one:
+        gradient = jacobian.reshape(values[x.name].shape, order="F")  # scalar by matrix: shaped like X
+        return gradient.T if layout == "numerator" else gradient
+    return jacobian if layout == "numerator" else jacobian.T
+
+
+def _jacobian(num: Node, values: dict, sizes: dict[str, int]) -> np.ndarray:
+    """d vec(num) / d (vec __wrt)^T by the complex step, one column per entry."""
+    base = values["__wrt"]
+    columns = []
+    for k in range(base.size):
+        unit = _unit(base.shape, k)
+        if values.get("__symmetric"):  # along symmetric directions: J (I + K) / 2
+            unit = (unit + unit.T) / 2
+        shifted = {**values, "__wrt": base + 1j * STEP * unit}
+        value = evaluate_node(num, shifted, sizes, dtype=complex, mode="check")
+        columns.append(np.imag(value).reshape(-1, order="F") / STEP)
+    return np.array(columns).T
+
+
+def _unit(shape: tuple[int, ...], k: int) -> np.ndarray:
+    """The k-th entry of vec (column-major) set to one."""
+    unit = np.zeros(shape)
+    unit[np.unravel_index(k, shape, order="F")] = 1.0
+    return unit
+
+
+def _substitute(node: Node, target: Node, wrt: Sym) -> Node:
+    """``node`` with ``target`` (X, or one coloured copy of it) replaced by ``wrt``."""
+    if node == target or (isinstance(target, Sym) and isinstance(node, Sym) and node.name == target.name):
+        return wrt
+    kids = node.children()
+    return node.with_children([_substitute(k, target, wrt) for k in kids]) if kids else node
 
 
 def _differential_of(node: Node, var: Sym) -> bool:
@@ -147,7 +234,8 @@ def _cost(steps: Sequence[Step], sizes: dict[str, int]) -> Cost:
     return total
 
 
-def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.random.Generator) -> dict:
+def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.random.Generator,
+                   symmetric: AbstractSet[str] = frozenset()) -> dict:
     values: dict = {}
     for step in steps:
         for node in (step.expr, step.lhs):
@@ -159,6 +247,8 @@ def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.rand
                 rows, cols = sym.nrows.value(dict(sizes)), sym.ncols.value(dict(sizes))
                 if rows == cols and rows > 1:
                     values[name] = 0.3 * rng.uniform(0.5, 1.5, (rows, cols)) + (0.45 * rows + 0.5) * np.eye(rows)
+                    if name in symmetric:
+                        values[name] = (values[name] + values[name].T) / 2
                 else:
                     values[name] = rng.uniform(0.5, 1.5, (rows, cols))
     return values

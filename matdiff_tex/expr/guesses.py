@@ -25,6 +25,7 @@ BARE_FUNCTIONS = {
     "exp": r"\exp", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh", "vec": r"\operatorname{vec}",
     "diag": r"\operatorname{diag}",
 }
+_FIRST_LETTERS = frozenset(word[0] for word in BARE_FUNCTIONS)
 #: Element-wise functions and what the author may have meant instead on a square matrix.
 MATRIX_MEANING = {
     "exp": "for the matrix exponential write e^{{{arg}}}",
@@ -57,6 +58,8 @@ def _bare_function_names(source: str, field: Field, tree: Raw) -> Iterator[Readi
             continue
         kids = node.kids
         for i, first in enumerate(kids):
+            if first.op != "sym" or first.value.name not in _FIRST_LETTERS:
+                continue
             for word, macro in BARE_FUNCTIONS.items():
                 end = i + len(word)
                 if end >= len(kids) or not _spells(source, kids[i:end], word):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal
 
 from ..errors import ShapeError
 from .dims import ONE, SCALAR, Dim, Shape, shape_text
@@ -85,9 +85,11 @@ class Node:
         return any(node == target for node in self.walk())
 
 
-def _require(condition: bool, message: str) -> None:
+def _require(condition: bool, message: "str | Callable[[], str]") -> None:
+    """Raise ShapeError unless ``condition``; a message that needs formatting is passed as a
+    function, so it is only written when the error happens (nodes are built by the thousand)."""
     if not condition:
-        raise ShapeError(message)
+        raise ShapeError(message() if callable(message) else message)
 
 
 # ---------------------------------------------------------------- atoms
@@ -185,7 +187,7 @@ class Add(Node):
         for term in self.terms[1:]:
             _require(
                 term.shape == first,
-                f"cannot add a {shape_text(first)} and a {shape_text(term.shape)} term",
+                lambda: f"cannot add a {shape_text(first)} and a {shape_text(term.shape)} term",
             )
         return first
 
@@ -201,7 +203,7 @@ def product_shape(shapes: list[Shape]) -> Shape:
         else:
             _require(
                 acc[1] == shape[0],
-                f"cannot multiply a {shape_text(acc)} matrix by a {shape_text(shape)} matrix",
+                lambda: f"cannot multiply a {shape_text(acc)} matrix by a {shape_text(shape)} matrix",
             )
             acc = (acc[0], shape[1])
     return acc if acc is not None else SCALAR
@@ -238,7 +240,7 @@ class Inverse(Node):
     _child_fields = ("arg",)
 
     def _shape(self) -> Shape:
-        _require(self.arg.is_square, f"cannot invert a non-square {shape_text(self.arg.shape)} matrix")
+        _require(self.arg.is_square, lambda: f"cannot invert a non-square {shape_text(self.arg.shape)} matrix")
         return self.arg.shape
 
 
@@ -252,7 +254,7 @@ class Power(Node):
     _child_fields = ("arg",)
 
     def _shape(self) -> Shape:
-        _require(self.arg.is_square, f"cannot raise a non-square {shape_text(self.arg.shape)} matrix to a power")
+        _require(self.arg.is_square, lambda: f"cannot raise a non-square {shape_text(self.arg.shape)} matrix to a power")
         return self.arg.shape
 
 
@@ -295,7 +297,7 @@ class Hadamard(Node):
     def _shape(self) -> Shape:
         _require(
             self.left.shape == self.right.shape,
-            f"the Hadamard product needs equal sizes, got {shape_text(self.left.shape)} and "
+            lambda: f"the Hadamard product needs equal sizes, got {shape_text(self.left.shape)} and "
             f"{shape_text(self.right.shape)}",
         )
         return self.left.shape
@@ -325,7 +327,7 @@ class Trace(Node):
     _child_fields = ("arg",)
 
     def _shape(self) -> Shape:
-        _require(self.arg.is_square, f"the trace needs a square matrix, got {shape_text(self.arg.shape)}")
+        _require(self.arg.is_square, lambda: f"the trace needs a square matrix, got {shape_text(self.arg.shape)}")
         return SCALAR
 
 
@@ -339,7 +341,7 @@ class Det(Node):
     _child_fields = ("arg",)
 
     def _shape(self) -> Shape:
-        _require(self.arg.is_square, f"the determinant needs a square matrix, got {shape_text(self.arg.shape)}")
+        _require(self.arg.is_square, lambda: f"the determinant needs a square matrix, got {shape_text(self.arg.shape)}")
         return SCALAR
 
 
@@ -361,6 +363,39 @@ class Func(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Applied(Node):
+    """An abstract function named by the author (``functions={\\ell: scalar, f: elementwise}``).
+
+    ``kind="scalar"``: a scalar function of a vector or matrix, ``\\ell(u)`` (``primes`` is 0);
+    ``kind="elementwise"``: a scalar function applied entry by entry, ``f(u)``, and with
+    ``primes = k`` its k-th derivative ``f'(u)``, ``f''(u)`` ... entry by entry.
+    """
+
+    name: str
+    arg: Node
+    kind: str = "elementwise"
+    primes: int = 0
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return SCALAR if self.kind == "scalar" else self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Gradient(Node):
+    """``\\nabla \\ell(u)``: the gradient of an abstract scalar function at u (u's shape)."""
+
+    name: str
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
 class Softmax(Node):
     """``softmax(u) = exp(u) / (1^T exp(u))`` of a column vector."""
 
@@ -369,7 +404,7 @@ class Softmax(Node):
     _child_fields = ("arg",)
 
     def _shape(self) -> Shape:
-        _require(self.arg.cols.is_one, f"softmax needs a column vector, got {shape_text(self.arg.shape)}")
+        _require(self.arg.cols.is_one, lambda: f"softmax needs a column vector, got {shape_text(self.arg.shape)}")
         return self.arg.shape
 
 
@@ -420,7 +455,7 @@ class Expm(Node):
     _child_fields = ("arg",)
 
     def _shape(self) -> Shape:
-        _require(self.arg.is_square, f"the matrix exponential needs a square matrix, got {shape_text(self.arg.shape)}")
+        _require(self.arg.is_square, lambda: f"the matrix exponential needs a square matrix, got {shape_text(self.arg.shape)}")
         return self.arg.shape
 
 
@@ -445,7 +480,7 @@ class Diag(Node):
     _child_fields = ("arg",)
 
     def _shape(self) -> Shape:
-        _require(self.arg.cols.is_one, f"diag needs a column vector, got {shape_text(self.arg.shape)}")
+        _require(self.arg.cols.is_one, lambda: f"diag needs a column vector, got {shape_text(self.arg.shape)}")
         return (self.arg.rows, self.arg.rows)
 
 

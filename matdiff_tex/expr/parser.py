@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Mapping
 
 from ..errors import Field, LatexSyntaxError, MatdiffError, UnsupportedError
 from .functions import FUNCTION_MACROS, FUNCTIONS
@@ -99,6 +100,7 @@ class Parser:
         bound: frozenset[str] = frozenset(),
         extent: tuple[int, int] | None = None,
         depth: int = 0,
+        functions: Mapping[str, str] | None = None,
     ) -> None:
         self.src = source
         self.field = field_name
@@ -109,6 +111,7 @@ class Parser:
         self.closers: list[str] = []
         self.extent = extent if extent is not None else (0, len(source))
         self.depth = depth
+        self.functions = functions or {}  # abstract functions: name -> "scalar" | "elementwise"
 
     # ------------------------------------------------------------ helpers
 
@@ -134,7 +137,8 @@ class Parser:
             bound: frozenset[str] | None = None) -> "Parser":
         self.nest(extent)
         return Parser(self.src, self.field, tokens, style=self.style if style is None else style,
-                      bound=self.bound if bound is None else bound, extent=extent, depth=self.depth + 1)
+                      bound=self.bound if bound is None else bound, extent=extent, depth=self.depth + 1,
+                      functions=self.functions)
 
     def nest(self, span: tuple[int, int]) -> None:
         """Refuse absurd nesting (it would exhaust Python's stack) with a clear message."""
@@ -286,10 +290,53 @@ class Parser:
 
     def parse_unit(self) -> Raw:
         tok = self.peek()
+        if tok is not None and self.functions and (named := self.abstract_head(tok)) is not None:
+            return self.parse_abstract(*named)
         head = self.function_head(tok) if tok is not None else None
         if head is None:
             return self.parse_postfix()
         return self.parse_application(*head)
+
+    def abstract_head(self, tok: Tok) -> tuple[str, bool, int] | None:
+        """(name, gradient?, tokens) when ``tok`` starts ``\\ell(...)``, ``f'(...)`` or ``\\nabla \\ell(...)``."""
+        gradient = tok.is_macro("nabla")
+        head = self.peek(1) if gradient else tok
+        if head is None or self.style is not None:
+            return None
+        name = head.text if (head.kind == "char" and head.text.isalpha()) or (
+            head.kind == "macro" and (head.text in GREEK_LOWER or head.text in GREEK_UPPER)) else None
+        if name is None or name not in self.functions:
+            return None
+        nxt = self.peek(2 if gradient else 1)
+        if nxt is None or not (self.opens_paren(nxt) or nxt.is_char("'")):
+            return None
+        return name, gradient, 2 if gradient else 1
+
+    def parse_abstract(self, name: str, gradient: bool, ntoks: int) -> Raw:
+        """An abstract function applied: ``\\ell(u)``, ``f'(u)``, ``f''(u)``, ``\\nabla \\ell(u)``."""
+        start = self.peek().start  # type: ignore[union-attr]
+        self.i += ntoks
+        primes = 0
+        while (tok := self.peek()) is not None and tok.is_char("'"):
+            primes += 1
+            self.i += 1
+        tok = self.peek()
+        if tok is None or not self.opens_paren(tok):
+            raise self.err(f"write the argument of the function {self.text((start, self.end_pos()))} in parentheses",
+                           (start, self.end_pos()), UnsupportedError)
+        if gradient and primes:
+            raise self.err("write either \\nabla or primes on a function, not both", (start, self.end_pos()),
+                           UnsupportedError)
+        kind = self.functions[name]
+        if kind == "scalar" and primes:
+            raise self.err(f"{name} is a scalar function of a vector or matrix: write its gradient \\nabla {name}(...)",
+                           (start, self.end_pos()), UnsupportedError)
+        if kind == "elementwise" and gradient:
+            raise self.err(f"{name} acts element by element: write its derivative with a prime, {name}'(...)",
+                           (start, self.end_pos()), UnsupportedError)
+        arg = self.parse_paren()
+        node = Raw("afunc", (arg,), (start, self.end_pos()), (name, kind, "grad" if gradient else primes))
+        return self.parse_postfix_ops(node)
 
     def word_of(self, macro: Tok) -> tuple[str, Tok] | None:
         """``\\operatorname{tr}`` -> ("tr", the argument token), if the next token is a word."""
@@ -941,6 +988,6 @@ def const_value(node: Raw) -> Fraction | None:
     return None
 
 
-def parse_tokens(source: str, field_name: Field, tokens: list[Tok]) -> Raw:
-    """The raw tree of a whole F or X."""
-    return Parser(source, field_name, tokens).parse_all()
+def parse_tokens(source: str, field_name: Field, tokens: list[Tok], functions: Mapping[str, str] | None = None) -> Raw:
+    """The raw tree of a whole F or X (``functions``: names of abstract functions)."""
+    return Parser(source, field_name, tokens, functions=functions).parse_all()

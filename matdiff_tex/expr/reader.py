@@ -43,6 +43,7 @@ from .guesses import reading_warnings
 from .lexer import tokenize
 from .nodes import (
     Add,
+    Applied,
     Commutation,
     Det,
     Diag,
@@ -50,6 +51,7 @@ from .nodes import (
     Expm,
     Frac,
     Func,
+    Gradient,
     Hadamard,
     HadamardPower,
     Identity,
@@ -108,13 +110,14 @@ class ReadResult:
 
 
 def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = None,
-                          symmetric: AbstractSet[str] = frozenset()) -> ReadResult:
+                          symmetric: AbstractSet[str] = frozenset(),
+                          functions: Mapping[str, str] | None = None) -> ReadResult:
     """Read the expression ``f`` and the variable ``x`` of ``\\deriv<f><x>``.
 
     ``symmetric`` names matrices known to be symmetric: they are square (their sizes are unified).
     """
     raw_x = read_raw(x, "X")
-    raw_f = read_raw(f, "F")
+    raw_f = read_raw(f, "F", functions)
     if raw_x.op != "sym" or raw_x.grouped == "paren":
         raise UnsupportedError(
             f"the variable must be a single symbol such as \\boldsymbol{{X}} or \\boldsymbol{{x}}, got {x.strip()}",
@@ -178,6 +181,7 @@ def read_expression(
     dims: Mapping[str, int] | None = None,
     *,
     field: Field = "F",
+    functions: Mapping[str, str] | None = None,
 ) -> Node:
     """Read one expression whose symbol sizes are known integers (from numpy arrays).
 
@@ -185,7 +189,7 @@ def read_expression(
     ``\\boldsymbol{0}_{p \\times q}``) are bound from the sizes by inference, or from
     ``dims``; a name that stays unbound is a :class:`ShapeError` naming it.
     """
-    raw = read_raw(latex, field)
+    raw = read_raw(latex, field, functions)
     context = _Context({field: latex}, normalize_shapes(shapes), evaluating=True)
     for name, value in (dims or {}).items():
         context.solver.unify(
@@ -200,11 +204,14 @@ def read_expression(
     return context.build(field, raw)
 
 
-def read_raw(source: str, field: Field) -> Raw:
-    """The raw tree of F or X (no shapes yet); empty input is an error."""
+def read_raw(source: str, field: Field, functions: Mapping[str, str] | None = None) -> Raw:
+    """The raw tree of F or X (no shapes yet); empty input is an error.
+
+    ``functions`` maps the names of abstract functions to their kind (``"scalar"``, ``"elementwise"``).
+    """
     if not source.strip():
         raise LatexSyntaxError(f"{field} is empty", field=field, span=(0, len(source)))
-    return parse_tokens(source, field, tokenize(source, field))
+    return parse_tokens(source, field, tokenize(source, field), functions)
 
 
 # ---------------------------------------------------------------- the work
@@ -476,6 +483,8 @@ BUILDERS: dict[str, Build] = {
     "softmax": lambda b, n, k: Softmax(k[0]),
     "normsq": _Builder.norm_squared,
     "norm": _Builder.norm,
+    "afunc": lambda b, n, k: Gradient(n.value[0], k[0]) if n.value[2] == "grad" else
+    Applied(n.value[0], k[0], n.value[1], n.value[2]),
     "expm": lambda b, n, k: Expm(k[0], "expm"),
     "epow": _Builder.epow,
     "vec": lambda b, n, k: Vec(k[0]),

@@ -21,6 +21,7 @@ product ``(A ⊗ B)(C ⊗ D)``) or reported.
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 from dataclasses import dataclass
@@ -226,7 +227,8 @@ class Solver:
             if coeff == 1 and len(vs) == 1 and vs[0] not in out and name not in used:
                 out[vs[0]] = name
                 used.add(name)
-        pool = (name for name in NAME_POOL + tuple(f"n_{i}" for i in range(1, 1000)) if name not in used)
+        spare = (f"n_{i}" for i in itertools.count(1))  # made one at a time: usually none is needed
+        pool = (name for name in itertools.chain(NAME_POOL, spare) if name not in used)
         for root in roots:
             if root not in out:
                 out[root] = next(pool)
@@ -613,6 +615,10 @@ class Inference:
 
     def _norm(self, node: Raw) -> TermShape:
         return (ONE, ONE)
+
+    def _afunc(self, node: Raw) -> TermShape:
+        name, kind, order = node.value
+        return (ONE, ONE) if kind == "scalar" and order != "grad" else node.kids[0].shape
 
     def _expm(self, node: Raw) -> TermShape:
         self.square(node, node.kids[0], "the matrix exponential")

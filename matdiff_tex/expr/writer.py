@@ -36,6 +36,8 @@ from .nodes import (
     Mul,
     Named,
     Node,
+    Applied,
+    Gradient,
     Norm,
     NormSq,
     Num,
@@ -195,6 +197,8 @@ def _wrap(node: Node, minimum: int) -> str:
 
 def _postfix_base(node: Node) -> str:
     """The base of ``^{...}``: atoms and function calls as they are, the rest in parentheses."""
+    if isinstance(node, Partial):  # (∂f/∂X)^T: parentheses as tall as the fraction
+        return f"\\left({_write(node)}\\right)"
     if isinstance(node, (Transpose, Inverse, Power, HadamardPower, NormSq, Expm)) or precedence(node) < ATOM:
         return f"({_write(node)})"
     if isinstance(node, Func) and isinstance(node.arg, Det):  # \log|X|^{2} would read as log(|X|^2)
@@ -410,6 +414,21 @@ def _(node: NormSq) -> str:
 
 
 @_write.register
+def _(node: Applied) -> str:
+    return f"{_function_name(node.name)}{chr(39) * node.primes}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Gradient) -> str:
+    return f"\\nabla {_function_name(node.name)}({_write(node.arg)})"
+
+
+def _function_name(name: str) -> str:
+    base, sub = _symbol_base(name)
+    return base + _sub(sub)
+
+
+@_write.register
 def _(node: Norm) -> str:
     sub = f"_{{{node.sub}}}" if node.sub else ""
     return f"\\|{_write(node.arg)}\\|{sub}"
@@ -443,6 +462,8 @@ def _(node: Differential) -> str:
         return f"\\mathrm{{d}}{_write(node.arg)}"
     if isinstance(node.arg, Partial):  # d(∂f/∂X) in a Hessian: parentheses that fit the fraction
         return f"\\mathrm{{d}}\\left({_write(node.arg)}\\right)"
+    if isinstance(node.arg, Transpose) and isinstance(node.arg.arg, Partial):  # d((∂f/∂X)^T) = (d ∂f/∂X)^T
+        return f"\\mathrm{{d}}{_write(node.arg)}"
     return f"\\mathrm{{d}}({_write(node.arg)})"
 
 

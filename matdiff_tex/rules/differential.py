@@ -16,6 +16,7 @@ from ..errors import UnsupportedError
 from ..expr.functions import FUNCTIONS
 from ..expr.nodes import (
     Add,
+    Applied,
     Colored,
     Det,
     Diag,
@@ -23,6 +24,7 @@ from ..expr.nodes import (
     Expm,
     Frac,
     Func,
+    Gradient,
     Hadamard,
     HadamardPower,
     Identity,
@@ -321,6 +323,29 @@ def d_norm(node: Norm, d: D) -> Node:
     if u.cols.is_one:
         return mul(Power(node, Fraction(-1)), transpose(u), inner)
     return mul(Power(node, Fraction(-1)), Trace(mul(transpose(u), inner)))
+
+
+@differential_rule(Applied, note="chain_rule", example=None)
+def d_applied(node: Applied, d: D) -> Node:
+    """d ℓ(U) = tr(∇ℓ(U)^T dU);  d f^{(k)}(U) = f^{(k+1)}(U) ⊙ dU (abstract functions)"""
+    inner = d(node.arg)
+    if is_zero(inner):
+        return zero_like(node)
+    u = node.arg
+    if node.kind == "scalar":
+        grad = Gradient(node.name, u)
+        if u.is_scalar:
+            return mul(grad, inner)
+        if u.cols.is_one:
+            return mul(transpose(grad), inner)
+        return Trace(mul(transpose(grad), inner))
+    return _hadamard(Applied(node.name, u, node.kind, node.primes + 1), inner)
+
+
+@differential_rule(Gradient, note="chain_rule", example=None)
+def d_gradient(node: Gradient, d: D) -> Node:
+    """d ∇ℓ(U): second derivatives of an abstract function are not supported"""
+    raise UnsupportedError(f"the second derivative of the abstract function {node.name} (its Hessian) is not supported")
 
 
 @differential_rule(NormSq, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))

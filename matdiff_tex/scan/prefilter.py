@@ -21,9 +21,12 @@ from .directive import DIRECTIVE_START
 from .frontmatter import markdown_front_matter
 
 _TRIGGER = re.compile(r"\\deriv|\\hessian|matdiff-tex")
-# Anything whose Markdown meaning this module does not follow.
-_UNMODELLED = re.compile(r"<[!?]|^[ \t]{0,3}<|\{%|matdiff:|^[ \t]*(?:!!!|\?\?\?|===)", re.MULTILINE)
-_FENCE = re.compile(r"^([ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?)(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)
+# Anything whose Markdown meaning this module does not follow: HTML blocks and comments, Hexo
+# tags, front matter options, MkDocs containers.  (Patterns that start with a line end run at C
+# speed over a text with one line end put in front.)
+_UNMODELLED_ANYWHERE = ("<!", "<?", "{%", "matdiff:")
+_UNMODELLED_LINE = re.compile(r"\n[ \t]*(?:<|!!!|\?\?\?|===)")
+_FENCE = re.compile(r"\n([ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?)(`{3,}|~{3,})([^\n]*)")
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 # A line (not the first of its paragraph) that starts another block: the paragraph is not one block.
 _BLOCK_START = re.compile(r"\n[ \t]*(?:[-*+>#=|_]|\d+[.)])")
@@ -39,10 +42,13 @@ def no_live_directive(text: str) -> bool:
 def code_mentions(text: str) -> list[int] | None:
     """The offsets of the directives left in code (for the notices ``--check`` prints) when every
     directive-like mention in ``text`` is provably inside code; None when that is not proven."""
-    if _UNMODELLED.search(text):
+    if any(marker in text for marker in _UNMODELLED_ANYWHERE):
+        return None
+    padded = "\n" + text  # offsets in ``padded`` are one more than in ``text``
+    if _UNMODELLED_LINE.search(padded):
         return None
     front_end = markdown_front_matter(text).end
-    fences = _fenced_spans(text, front_end)
+    fences = _fenced_spans(padded, front_end)
     if fences is None:
         return None
     fence_starts = [start for start, _ in fences]
@@ -66,12 +72,13 @@ def code_mentions(text: str) -> list[int] | None:
     return [match.start() for match in DIRECTIVE_START.finditer(text, front_end)]
 
 
-def _fenced_spans(text: str, start: int) -> list[tuple[int, int]] | None:
-    """Spans of top-level fenced code blocks (opening line to closing line); None when a fence is
-    indented, nested in a list or quote, or otherwise not plainly at the top level."""
+def _fenced_spans(padded: str, start: int) -> list[tuple[int, int]] | None:
+    """Spans (in the text without the leading line end of ``padded``) of top-level fenced code
+    blocks, opening line to closing line; None when a fence is indented, nested in a list or
+    quote, or otherwise not plainly at the top level."""
     spans: list[tuple[int, int]] = []
     opener: re.Match[str] | None = None
-    for match in _FENCE.finditer(text, start):
+    for match in _FENCE.finditer(padded, start):
         prefix, ticks, rest = match.groups()
         if prefix:
             return None
@@ -80,10 +87,10 @@ def _fenced_spans(text: str, start: int) -> list[tuple[int, int]] | None:
                 continue  # not a fence: an inline code span at the start of a line
             opener = match
         elif ticks[0] == opener.group(2)[0] and len(ticks) >= len(opener.group(2)) and not rest.strip():
-            spans.append((opener.start(), match.end()))
+            spans.append((opener.start(), match.end() - 1))
             opener = None
     if opener is not None:
-        spans.append((opener.start(), len(text)))
+        spans.append((opener.start(), len(padded) - 1))
     return spans
 
 
