@@ -32,7 +32,7 @@ EXIT_INTERNAL_ERROR = 3
 EXIT_INTERRUPTED = 130
 
 FORMAT_BY_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".qmd": "markdown", ".rmd": "markdown",
-                    ".tex": "latex", ".latex": "latex"}  # .qmd: Quarto, .Rmd: R Markdown
+                    ".tex": "latex", ".latex": "latex", ".ipynb": "notebook"}  # .qmd: Quarto, .Rmd: R Markdown
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
 PROGRESS_MIN_FILES = 8
 
@@ -304,7 +304,7 @@ class RunState:
               help="Rewrite the notes, keeping each directive in a marker comment.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 if a note (or -o output) is not current.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["markdown", "latex"]), default=None,
+@click.option("-f", "--format", "fmt", type=click.Choice(["markdown", "latex", "notebook"]), default=None,
               help="Input format (needed for stdin; otherwise from .md/.markdown/.tex).")
 @click.option("--force", is_flag=True,
               help="With --in-place: rewrite expansions that were edited by hand.")

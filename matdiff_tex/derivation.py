@@ -96,6 +96,25 @@ class Derivation:
             for step in self.steps
         ]
 
+    def to_markdown(self, *, lang: str = "zh", steps: str = "full") -> str:
+        """The derivation as a Markdown display block (``$$\\begin{equation}...$$``), as
+        ``matdiff-tex render`` writes it for a directive alone on its line."""
+        from .options import ResolvedOptions
+        from .render import render_derivation
+        from .scan.model import Placement
+
+        options = ResolvedOptions(layout=self.layout, lang=lang, steps=steps)
+        return render_derivation(self, options, Placement.DISPLAY, "markdown",
+                                 "hessian" if self.order == 2 else "deriv")
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter/IPython: the derivation typeset by the notebook's MathJax."""
+        return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        """Jupyter/IPython (and nbconvert to LaTeX): the same display block."""
+        return self.to_markdown()
+
 
 def chains(lines: Sequence[T]) -> list[list[T]]:
     """Steps or rows grouped into chains: one with a left-hand side and the ``&=`` lines after it."""

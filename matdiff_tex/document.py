@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Expander = Callable[[str, str, str, ResolvedOptions, Placement, str], str]
 FORMATS = {"markdown": "markdown", "md": "markdown", "latex": "latex", "tex": "latex"}
+NOTEBOOK_FORMATS = ("notebook", "ipynb")  # Jupyter: the Markdown cells (matdiff_tex.notebook)
 _TRIGGERS = ("\\deriv", "\\hessian", "matdiff-tex")
 _FORBIDDEN_PAIRS = ("{{", "}}", "{#", "{%")
 _BREAK_IN_QUOTE = re.compile(r"[ \t]*\r?\n[ \t>]*")
@@ -386,8 +387,13 @@ def process_document(
     With a ``cache`` (:mod:`matdiff_tex.cache`), a note already rendered with the same text and
     options is read back whole, and each directive's expansion is looked up before it is derived.
     """
+    if fmt in NOTEBOOK_FORMATS:
+        from .notebook import process_notebook
+
+        return process_notebook(text, path=path, options=options, markers=markers, expander=expander,
+                                force=force, strict=strict, cache=cache)
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: use 'markdown' or 'latex'")
+        raise ValueError(f"unknown format {fmt!r}: use 'markdown', 'latex' or 'notebook'")
     fmt = FORMATS[fmt]
     try:
         site = site_options(options)

@@ -25,6 +25,7 @@ from .errors import MatdiffError, UnsupportedError
 from .shorten import merge_trivial_steps, name_function, name_repeats
 from .expr.dims import Dim
 from .expr.nodes import (
+    Identity,
     Colored,
     Differential,
     Kron,
@@ -70,6 +71,12 @@ NOTE_PRIORITY = (
     "chain_rule",
     "elementwise",
     "differential",
+    "d_inverse",
+    "d_det",
+    "d_logdet",
+    "d_norm",
+    "d_normsq",
+    "d_expm",
     "hadamard_trace",
     "transpose_trace",
     "transpose_scalar",
@@ -79,6 +86,12 @@ NOTE_PRIORITY = (
     "commutation",
     "expand_sandwich",
     "trace_trick",
+    "kron_trace",
+    "diag_vector",
+    "scalar_factor",
+    "vec_of_vector",
+    "trace_linearity",
+    "vec_linearity",
     "linearity",
 )
 
@@ -140,14 +153,16 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     states = [initial_state(t) for t in linear_terms(expanded)]
     if not states:  # the differential vanished (X^0, tr(X) - tr(X), ...)
         return _vanished(f, x, lines)
-    if not x.cols.is_one:
-        lines.add(add(*(trace_display(s, x) for s in states)), "trace", "trace_trick")
+    if not x.cols.is_one:  # tr of the scalar df, or tr(A + B) split into tr(A) + tr(B)
+        note = "trace_linearity" if isinstance(expanded, Trace) else "trace_trick"
+        lines.add(add(*(trace_display(s, x) for s in states)), "trace", note)
     states = _peel_all(states, x, peel_trace, trace_display, lines, "trace")
     gradient = simplify(add(*(trace_gradient(s, x) for s in states)))
     collected = mul(gradient, Differential(x))
     if is_zero(gradient):  # the terms cancel: df = 0, not tr(0 dX)
         collected = num(0)
-    lines.add(collected if x.cols.is_one or collected.is_scalar else Trace(collected), "collect", _collect_note(states))
+    lines.add(collected if x.cols.is_one or collected.is_scalar else Trace(collected), "collect",
+              _collect_note(states, gradient, lines))
     return gradient
 
 
@@ -157,8 +172,20 @@ def _vanished(f: Node, x: Sym, lines: Lines) -> Node:
     return zero
 
 
-def _collect_note(states: list[TermState]) -> str:
-    return "collect" if len(states) > 1 else "simplify"
+def _collect_note(states: list[TermState], matrix: Node, lines: Lines) -> str:
+    """Like terms collected; an identity written in (dX = I dX); a scalar taken into the trace; else 化简."""
+    if len(states) > 1:
+        return "collect"
+    before = lines.steps[-1].expr if lines.steps else None
+    if _identity_in(matrix) and before is not None and not _identity_in(before):
+        return "insert_identity"
+    if isinstance(before, Mul) and any(isinstance(f, Trace) for f in before.factors) and not isinstance(matrix, Identity):
+        return "trace_linearity"  # c tr(M dX) = tr(c M dX)
+    return "simplify"
+
+
+def _identity_in(node: Node) -> bool:
+    return any(isinstance(n, Identity) for n in node.walk())
 
 
 def vec_derivative_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None, vec_lhs: Node | None = None) -> Node:
@@ -169,10 +196,10 @@ def vec_derivative_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None,
         return _vanished(f, x, lines)
     if not f.cols.is_one:  # vec of a column vector is the vector itself: no line needed
         head = vec_lhs if vec_lhs is not None else Vec(Differential(f))
-        lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize", lhs=head)
+        lines.add(add(*(vec_display(s, x) for s in states)), "vectorize", "vectorize_both", lhs=head)
     states = _peel_all(states, x, peel_vec, vec_display, lines, "vectorize")
     matrix = simplify(add(*(vec_derivative(s, x) for s in states)))
-    lines.add(mul(matrix, _vec_dx(x)), "collect", _collect_note(states))
+    lines.add(mul(matrix, _vec_dx(x)), "collect", _collect_note(states, matrix, lines))
     return matrix
 
 

@@ -46,6 +46,8 @@ def lint(inputs: tuple[str, ...], layout: str | None, shapes: dict[str, Any], ou
     total = Report()
     failed = False
     for path, display in _expand_inputs(inputs, None):
+        if LINT_FORMATS.get(path.suffix.lower()) == "notebook":  # lint reads Markdown, LaTeX and text
+            continue
         try:
             source = read_source(path, display)
             site = settings.config_for(path.resolve().parent).options

@@ -250,11 +250,12 @@ def test_seed001_logistic_steps_differential_chain_rule() -> None:
 
 
 def test_seed004_trace_steps_trace_trick_cyclic() -> None:
-    """tr(X^T A X): trace trick, cyclic rule, collected, read off as (A + A^T) X (denominator)."""
+    """tr(X^T A X): the trace of the sum split (linearity of the trace), cyclic rule, collected, read
+    off as (A + A^T) X (denominator)."""
     d = derive(r"\operatorname{tr}(\boldsymbol{X}^{\top}\boldsymbol{A}\boldsymbol{X})", r"\boldsymbol{X}", layout="denominator")
     notes = _notes(d)
-    assert {"trace_trick", "cyclic"} <= set(notes)
-    assert notes.index("trace_trick") < notes.index("cyclic") < len(notes) - 1
+    assert {"trace_linearity", "cyclic"} <= set(notes) and "trace_trick" not in notes
+    assert notes.index("trace_linearity") < notes.index("cyclic") < len(notes) - 1
     rows = d.rows()
     assert rows[-1].rhs == d.result_latex and r"\mathrm{d}" not in d.result_latex
     assert any(r"\operatorname{tr}" in row.rhs and r"\mathrm{d}\boldsymbol{X}" in row.rhs for row in rows)

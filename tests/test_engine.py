@@ -57,7 +57,7 @@ def test_denominator_layout_adds_transpose_line():
 
 def test_scalar_function_uses_trace_trick():
     d = derive(rf"\operatorname{{tr}}({B}{{X}}^{{\top}}{B}{{A}}{B}{{X}})", rf"{B}{{X}}", layout="denominator")
-    assert {"differential", "product_rule", "trace_trick", "collect", "identify"} <= set(notes(d)) | {"differential"}
+    assert {"differential", "product_rule", "trace_linearity", "collect", "identify"} <= set(notes(d)) | {"differential"}
     assert d.result_latex == r"(\boldsymbol{A} + \boldsymbol{A}^{\top}) \boldsymbol{X}"
 
 

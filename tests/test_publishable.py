@@ -122,3 +122,47 @@ def test_symmetric_chains_are_compared_too(f, x, names, layout):
     variable = read_derivative_input(f, x, None, frozenset(names)).x
     compared = [chain for chain in chains(d.steps) if len(chain) + (chain[0].lhs is not None) >= 2]
     assert check_steps(d.steps, variable, layout=layout, symmetric=frozenset(names)) == len(compared) >= 2
+
+
+# ---------------------------------------------------------------- item 5: notes name the identity
+
+
+def _note_after(d, predicate):
+    return next(step.note for step in d.steps if predicate(step))
+
+
+@pytest.mark.parametrize("f, x, rule, note", [
+    # splitting tr(A + B) into tr(A) + tr(B) is the linearity of the trace, not "a scalar is its trace"
+    (rf"\operatorname{{tr}}({B}{{X}}^{{\top}}{B}{{A}}{B}{{X}})", rf"{B}{{X}}", "trace", "trace_linearity"),
+    # a scalar df that is not yet a trace: the trace trick
+    (rf"{B}{{a}}^{{\top}}{B}{{X}}{B}{{b}}", rf"{B}{{X}}", "trace", "trace_trick"),
+    # tr(dX) = tr(I dX), dy = I dy: an identity written in, not 化简
+    (rf"\operatorname{{tr}}({B}{{X}})", rf"{B}{{X}}", "collect", "insert_identity"),
+    (rf"{B}{{y}}", rf"{B}{{y}}", "collect", "insert_identity"),
+    # |X| tr(X^{-1} dX) = tr(|X| X^{-1} dX)
+    (rf"|{B}{{X}}|", rf"{B}{{X}}", "collect", "trace_linearity"),
+    # vec(dF) = vec(...): both sides vectorized (向量化分子分母 is for ∂vec F/∂vec X rows)
+    (rf"{B}{{A}}\exp({B}{{X}}{B}{{B}})", rf"{B}{{X}}", "vectorize", "vectorize_both"),
+    # the differentials of the inverse, the determinant, the log-determinant, the squared norm
+    (rf"{B}{{X}}^{{-1}}", rf"{B}{{X}}", "differential", "d_inverse"),
+    (rf"|{B}{{X}}|", rf"{B}{{X}}", "differential", "d_det"),
+    (rf"\log|{B}{{X}}|", rf"{B}{{X}}", "differential", "d_logdet"),
+    (r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|^2", rf"{B}{{x}}", "differential", "d_normsq"),
+])
+def test_notes_name_the_identity_the_row_applies(f, x, rule, note):
+    d = derive(f, x)
+    assert _note_after(d, lambda step: step.rule == rule) == note
+
+
+def test_sandwich_rows_keep_the_seed_vocabulary():
+    d = derive(rf"{B}{{AX}}", rf"{B}{{X}}")
+    assert [step.note for step in d.steps][:3] == ["vectorize", "sandwich", "separate_var"]
+    from matdiff_tex.render import note_text
+
+    assert [note_text(step.note, {"var": "X"}) for step in d.steps[:2]] == ["向量化分子分母", "变换成夹层饼样式"]
+
+
+def test_a_scalar_moved_in_a_vectorization_is_not_linearity():
+    d = derive(r"-y\boldsymbol{x}^{\top}\boldsymbol{w} + \log(1+\exp(\boldsymbol{x}^{\top}\boldsymbol{w}))",
+               rf"{B}{{w}}", order=2)
+    assert "scalar_factor" in [step.note for step in d.steps if step.rule == "vectorize"]

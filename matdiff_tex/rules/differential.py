@@ -99,7 +99,7 @@ def d_transpose(node: Transpose, d: D) -> Node:
     return zero_like(node) if is_zero(inner) else transpose(inner)
 
 
-@differential_rule(Inverse, note="differential", example=(r"\boldsymbol{X}^{-1}", r"\boldsymbol{X}"))
+@differential_rule(Inverse, note="d_inverse", example=(r"\boldsymbol{X}^{-1}", r"\boldsymbol{X}"))
 def d_inverse(node: Inverse, d: D) -> Node:
     """d(X^{-1}) = -X^{-1}(dX)X^{-1}"""
     if node.arg.is_scalar:
@@ -167,7 +167,7 @@ def d_trace(node: Trace, d: D) -> Node:
     return num(0) if is_zero(inner) else Trace(inner, node.style)
 
 
-@differential_rule(Det, note="differential", example=(r"|\boldsymbol{X}|", r"\boldsymbol{X}"))
+@differential_rule(Det, note="d_det", example=(r"|\boldsymbol{X}|", r"\boldsymbol{X}"))
 def d_determinant(node: Det, d: D) -> Node:
     """d|X| = |X| tr(X^{-1} dX)"""
     inner = d(node.arg)
@@ -179,7 +179,7 @@ def d_function(node: Func, d: D) -> Node:
     """d f(u) = f'(u) du;  d f(U) = f'(U) ⊙ dU element by element;  d log|X| = tr(X^{-1} dX)"""
     if node.name in ("log", "ln") and isinstance(node.arg, Det):
         inner = d(node.arg.arg)
-        return (num(0) if is_zero(inner) else Trace(mul(Inverse(node.arg.arg), inner))), "differential"
+        return (num(0) if is_zero(inner) else Trace(mul(Inverse(node.arg.arg), inner))), "d_logdet"
     if node.name in ("log", "ln") and isinstance(node.arg, Softmax):
         return d_log_softmax(node, d), "chain_rule"
     if node.name in ("log", "ln") and sum_of_exp(node.arg) is not None:
@@ -304,7 +304,7 @@ def d_softmax(node: Softmax, d: D) -> Node:
     return mul(jacobian, inner)
 
 
-@differential_rule(Norm, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2", r"\boldsymbol{x}"))
+@differential_rule(Norm, note="d_norm", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2", r"\boldsymbol{x}"))
 def d_norm(node: Norm, d: D) -> Node:
     """d‖u‖₂ = u^T du / ‖u‖₂;  d‖U‖_F = tr(U^T dU) / ‖U‖_F;  d‖u‖₁ = sign(u)^T du (no entry of u zero)"""
     kind = norm_kind(node)
@@ -348,7 +348,7 @@ def d_gradient(node: Gradient, d: D) -> Node:
     raise UnsupportedError(f"the second derivative of the abstract function {node.name} (its Hessian) is not supported")
 
 
-@differential_rule(NormSq, note="differential", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))
+@differential_rule(NormSq, note="d_normsq", example=(r"\|\boldsymbol{A}\boldsymbol{x} - \boldsymbol{b}\|_2^2", r"\boldsymbol{x}"))
 def d_norm_squared(node: NormSq, d: D) -> Node:
     """d‖u‖² = 2 u^T du;  d‖U‖_F² = 2 tr(U^T dU)"""
     inner = d(node.arg)
@@ -359,7 +359,7 @@ def d_norm_squared(node: NormSq, d: D) -> Node:
     return mul(num(2), Trace(mul(transpose(node.arg), inner)))
 
 
-@differential_rule(Expm, note="differential", example=(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}"))
+@differential_rule(Expm, note="d_expm", example=(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}"))
 def d_matrix_exponential(node: Expm, d: D) -> Node:
     """d e^{X} = ∫_0^1 e^{sX} (dX) e^{(1-s)X} ds;  d e^{cA} = e^{cA} d(cA) for a constant matrix A"""
     inner = d(node.arg)

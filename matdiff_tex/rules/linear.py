@@ -176,7 +176,7 @@ def trace_cyclic(state: TermState, x: Sym) -> tuple[TermState, str]:
     if held.is_scalar:
         outer = mul(*after, *([state.left] if state.left is not None else []), *before)
         factor = outer if outer.is_scalar else Trace(outer)
-        return replace(state, coeff=mul(coeff, factor), left=None, rest=held), "linearity"
+        return replace(state, coeff=mul(coeff, factor), left=None, rest=held), "trace_linearity"
     parts = [*after, *([state.left] if state.left is not None else []), *before]
     left = mul(*parts) if parts else None
     if left is not None and left.is_scalar:
@@ -203,30 +203,30 @@ def trace_hadamard(state: TermState, x: Sym) -> tuple[TermState, str]:
     return replace(state, left=left, rest=held), "hadamard_trace"
 
 
-@register("trace", note="linearity", example=(r"\operatorname{tr}(\boldsymbol{X})^{2}", r"\boldsymbol{X}"))
+@register("trace", note="trace_linearity", example=(r"\operatorname{tr}(\boldsymbol{X})^{2}", r"\boldsymbol{X}"))
 def trace_of_trace(state: TermState, x: Sym) -> tuple[TermState, str]:
     """tr(P tr(dF)) = tr(P) tr(dF)"""
     coeff = state.coeff
     if state.left is not None:
         coeff = mul(coeff, state.left if state.left.is_scalar else Trace(state.left))
-    return replace(state, coeff=coeff, left=None, rest=state.rest.arg), "linearity"  # type: ignore[attr-defined]
+    return replace(state, coeff=coeff, left=None, rest=state.rest.arg), "trace_linearity"  # type: ignore[attr-defined]
 
 
-@register("trace", note="linearity")
+@register("trace", note="trace_linearity")
 def trace_integral(state: TermState, x: Sym) -> tuple[TermState, str]:
     """tr(P ∫ dF(s) ds) = ∫ tr(P dF(s)) ds"""
     node: Integral = state.rest  # type: ignore[assignment]
-    return replace(state, rest=node.body, integrals=state.integrals + (node.var,)), "linearity"
+    return replace(state, rest=node.body, integrals=state.integrals + (node.var,)), "trace_linearity"
 
 
-@register("trace", note="linearity", example=(r"\operatorname{tr}(\boldsymbol{A} \otimes \boldsymbol{X})", r"\boldsymbol{X}"))
+@register("trace", note="kron_trace", example=(r"\operatorname{tr}(\boldsymbol{A} \otimes \boldsymbol{X})", r"\boldsymbol{X}"))
 def trace_kronecker(state: TermState, x: Sym) -> tuple[TermState, str]:
     """tr(G ⊗ dF) = tr(G) tr(dF)"""
     node: Kron = state.rest  # type: ignore[assignment]
     if state.left is not None:
         raise UnsupportedError("a Kronecker product inside a trace with other factors is not supported")
     held, other = (node.left, node.right) if has_differential(node.left) else (node.right, node.left)
-    return replace(state, coeff=mul(state.coeff, Trace(other)), rest=held), "linearity"
+    return replace(state, coeff=mul(state.coeff, Trace(other)), rest=held), "kron_trace"
 
 
 @register("trace", note="hadamard_trace")
@@ -291,11 +291,11 @@ def vec_sandwich(state: TermState, x: Sym) -> tuple[TermState, str]:
         if k is None:
             raise UnsupportedError("vec(diag(du) B) is only supported when diag(du) multiplies a vector")
         rest = mul(*before, diag_times_vector(held, mul(*after[:k])), *after[k:])
-        return replace(state, coeff=coeff, rest=rest), "linearity"
+        return replace(state, coeff=coeff, rest=rest), "diag_vector"
     if held.is_scalar:
         constant = mul(*before, *after)
         left = _then(state.left, vec_of(constant))
-        return replace(state, coeff=coeff, left=left, rest=held), "linearity"
+        return replace(state, coeff=coeff, left=left, rest=held), "scalar_factor"
     lhs = mul(*before) if before else None
     rhs = mul(*after) if after else None
     if lhs is not None and lhs.is_scalar:
@@ -312,7 +312,7 @@ def vec_sandwich(state: TermState, x: Sym) -> tuple[TermState, str]:
     return replace(state, coeff=coeff, left=_then(state.left, kron), rest=held), "expand_sandwich"
 
 
-@register("vectorize", note="linearity", example=(r"\operatorname{softmax}(\boldsymbol{x})", r"\boldsymbol{x}"))
+@register("vectorize", note="diag_vector", example=(r"\operatorname{softmax}(\boldsymbol{x})", r"\boldsymbol{x}"))
 def diag_times_vector(diag: Diag, vector: Node) -> Node:
     """diag(u) w = w ⊙ u"""
     return Hadamard(vector, diag.arg)
@@ -348,17 +348,17 @@ def vec_kronecker(state: TermState, x: Sym) -> tuple[TermState, str]:
     return replace(state, left=_then(state.left, mul(shuffle, stack)), rest=held), "kron_vec"
 
 
-@register("vectorize", note="linearity")
+@register("vectorize", note="vec_linearity")
 def vec_integral(state: TermState, x: Sym) -> tuple[TermState, str]:
     """vec(∫ dF(s) ds) = ∫ vec(dF(s)) ds"""
     node: Integral = state.rest  # type: ignore[assignment]
-    return replace(state, rest=node.body, integrals=state.integrals + (node.var,)), "linearity"
+    return replace(state, rest=node.body, integrals=state.integrals + (node.var,)), "vec_linearity"
 
 
-@register("vectorize", note="linearity")
+@register("vectorize", note="vec_of_vector")
 def vec_of_vec(state: TermState, x: Sym) -> tuple[TermState, str]:
     """vec(vec(dF)) = vec(dF)"""
-    return replace(state, rest=state.rest.arg), "linearity"  # type: ignore[attr-defined]
+    return replace(state, rest=state.rest.arg), "vec_of_vector"  # type: ignore[attr-defined]
 
 
 @register("vectorize", note="trace_trick", example=(r"|\boldsymbol{X}|\boldsymbol{X}^{-1}", r"\boldsymbol{X}"))
