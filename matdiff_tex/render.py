@@ -175,6 +175,7 @@ def wrap_terms(terms: Sequence[str], lead: int, note: str | None, width: int = W
 #: What a line break costs when wrapping a row: every line costs, a break inside parentheses
 #: more for each level, a break between the factors of a product more than one at a + or ⊗.
 BREAK_COST, DEPTH_COST, PRODUCT_COST, OVERFLOW_COST = 100, 70, 40, 10_000
+SHORT_ROW = 12  # glyphs: an expression this short stays on one line
 
 
 def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
@@ -183,17 +184,20 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) 
     side); continuation lines are indented by a ``\\quad``, the last line also holds the note.
 
     The breaks are chosen together (dynamic programming): as few lines as possible, then breaks
-    outside parentheses and at sums rather than inside products.  When the note cannot fit after
-    the last line, it gets a line of its own (the last line is then empty).  A piece too wide for
-    any line stays whole."""
+    outside parentheses and at sums rather than inside products.  When giving the note a line of its
+    own is cheaper than breaking the row for it, it gets one (the last line is then empty); a short
+    expression is never cut.  A piece too wide for any line stays whole."""
     from .expr.writer import break_points
 
     pieces, marks = break_points(marked)
     sizes = [visual_width(piece) for piece in pieces]
+    if sum(sizes) <= SHORT_ROW:  # a short expression is never cut: the note moves instead
+        pieces, marks, sizes = [" ".join(pieces)], [], [sum(sizes)]
     lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width)
-    if cost >= OVERFLOW_COST and note and lead + 4 + note_width(note) <= width:
+    if cost and note:
         alone, alone_cost = _pack(pieces, marks, sizes, lead, 0, width)  # the note on a line of its own
-        if alone_cost + BREAK_COST < cost:
+        alone_cost += BREAK_COST + max(0, lead + 4 + note_width(note) - width) * OVERFLOW_COST
+        if alone_cost < cost:
             return (*alone, "")
     return lines
 

@@ -11,9 +11,11 @@ Repeated sub-expressions.  A function of the variable that the rows repeat (``σ
 row's note, and the name is used from there on.  The same Named node keeps the check exact.
 
 Merged steps.  A row that only rewrites ``\\mathrm{d}(\\boldsymbol{X}^{\\top})`` as
-``\\mathrm{d}\\boldsymbol{X}^{\\top}``, inserts or drops an identity (``AX = AXI``,
-``I^{\\top} = I``) or repeats its own left-hand side (``\\mathrm{d}y = \\mathrm{d}y``) is merged
-into its neighbour, and so are consecutive applications of linearity.  Only rows are left out:
+``\\mathrm{d}\\boldsymbol{X}^{\\top}`` or ``\\mathrm{d}(AX)`` as ``A\\mathrm{d}X``, moves a scalar out of
+a trace or vec, drops an identity (``I^{\\top} = I``; not in seed 002's sandwich steps, and a row
+whose note says it inserts one stays) or repeats its own left-hand side
+(``\\mathrm{d}y = \\mathrm{d}y``) is merged into its neighbour, and so are consecutive
+applications of linearity.  Only rows are left out:
 every row that stays is still one of the engine's checked steps, in order.
 """
 
@@ -90,7 +92,7 @@ def name_function(steps: Sequence[Step], f: Node, x: Sym, order: int) -> list[St
 
 def _plain(node: Node, identities: bool = True, x: Sym | None = None) -> Node:
     """``node`` with the differences trivial steps make undone: d(Xᵀ) as (dX)ᵀ, d(AXB) as A dX B
-    (A, B free of ``x``), tr(a) as a for a scalar, tr(cA) and vec(cA) as c tr(A) and c vec(A), Iᵀ as I, and (``identities``) identity factors dropped from products."""
+    (A, B free of ``x``), tr(cA) and vec(cA) as c tr(A) and c vec(A), Iᵀ as I, and (``identities``) identity factors dropped from products."""
     kids = node.children()
     if kids:
         node = node.with_children([_plain(kid, identities, x) for kid in kids])
@@ -102,8 +104,6 @@ def _plain(node: Node, identities: bool = True, x: Sym | None = None) -> Node:
             factors = list(node.arg.factors)
             factors[varying[0]] = Differential(x)
             node = Mul(tuple(factors))
-    if isinstance(node, Trace) and node.arg.is_scalar:
-        return node.arg  # a scalar is its own trace
     if isinstance(node, Vec) and isinstance(node.arg, Mul):
         factors = node.arg.factors  # vec(c A) as c vec(A), c a 1x1 product at the front (1ᵀy, 2, ...)
         cut = max((k for k in range(1, len(factors)) if _scalar_product(factors[:k])), default=0)
@@ -144,11 +144,6 @@ def merge_trivial_steps(steps: Sequence[Step], x: Sym | None = None) -> list[Ste
     identities = not any(step.rule == "sandwich" for step in steps)  # seed 002 shows AX = AXI, Iᵀ = I
     for chain in chains(list(steps)):
         rows = list(chain)
-        # vec(dF) = vec(the row before): only vec put around both sides; the next row takes the lhs
-        if (len(rows) > 1 and out and isinstance(rows[0].lhs, Vec) and _same(rows[0].expr, Vec(out[-1].expr), False)
-                and rows[0].lhs == Vec(out[-1].lhs or rows[0].lhs.arg)):
-            rows[:2] = [Step(expr=rows[1].expr, rule=rows[1].rule, note=rows[1].note, note_args=rows[1].note_args,
-                             lhs=rows[0].lhs)]
         # a first row that only restates its left-hand side hands the left-hand side on
         while len(rows) > 1 and rows[0].lhs is not None and _same(rows[0].lhs, rows[0].expr, False) \
                 and rows[0].rule != "define":
@@ -162,7 +157,8 @@ def merge_trivial_steps(steps: Sequence[Step], x: Sym | None = None) -> list[Ste
         for row in rows[1:]:
             previous = merged[-1]
             linear_again = previous.note == row.note == "linearity"
-            if _same(previous.expr, row.expr, identities, x) or linear_again:
+            visible = row.note == "insert_identity"  # the identity is the point of that row
+            if (not visible and _same(previous.expr, row.expr, identities, x)) or linear_again:
                 note, args = (previous.note, previous.note_args) if previous.note and not linear_again \
                     else (row.note, row.note_args)
                 merged[-1] = Step(expr=row.expr, rule=row.rule, note=note, note_args=args, lhs=previous.lhs)
