@@ -30,16 +30,19 @@ def derive(
     order: int = 1,
     symmetric: Any = (),
     functions: dict[str, str] | None = None,
+    where: Any = (),
 ) -> "Derivation":
     """Differentiate the LaTeX expression ``f`` by the variable ``x``; the result is checked.
 
     ``symmetric`` names symmetric matrices (``{"X", "S"}``): values are symmetric, and a symmetric
     X is differentiated along symmetric directions (the gradient ``(G + G^T)/2``).
     ``functions`` declares abstract functions: ``{r"\\ell": "scalar", "f": "elementwise"}``.
+    ``where`` states assumptions: ``[r"\\boldsymbol{1}^{\\top}\\boldsymbol{y} = 1"]``.
     """
     from .engine import derive as _derive
 
-    return _derive(f, x, layout=layout, shapes=shapes, order=order, symmetric=symmetric, functions=functions)
+    return _derive(f, x, layout=layout, shapes=shapes, order=order, symmetric=symmetric, functions=functions,
+                   where=where)
 
 
 def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = None,

@@ -323,7 +323,7 @@ class RunState:
               help="Cache folder (default: $MATDIFF_TEX_CACHE_DIR, else the user cache folder).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Stop a directive after this long, as an error (default 10; 0: no limit).")
+              help="Stop a directive after this much CPU time, as an error (default 10; 0: no limit).")
 @_option_flags
 def render(
     inputs: tuple[str, ...],

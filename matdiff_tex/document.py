@@ -158,7 +158,7 @@ class _Run:
                 expansion = expander(*key)
         except DirectiveTimeout:
             self.fail(directive.start, LimitError(
-                f"this directive took longer than {seconds():g} s (MATDIFF_TEX_TIME_LIMIT, or "
+                f"this directive took longer than {seconds():g} s of CPU time (MATDIFF_TEX_TIME_LIMIT, or "
                 "render --time-limit) and was stopped; split it into smaller directives"))
             return None
         except MatdiffError as error:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import AbstractSet, Any, Iterable, Mapping
+from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 
 from .derivation import Derivation, Step
 from .errors import MatdiffError, UnsupportedError
@@ -56,6 +56,7 @@ from .rules.linear import (
 from .rules.elementwise import simplify_elementwise
 from .rules.scalars import simplify_scalars
 from .rules.simplify import simplify as _simplify
+from .rules.assumptions import Assumption, classify, replace_subtree, use_assumption
 from .rules.symmetric import distribute_number, drop_symmetric_transposes, restrict_to_symmetric, symmetric_part
 
 
@@ -234,20 +235,10 @@ def script_vectorize(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     return result
 
 
-def _substitute(node: Node, old: Node, new: Node) -> Node:
-    if node == old:
-        return new
-    kids = node.children()
-    if not kids:
-        return node
-    changed = [_substitute(kid, old, new) for kid in kids]
-    return node if all(a is b for a, b in zip(changed, kids)) else node.with_children(changed)
-
-
 def by_scalar_lines(f: Node, t: Sym, lines: Lines, lhs: Node | None = None) -> Node:
     """dF = M dt for a scalar variable t: the differential, then its coefficient M = dF/dt (F's shape)."""
     expanded = differential_lines(f, t, lines, lhs)
-    coefficient = simplify(_substitute(expanded, Differential(t), Num(Fraction(1))))
+    coefficient = simplify(replace_subtree(expanded, Differential(t), Num(Fraction(1))))
     if is_zero(coefficient):
         coefficient = zero_like(f, t.style if t.style != "plain" else "boldsymbol")
     lines.add(mul(coefficient, Differential(t)), "collect", "simplify")
@@ -425,6 +416,7 @@ def derive_nodes(
     check: bool = True,
     symmetric: AbstractSet[str] = frozenset(),
     functions: Mapping[str, str] | None = None,
+    assumptions: Sequence[Assumption] = (),
 ) -> Derivation:
     """Derive and check, on trees already read.
 
@@ -458,6 +450,12 @@ def derive_nodes(
             result = script_vectorize(f, x, layout, lines)
     if symmetric:
         result = symmetric_lines(f, x, result, layout, order, symmetric, lines)
+    for assumption in assumptions:
+        used = simplify(use_assumption(result, assumption))
+        if used != result:
+            result = used
+            lines.steps.append(Step(expr=result, rule="assumption", note="where",
+                                    note_args=(("var", assumption.lhs),)))
     # d(Xᵀ) = dXᵀ and the like merged, "记 f = ...": the rows are checked as they are printed
     steps = name_repeats(name_function(merge_trivial_steps(lines.steps, x), f, x, order), f, x)
     if check:
@@ -465,9 +463,10 @@ def derive_nodes(
 
         from .check.verify_steps import check_steps
 
-        from .check.numeric import random_functions, using_functions
+        from .check.numeric import random_functions, using_assumptions, using_functions
 
-        with using_functions(random_functions(functions or {})):  # abstract functions: random smooth ones
+        stated = [(a.kind, a.name, a.value) for a in assumptions]
+        with using_functions(random_functions(functions or {})), using_assumptions(stated):  # points satisfy them
             check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
             check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
@@ -483,6 +482,24 @@ def derive_nodes(
         dims=dict(dims or {}),
         checked=check,
     )
+
+
+def read_assumptions(texts: list[str], x: str, parsed: Any, shapes: Mapping[str, Any] | None,
+                     symmetric: frozenset[str], functions: Mapping[str, str]) -> list[Assumption]:
+    """``L = R`` texts read with the sizes F gave its symbols, and classified."""
+    from .expr.reader import read_derivative_input
+
+    sizes = {name: f"{sym.nrows.latex()} x {sym.ncols.latex()}" for name, sym in parsed.symbols.items()
+             if all(d.is_int or d.is_atom for d in sym.shape)}
+    out = []
+    for text in texts:
+        sides = text.split("=")
+        if len(sides) != 2 or not all(side.strip() for side in sides):
+            raise UnsupportedError(f"where: write an equation L = R, got {text.strip()}", field="F")
+        read = [read_derivative_input(side, x, {**sizes, **(shapes or {})}, symmetric, functions).f
+                for side in sides]
+        out.append(classify(read[0], read[1], text.strip(), parsed.x.name))
+    return out
 
 
 FUNCTION_KINDS = ("scalar", "elementwise")
@@ -510,11 +527,14 @@ def derive(
     order: int = 1,
     symmetric: Iterable[str] = (),
     functions: Mapping[str, str] | None = None,
+    where: Iterable[str] = (),
 ) -> Derivation:
     """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation.
 
     ``symmetric``: names of symmetric matrices (``{"X", "S"}``, ``\\boldsymbol{S}`` also accepted).
     ``functions``: abstract functions, ``{r"\\ell": "scalar", "f": "elementwise"}``.
+    ``where``: stated assumptions, ``[r"\\boldsymbol{1}^{\\top}\\boldsymbol{y} = 1"]`` (see
+    :mod:`matdiff_tex.rules.assumptions`).
     """
     from .expr.reader import read_derivative_input
     from .expr.shapes import symbol_key
@@ -526,6 +546,12 @@ def derive(
     names = frozenset(symbol_key(name) for name in symmetric)
     kinds = function_kinds(functions)
     parsed = read_derivative_input(f, x, shapes, names, kinds)
+    stated = read_assumptions([where] if isinstance(where, str) else list(where), x, parsed, shapes, names, kinds)
+    extra = {a.name for a in stated if a.kind == "symmetric"} - names
+    if extra:  # A^T = A: a symmetric matrix, read again as square
+        names = names | extra
+        parsed = read_derivative_input(f, x, shapes, names, kinds)
     derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
-                              dims=parsed.dims, symmetric=names, functions=kinds)
+                              dims=parsed.dims, symmetric=names, functions=kinds,
+                              assumptions=[a for a in stated if a.kind != "symmetric"])
     return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation

@@ -46,7 +46,7 @@ DOCUMENT_CHOICES: dict[str, tuple[str, ...]] = {
     "markdown": ("commonmark", "mkdocs"),
     "flavor": tuple(FLAVORS),
 }
-DIRECTIVE_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "functions", "label")
+DIRECTIVE_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "functions", "where", "label")
 SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "number", "width", "shapes", "symmetric", "functions", "templates_dir",
              "templates")
 
@@ -72,6 +72,7 @@ class ResolvedOptions:
     flavor: str = "default"
     symmetric: tuple[str, ...] = ()  # names of symmetric matrices (merged across the layers)
     functions: tuple[tuple[str, str], ...] = ()  # abstract functions: (name, scalar | elementwise)
+    where: tuple[str, ...] = ()  # stated assumptions, each "L = R" in LaTeX
 
     def shapes_dict(self) -> dict[str, Shape] | None:
         """``shapes`` as the engine takes them (None when there are none)."""
@@ -262,6 +263,23 @@ def functions_value(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out.items()))
 
 
+def where_value(value: Any) -> tuple[str, ...]:
+    """``{\\boldsymbol{1}^{\\top}\\boldsymbol{y} = 1, \\boldsymbol{Q}^{\\top}\\boldsymbol{Q} = \\boldsymbol{I}}`` -> the equations."""
+    if isinstance(value, str):
+        body = value.strip()
+        if body.startswith("{") and body.endswith("}"):
+            body = body[1:-1]
+        items = [piece.strip() for _, piece in split_top_level(body) if piece.strip()]
+    elif isinstance(value, Sequence):
+        items = [str(v).strip() for v in value]
+    else:
+        raise ValueError(f"where must hold equations, e.g. where={{A^T = A}}, not {value!r}")
+    for item in items:
+        if item.count("=") != 1:
+            raise ValueError(f"where: {item!r} is not an equation L = R")
+    return tuple(items)
+
+
 def check_value(key: str, value: Any) -> Any:
     """The checked value of one option; ValueError (a user-facing message) when it is wrong."""
     allowed = CHOICES.get(key) or DOCUMENT_CHOICES.get(key)
@@ -280,6 +298,8 @@ def check_value(key: str, value: Any) -> Any:
         return symmetric_value(value)
     if key == "functions":
         return functions_value(value)
+    if key == "where":
+        return where_value(value)
     if key == "label":
         if not isinstance(value, str) or not _LABEL.fullmatch(value):
             raise ValueError(f"label={value!r} is not a usable \\label name (no spaces, braces, backslashes, "
@@ -329,6 +349,7 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
     shapes: dict[str, Shape] = {}
     symmetric: set[str] = set()
     functions: dict[str, str] = {}
+    where: list[str] = []
     for layer in reversed(layers):
         for key, value in layer.items():
             if key == "shapes":
@@ -337,6 +358,8 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
                 symmetric.update(value)
             elif key == "functions":
                 functions.update(dict(value))
+            elif key == "where":
+                where.extend(v for v in value if v not in where)
             else:
                 merged[key] = value
     return ResolvedOptions(
@@ -351,4 +374,5 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         flavor=merged.get("flavor", "default"),
         symmetric=tuple(sorted(symmetric)),
         functions=tuple(sorted(functions.items())),
+        where=tuple(where),
     )

@@ -348,3 +348,92 @@ def test_abstract_function_from_a_directive_and_its_errors() -> None:
         derive(rf"\ell'({B}{{x}})", rf"{B}{{x}}", functions={r"\ell": "scalar"})
     with pytest.raises(MatdiffError, match="scalar or elementwise"):
         derive(rf"\ell({B}{{x}})", rf"{B}{{x}}", functions={r"\ell": "vector"})
+
+
+# ----------------------------------------------------------------------------- item 2: stated assumptions
+
+
+def test_softmax_cross_entropy_with_simplex_labels() -> None:
+    """Seed 001 例5: with 1^T y = 1 the gradient is (softmax(Wx) - y) x^T, at points where it holds."""
+    f = rf"-{B}{{y}}^{{\top}}\log\operatorname{{softmax}}({B}{{W}}{B}{{x}})"
+    where = [rf"{B}{{1}}^{{\top}}{B}{{y}} = 1"]
+    y = np.abs(RNG.normal(size=(3, 1)))
+    values = {"W": RNG.normal(size=(3, 4)), "x": RNG.normal(size=(4, 1)), "y": y / y.sum()}
+
+    def fn(v):
+        u = v["W"] @ v["x"]
+        return -(v["y"].T @ (u - np.log(np.sum(np.exp(u))))).item()
+
+    for layout in ("numerator", "denominator"):
+        d = derive(f, rf"{B}{{W}}", layout=layout, where=where)
+        assert r"\boldsymbol{1}" not in d.result_latex
+        got = evaluated(d.result_latex, values, dim_bindings(d, values))
+        jac, shape = fd_jacobian(fn, values, "W")
+        assert_close(got, arrange(jac, shape, (3, 4), layout), 1e-5, d.result_latex)
+    assert d.result_latex == rf"(\operatorname{{softmax}}({B}{{W}} {B}{{x}}) - {B}{{y}}) {B}{{x}}^{{\top}}"
+    assert any(row.note == "where" for row in d.rows())
+    unconstrained = derive(f, rf"{B}{{W}}", layout="denominator")
+    assert r"\boldsymbol{1}" in unconstrained.result_latex  # without the assumption it is not simplified
+
+
+def test_orthonormal_columns_and_symmetric_assumptions() -> None:
+    q, _ = np.linalg.qr(RNG.normal(size=(5, 3)))
+    values = {"Q": q, "X": RNG.normal(size=(3, 3))}
+    d = derive(rf"\operatorname{{tr}}({B}{{Q}}^{{\top}}{B}{{Q}}{B}{{X}})", rf"{B}{{X}}",
+               where=[rf"{B}{{Q}}^{{\top}}{B}{{Q}} = {B}{{I}}"])
+    assert d.result_latex.startswith(rf"{B}{{I}}")
+    jac, shape = fd_jacobian(lambda v: np.trace(v["Q"].T @ v["Q"] @ v["X"]), values, "X")
+    assert_close(evaluated(d.result_latex, values, {"n": 3}), arrange(jac, shape, (3, 3), "numerator"), 1e-6, "QtQ")
+    d = derive(rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", where=[rf"{B}{{A}}^{{\top}} = {B}{{A}}"])
+    assert d.result_latex == rf"{B}{{A}}"
+
+
+def test_assumptions_are_checked_at_points_that_satisfy_them() -> None:
+    """The check draws y with 1^T y = 1: the simplified result would fail at an unconstrained point."""
+    from matdiff_tex.check.numeric import satisfy_assumptions, using_assumptions
+
+    with using_assumptions([("sum", "y", 1.0), ("columns", "Q", 0.0)]):
+        v = satisfy_assumptions({"y": RNG.uniform(0.5, 1.5, (4, 1)), "Q": RNG.normal(size=(5, 3))})
+    assert np.isclose(v["y"].sum(), 1.0) and np.allclose(v["Q"].T @ v["Q"], np.eye(3))
+
+
+@pytest.mark.parametrize("where,match", [
+    (rf"{B}{{X}}^{{\top}} = {B}{{X}}", "constrains the variable"),
+    (rf"{B}{{y}}^{{\top}}{B}{{y}} = 1", "cannot use"),
+    ("a + b", "equation"),
+])
+def test_assumptions_that_are_not_understood_are_errors(where, match) -> None:
+    with pytest.raises(MatdiffError, match=match):
+        derive(rf"{B}{{y}}^{{\top}}{B}{{X}}{B}{{y}}", rf"{B}{{X}}", where=[where])
+
+
+def test_where_in_a_directive() -> None:
+    from matdiff_tex import render_text
+
+    text = (rf"\deriv[where={{{B}{{1}}^{{\top}}{B}{{y}} = 1}}, lang=en, layout=denominator]"
+            rf"<-{B}{{y}}^{{\top}}\log\operatorname{{softmax}}({B}{{W}}{B}{{x}})><{B}{{W}}>" + "\n")
+    out = render_text(text)
+    assert "use the stated value of $" in out and rf"(\operatorname{{softmax}}({B}{{W}} {B}{{x}}) - {B}{{y}}) {B}{{x}}^{{\top}}" in out
+
+
+# ----------------------------------------------------------------------------- item 7: structures declined before
+
+DECLINED = [
+    (rf"\operatorname{{diag}}({B}{{A}}{B}{{x}})", {"A": (3, 4), "x": (4, 1)}, lambda v: np.diag((v["A"] @ v["x"]).ravel())),
+    (rf"\operatorname{{diag}}({B}{{x}}){B}{{A}}\operatorname{{diag}}({B}{{x}})", {"A": (3, 3), "x": (3, 1)},
+     lambda v: np.diag(v["x"].ravel()) @ v["A"] @ np.diag(v["x"].ravel())),
+    (rf"{B}{{B}}\operatorname{{diag}}({B}{{x}}){B}{{C}}", {"B": (2, 3), "x": (3, 1), "C": (3, 4)},
+     lambda v: v["B"] @ np.diag(v["x"].ravel()) @ v["C"]),
+]
+
+
+@pytest.mark.parametrize("f,sizes,fn", DECLINED, ids=[r[0] for r in DECLINED])
+def test_diag_structures(f, sizes, fn) -> None:
+    _check(f, rf"{B}{{x}}", "x", sizes, fn)
+
+
+def test_structures_still_declined_say_so_with_a_message() -> None:
+    for f, x in ((rf"\operatorname{{vec}}({B}{{X}})^{{\top}}({B}{{A}}\otimes{B}{{B}})\operatorname{{vec}}({B}{{X}})", rf"{B}{{X}}"),
+                 (rf"\det({B}{{A}}\otimes{B}{{X}})", rf"{B}{{X}}")):
+        with pytest.raises(MatdiffError):
+            derive(f, x)

@@ -104,6 +104,6 @@ def test_time_limit_stops_a_directive_with_a_located_error(tmp_path: Path) -> No
                            "--time-limit", "1", "--no-cache"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
-    assert "a.md:3:6: error: this directive took longer than 1 s" in proc.stderr
+    assert "a.md:3:6: error: this directive took longer than 1 s of CPU time" in proc.stderr
     assert proc.stderr.count("error:") == 1
     assert (tmp_path / "out" / "b.md").exists()

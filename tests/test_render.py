@@ -229,7 +229,7 @@ def test_expand_calls_the_engine_with_its_options(monkeypatch: pytest.MonkeyPatc
     calls = []
 
     def derive(f: str, x: str, *, layout: str, shapes: object, order: int, symmetric: object,
-               functions: object) -> Fake:
+               functions: object, where: object) -> Fake:
         calls.append((f, x, layout, shapes, order, symmetric))
         return Fake()
 

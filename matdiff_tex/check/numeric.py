@@ -436,6 +436,38 @@ def using_functions(functions: Mapping[str, Any]) -> Iterator[None]:
         _FUNCTIONS.reset(token)
 
 
+#: Stated assumptions the random points must satisfy: (kind, symbol name, value) — see
+#: :mod:`matdiff_tex.rules.assumptions`.  Set with :func:`using_assumptions`.
+_ASSUMPTIONS: ContextVar[tuple[tuple[str, str, float], ...]] = ContextVar("matdiff_assumptions", default=())
+
+
+@contextmanager
+def using_assumptions(assumptions: Sequence[tuple[str, str, float]]) -> Iterator[None]:
+    """Draw points that satisfy these assumptions (:func:`satisfy_assumptions`)."""
+    token = _ASSUMPTIONS.set(tuple(assumptions))
+    try:
+        yield
+    finally:
+        _ASSUMPTIONS.reset(token)
+
+
+def satisfy_assumptions(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Move random values onto the assumptions in use: entries summing to c, orthonormal columns or rows."""
+    for kind, name, value in _ASSUMPTIONS.get():
+        if name not in values:
+            continue
+        v = values[name]
+        if kind == "sum":
+            values[name] = v * (value / np.sum(v, axis=(-2, -1), keepdims=True))
+        elif kind == "columns":
+            values[name] = np.linalg.qr(v)[0]
+        elif kind == "rows":
+            values[name] = np.swapaxes(np.linalg.qr(np.swapaxes(v, -1, -2))[0], -1, -2)
+        elif kind == "symmetric":
+            values[name] = (v + np.swapaxes(v, -1, -2)) / 2
+    return values
+
+
 def _abstract(name: str, order: int) -> Callable[..., Any]:
     table = _FUNCTIONS.get().get(name)
     if table is None:

@@ -54,7 +54,7 @@ from ..errors import InternalError, LimitError, MatdiffError, ShapeError
 from ..expr.dims import SCALAR, Dim
 from ..expr.nodes import Commutation, Identity, Node, Ones, Sym, Zero
 from .budget import Cost, budget_words, estimate
-from .numeric import Evaluator, OutOfDomain, symbols_of
+from .numeric import Evaluator, OutOfDomain, satisfy_assumptions, symbols_of
 
 Layout = Literal["numerator", "denominator"]
 
@@ -326,7 +326,7 @@ def _random_values(sizing: _Sizing, rng: np.random.Generator, scale: float) -> d
         values[name] = scale * (_square(rng, rows) if rows == cols > 1 else rng.uniform(0.5, 1.5, (rows, cols)))
         if name in sizing.symmetric and rows == cols:
             values[name] = (values[name] + values[name].T) / 2
-    return values
+    return satisfy_assumptions(values)
 
 
 def _square(rng: np.random.Generator, n: int) -> np.ndarray:

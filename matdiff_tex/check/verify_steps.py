@@ -27,7 +27,7 @@ from ..expr.dims import Dim
 from ..expr.nodes import Colored, Differential, Integral, Node, Partial, Sym, Vec
 from ..expr.writer import to_latex
 from .budget import Cost, estimate
-from .numeric import OutOfDomain, evaluate_node, symbols_of
+from .numeric import OutOfDomain, evaluate_node, satisfy_assumptions, symbols_of
 
 STEP = 1e-20
 RTOL = 1e-8
@@ -251,4 +251,4 @@ def _random_values(steps: Sequence[Step], sizes: Mapping[str, int], rng: np.rand
                         values[name] = (values[name] + values[name].T) / 2
                 else:
                     values[name] = rng.uniform(0.5, 1.5, (rows, cols))
-    return values
+    return satisfy_assumptions(values)

@@ -34,6 +34,19 @@ def is_zero(node: Node) -> bool:
     return isinstance(node, Zero) or (isinstance(node, Num) and node.value == 0)
 
 
+def is_all_ones(node: Node) -> bool:
+    """``1_m 1_n^T``: the all-ones matrix."""
+    from ..expr.nodes import Ones
+
+    return (
+        isinstance(node, Mul)
+        and len(node.factors) == 2
+        and isinstance(node.factors[0], Ones)
+        and isinstance(node.factors[1], Transpose)
+        and isinstance(node.factors[1].arg, Ones)
+    )
+
+
 def zero_like(node: Node, style: str = "boldsymbol") -> Node:
     """A zero of ``node``'s shape (the number 0 for a scalar)."""
     if node.is_scalar:
@@ -187,3 +200,18 @@ def transpose_chain(factors: tuple[Node, ...] | list[Node], tr: Callable[[Node],
     if len(parts) == 1 and mul(*chain).is_scalar:
         return mul(*(tr(f) for f in reversed(chain)))
     return mul(*scalars, *(tr(f) for f in reversed(chain)))
+
+
+def map_children(node: Node, fn: Callable[[Node], Node]) -> Node:
+    """``node`` with ``fn`` applied to each child (the same object when nothing changed)."""
+    kids = node.children()
+    if not kids:
+        return node
+    new = [fn(k) for k in kids]
+    if all(a is b for a, b in zip(new, kids)):
+        return node
+    if isinstance(node, Mul):
+        return mul(*new)
+    if isinstance(node, Add):
+        return add(*new)
+    return node.with_children(new)

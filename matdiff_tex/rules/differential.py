@@ -27,7 +27,6 @@ from ..expr.nodes import (
     Gradient,
     Hadamard,
     HadamardPower,
-    Identity,
     Integral,
     Inverse,
     Kron,
@@ -45,7 +44,7 @@ from ..expr.nodes import (
     Transpose,
     Vec,
 )
-from .build import add, bold_style, depends_on, is_zero, mul, neg, num, transpose, zero_like
+from .build import add, bold_style, depends_on, is_all_ones, is_zero, mul, neg, num, transpose, zero_like
 from .registry import register
 
 D = Callable[[Node], Node]
@@ -222,15 +221,7 @@ def sum_of_exp(node: Node) -> Node | None:
 
 def _is_one(node: Node) -> bool:
     """1, the ones vector 1, or the all-ones matrix 1 1^T."""
-    if node == num(1) or isinstance(node, Ones):
-        return True
-    return (
-        isinstance(node, Mul)
-        and len(node.factors) == 2
-        and isinstance(node.factors[0], Ones)
-        and isinstance(node.factors[1], Transpose)
-        and isinstance(node.factors[1].arg, Ones)
-    )
+    return node == num(1) or isinstance(node, Ones) or is_all_ones(node)
 
 
 def one_plus_exp(node: Node) -> Node | None:

@@ -27,13 +27,12 @@ from ..expr.nodes import (
     HadamardPower,
     Mul,
     Node,
-    Num,
     Ones,
     Transpose,
     Vec,
     Zero,
 )
-from .build import add, bold_style, mul, num, transpose
+from .build import add, bold_style, is_all_ones, map_children, mul, transpose
 from .registry import register
 from .scalars import _from_sympy as _scalar_from_sympy
 from .scalars import _to_sympy as _scalar_to_sympy
@@ -67,17 +66,6 @@ def _scaled_elementwise(node: Node) -> bool:
         return False
     big = [f for f in node.factors if not f.is_scalar]
     return len(big) == 1 and is_elementwise(big[0])
-
-
-def _all_ones(node: Node) -> bool:
-    """``1_m 1_n^T``: the all-ones matrix."""
-    return (
-        isinstance(node, Mul)
-        and len(node.factors) == 2
-        and isinstance(node.factors[0], Ones)
-        and isinstance(node.factors[1], Transpose)
-        and isinstance(node.factors[1].arg, Ones)
-    )
 
 
 class _Context:
@@ -124,7 +112,7 @@ def _to(node: Node, ctx: _Context) -> Any:
         return sp.Integer(1)
     if isinstance(node, Zero):
         return sp.Integer(0)
-    if _all_ones(node):
+    if is_all_ones(node):
         return sp.Integer(1)
     if isinstance(node, Hadamard):
         return _to(node.left, ctx) * _to(node.right, ctx)
@@ -268,7 +256,10 @@ def _pair_sigma_prime(expr: Any, s: Any, sp: Any) -> Any:
 
 
 def _size(node: Node) -> int:
-    return sum(1 for _ in node.walk())
+    """Nodes written; the all-ones matrix 1 1^T counts as one."""
+    if is_all_ones(node):
+        return 1
+    return 1 + sum(_size(k) for k in node.children())
 
 
 def _exp_count(node: Node) -> int:
@@ -387,17 +378,7 @@ def simplify_elementwise(node: Node) -> Node:
     if is_elementwise(node) and not _trivial(node):
         out = _simplified(node)
         return node if out is None else out
-    kids = node.children()
-    if not kids:
-        return node
-    new = [simplify_elementwise(k) for k in kids]
-    if all(a is b for a, b in zip(new, kids)):
-        return node
-    if isinstance(node, Mul):
-        return mul(*new)
-    if isinstance(node, Add):
-        return add(*new)
-    return node.with_children(new)
+    return map_children(node, simplify_elementwise)
 
 
-__all__ = ["is_elementwise", "simplify_elementwise", "num"]
+__all__ = ["is_elementwise", "simplify_elementwise"]

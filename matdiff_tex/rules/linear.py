@@ -288,10 +288,10 @@ def vec_sandwich(state: TermState, x: Sym) -> tuple[TermState, str]:
     coeff = mul(state.coeff, *scalars)
     if isinstance(held, Diag):
         k = next((k for k in range(1, len(after) + 1) if mul(*after[:k]).cols.is_one), None)
-        if k is None:
-            raise UnsupportedError("vec(diag(du) B) is only supported when diag(du) multiplies a vector")
-        rest = mul(*before, diag_times_vector(held, mul(*after[:k])), *after[k:])
-        return replace(state, coeff=coeff, rest=rest), "diag_vector"
+        if k is not None:
+            rest = mul(*before, diag_times_vector(held, mul(*after[:k])), *after[k:])
+            return replace(state, coeff=coeff, rest=rest), "diag_vector"
+        # otherwise a sandwich around diag(du), opened by vec_diag below
     if held.is_scalar:
         constant = mul(*before, *after)
         left = _then(state.left, vec_of(constant))
@@ -355,6 +355,15 @@ def vec_integral(state: TermState, x: Sym) -> tuple[TermState, str]:
     return replace(state, rest=node.body, integrals=state.integrals + (node.var,)), "vec_linearity"
 
 
+@register("vectorize", note="vectorize", example=(r"\operatorname{diag}(\boldsymbol{A}\boldsymbol{x})", r"\boldsymbol{x}"))
+def vec_diag(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(diag(du)) = diag(vec(I_n)) (1_n ⊗ I_n) du"""
+    node: Diag = state.rest  # type: ignore[assignment]
+    n = node.arg.rows
+    spread = mul(Diag(Vec(Identity(n, x.style))), Kron(Ones(n, x.style), identity(n, x.style)))
+    return replace(state, left=_then(state.left, spread), rest=node.arg), "vectorize"
+
+
 @register("vectorize", note="vec_of_vector")
 def vec_of_vec(state: TermState, x: Sym) -> tuple[TermState, str]:
     """vec(vec(dF)) = vec(dF)"""
@@ -383,6 +392,7 @@ VEC_PEELS: dict[type, Peel] = {
     Kron: vec_kronecker,
     Integral: vec_integral,
     Vec: vec_of_vec,
+    Diag: vec_diag,
 }
 
 

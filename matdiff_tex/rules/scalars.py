@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..expr.nodes import Add, Func, Mul, Node, Num, Power
-from .build import add, mul, num
+from .build import add, map_children, mul, num
 from .registry import register
 
 _SYMPY_FUNCS = ("exp", "log", "sin", "cos", "tanh")
@@ -93,10 +93,4 @@ def simplify_scalars(node: Node) -> Node:
     """Apply :func:`simplify_scalar` to every maximal scalar sum inside ``node``."""
     if node.is_scalar and isinstance(node, Add):
         return simplify_scalar(node)
-    kids = node.children()
-    if not kids:
-        return node
-    new = [simplify_scalars(k) for k in kids]
-    if all(a is b for a, b in zip(new, kids)):
-        return node
-    return node.with_children(new)
+    return map_children(node, simplify_scalars)

@@ -37,7 +37,7 @@ from ..expr.nodes import (
     product_shape,
 )
 from .elementwise import is_elementwise
-from .build import add, bold_style, depends_on, identity, is_zero, mul, num, segments, transpose, transpose_chain, zero_like
+from .build import add, bold_style, is_all_ones, depends_on, identity, is_zero, mul, num, segments, transpose, transpose_chain, zero_like
 from .registry import register
 
 Rewrite = Callable[[Node], "Node | None"]
@@ -429,14 +429,8 @@ def tidy_vec(node: Node) -> Node | None:
         return arg
     if arg.rows.is_one:
         return transpose(arg)
-    if (
-        isinstance(arg, Mul)
-        and len(arg.factors) == 2
-        and isinstance(arg.factors[0], Ones)
-        and isinstance(arg.factors[1], Transpose)
-        and isinstance(arg.factors[1].arg, Ones)
-    ):
-        return Ones(arg.rows * arg.cols, arg.factors[0].style)
+    if is_all_ones(arg):
+        return Ones(arg.rows * arg.cols, arg.factors[0].style)  # type: ignore[attr-defined]
     scalars, rest = _coefficient(arg)
     if scalars:
         return mul(*scalars, Vec(rest))
