@@ -8,7 +8,8 @@ node: written as the name, evaluated as its definition, so the line-by-line chec
 
 Repeated sub-expressions.  A function of the variable that the rows repeat (``σ(Xw)``,
 ``softmax(Wx)``) is named where it first appears, "记 $\\boldsymbol{s} = σ(Xw)$" / "where ...", in that
-row's note, and the name is used from there on.  The same Named node keeps the check exact.
+row's note (or on the row ``f = F`` when F shows it), and the name is used from there on, up to the
+result, which is written out in full.  The same Named node keeps the check exact.
 
 Merged steps.  A row that only rewrites ``\\mathrm{d}(\\boldsymbol{X}^{\\top})`` as
 ``\\mathrm{d}\\boldsymbol{X}^{\\top}`` or ``\\mathrm{d}(AX)`` as ``A\\mathrm{d}X``, moves a scalar out of
@@ -211,7 +212,8 @@ def name_repeats(steps: Sequence[Step], f: Node, x: Sym) -> list[Step]:
     from .render import visual_width
 
     steps = list(steps)
-    body = [i for i, step in enumerate(steps) if step.rule != "define"]
+    # not in f = F (the author's expression) nor in the last row (the result, written out in full)
+    body = [i for i, step in enumerate(steps[:-1]) if step.rule != "define"]
     taken = _symbol_names(f, x) | {n.name.name for step in steps for n in _outside_names(step.lhs)
                                    if isinstance(n, Named)}
     for _ in range(MAX_NAMES):
