@@ -27,6 +27,7 @@ from ..expr.nodes import (
     HadamardPower,
     Mul,
     Node,
+    Num,
     Ones,
     Transpose,
     Vec,
@@ -256,9 +257,13 @@ def _pair_sigma_prime(expr: Any, s: Any, sp: Any) -> Any:
 
 
 def _size(node: Node) -> int:
-    """Nodes written; the all-ones matrix 1 1^T counts as one."""
+    """Nodes written; the all-ones matrix 1 1^T counts as one, a sign or number as nothing."""
     if is_all_ones(node):
         return 1
+    if isinstance(node, Num):
+        return 0
+    if isinstance(node, Mul) and sum(not isinstance(f, Num) for f in node.factors) == 1:
+        return sum(_size(k) for k in node.children())
     return 1 + sum(_size(k) for k in node.children())
 
 
@@ -279,8 +284,8 @@ def _simplified(node: Node) -> Node | None:
     simple = sp.factor(sp.cancel(sp.together(expr)))
     candidates = [simple, sp.expand(expr)]
     logistic = _logistic_form(simple, sp)
-    if logistic is not None:
-        candidates.insert(0, logistic)
+    if logistic is not None:  # factored (σ' pairs) and expanded (1 - σ, not -(σ - 1))
+        candidates[:0] = [logistic, sp.expand(logistic)]
     best: Node | None = None
     for candidate in candidates:
         try:
