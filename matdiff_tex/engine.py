@@ -551,7 +551,14 @@ def derive(
     if extra:  # A^T = A: a symmetric matrix, read again as square
         names = names | extra
         parsed = read_derivative_input(f, x, shapes, names, kinds)
-    derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
-                              dims=parsed.dims, symmetric=names, functions=kinds,
-                              assumptions=[a for a in stated if a.kind != "symmetric"])
+    try:
+        derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
+                                  dims=parsed.dims, symmetric=names, functions=kinds,
+                                  assumptions=[a for a in stated if a.kind != "symmetric"])
+    except UnsupportedError as exc:
+        if exc.span is None:  # a structure the rules decline: point at F as a whole
+            exc.field = exc.field or "F"
+            source = f if exc.field == "F" else x
+            exc.span = (len(source) - len(source.lstrip()), len(source.rstrip()))
+        raise
     return replace(derivation, warnings=parsed.warnings) if parsed.warnings else derivation

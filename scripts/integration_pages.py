@@ -78,7 +78,8 @@ matdiff:
 """
 HEXO_DISPLAYS, HEXO_INLINES = 2, 3  # the inline result and two formulas of the first line
 
-MKDOCS_YML = """site_name: matdiff-tex in MkDocs Material
+#: A Material site with the containers and arithmatex (tests/test_markdown_containers.py uses it too).
+MKDOCS_SITE_YML = """site_name: matdiff-tex in MkDocs Material
 theme:
   name: material
   font: false
@@ -93,7 +94,8 @@ markdown_extensions:
       alternate_style: true
   - pymdownx.arithmatex:
       generic: true
-extra_javascript:
+"""
+MKDOCS_YML = MKDOCS_SITE_YML + """extra_javascript:
   - js/mathjax-config.js
   - js/mathjax/tex-mml-chtml.js
 extra_css:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO_ROOT
 from matdiff_tex.document import process_document
 from matdiff_tex.scan import scan
 
@@ -149,31 +150,17 @@ def test_cli_setting_front_matter_and_check(cli, tmp_path: Path) -> None:
     assert cli("render", str(note)).exit_code == 2
 
 
-MKDOCS_YML = """\
-site_name: containers
-docs_dir: docs
-theme:
-  name: material
-plugins:
-  - matdiff-tex:
-      lang: en
-markdown_extensions:
-  - admonition
-  - pymdownx.details
-  - pymdownx.superfences
-  - pymdownx.tabbed:
-      alternate_style: true
-  - pymdownx.arithmatex:
-      generic: true
-"""
 
 
 @pytest.mark.slow
 def test_real_mkdocs_material_build_expands_containers(tmp_path: Path) -> None:
     from test_katex import MathRegion, render_in_node
 
+    sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    from integration_pages import MKDOCS_SITE_YML
+
     (tmp_path / "docs").mkdir()
-    (tmp_path / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(MKDOCS_SITE_YML, encoding="utf-8")
     (tmp_path / "docs" / "index.md").write_text(PAGE, encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", str(tmp_path / "out")],
                           cwd=tmp_path, capture_output=True, text=True, timeout=600)

@@ -45,6 +45,7 @@ from ..expr.nodes import (
     Vec,
 )
 from .build import add, bold_style, depends_on, is_all_ones, is_zero, mul, neg, num, transpose, zero_like
+from ..expr.writer import to_latex
 from .registry import register
 
 D = Callable[[Node], Node]
@@ -454,7 +455,7 @@ def expand_once(node: Node, x: Sym, used: list[str], taken: frozenset[str] | Non
         target = node.arg
         rule = DIFFERENTIALS.get(type(target))
         if rule is None:
-            raise UnsupportedError(f"no differential rule for {type(target).__name__}")
+            raise UnsupportedError(f"not supported yet: no differential rule for {to_latex(target)}")
         result = rule(target, placeholder(x, taken))
         if isinstance(result, tuple):
             result, note = result

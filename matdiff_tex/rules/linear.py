@@ -37,6 +37,7 @@ from ..expr.nodes import (
     Vec,
 )
 from .build import has_differential, identity, mul, num, segments, transpose, transpose_chain, vec_of
+from ..expr.writer import to_latex
 from .registry import register
 
 
@@ -256,7 +257,8 @@ def peel_trace(state: TermState, x: Sym) -> tuple[TermState, str | None]:
         return state, None
     peel = TRACE_PEELS.get(type(state.rest))
     if peel is None:
-        raise UnsupportedError(f"cannot apply the trace trick through {type(state.rest).__name__}")
+        raise UnsupportedError(f"not supported yet: the trace trick cannot move the differential out of "
+                               f"{to_latex(state.rest)}")
     return peel(state, x)
 
 
@@ -404,7 +406,7 @@ def peel_vec(state: TermState, x: Sym) -> tuple[TermState, str | None]:
         return vec_scalar(state, x)
     peel = VEC_PEELS.get(type(state.rest))
     if peel is None:
-        raise UnsupportedError(f"cannot vectorize through {type(state.rest).__name__}")
+        raise UnsupportedError(f"not supported yet: cannot vectorize {to_latex(state.rest)}")
     return peel(state, x)
 
 
