@@ -80,8 +80,8 @@ def _status_for(errors: Iterable[MatdiffError], check: bool) -> int:
     errors = list(errors)
     if any(isinstance(error, InternalError) for error in errors):
         return EXIT_INTERNAL_ERROR
-    if any(isinstance(error, ConfigError) for error in errors):
-        return EXIT_USER_ERROR
+    if any(isinstance(error, (ConfigError, ReadError, WriteError)) for error in errors):
+        return EXIT_USER_ERROR  # a missing or unreadable note is not "would change", also under --check
     if errors:
         return EXIT_CHANGES if check else EXIT_USER_ERROR
     return EXIT_OK
@@ -358,7 +358,7 @@ def render(
     .md, .markdown and .tex files, and its structure is kept under -o.
     Nothing is written for a note that has an error.
     """
-    output = None if output == "-" else output
+    output = None if output in ("-", "/dev/stdout") else output
     mode = _render_mode(inputs, output, in_place, check)
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")

@@ -54,7 +54,7 @@ from .limits import DirectiveTimeout, seconds, time_limit
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
 from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
-from .scan.text import LineIndex, continuation, line_prefix, newline_at, rest_is_blank
+from .scan.text import BOM, LineIndex, continuation, line_prefix, line_start, newline_at, rest_is_blank
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cache import Cache
@@ -65,6 +65,8 @@ NOTEBOOK_FORMATS = ("notebook", "ipynb")  # Jupyter: the Markdown cells (matdiff
 _TRIGGERS = ("\\deriv", "\\hessian", "matdiff-tex")
 _FORBIDDEN_PAIRS = ("{{", "}}", "{#", "{%")
 _BREAK_IN_QUOTE = re.compile(r"[ \t]*\r?\n[ \t>]*")
+#: Errors (and warnings) listed per file; the rest are counted in one more line.
+MAX_ERRORS_PER_FILE = 50
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,17 @@ class _Run:
     def located(self, which: list[tuple[int, MatdiffError]] | None = None) -> list[MatdiffError]:
         """Every error (or warning) placed at path:line:col, in file order."""
         placed = []
-        for offset, error in sorted(self.errors if which is None else which, key=lambda item: item[0]):
+        ordered = sorted(self.errors if which is None else which, key=lambda item: item[0])
+        for offset, error in ordered[:MAX_ERRORS_PER_FILE]:
             line, col, source = self.index.locate(offset)
             placed.append(error.located(path=self.path, line=line, col=col, source_line=source))
+        if len(ordered) > MAX_ERRORS_PER_FILE:
+            rest = ordered[MAX_ERRORS_PER_FILE:]
+            line, col, _ = self.index.locate(rest[0][0])
+            kind = "errors" if which is None else "warnings"
+            more = type(rest[0][1])(f"... and {len(rest)} more {kind} in this file, not shown (the first "
+                                    f"{MAX_ERRORS_PER_FILE} are above)")
+            placed.append(more.located(path=self.path, line=line, col=col))
         return placed
 
     # -------------------------------------------------------------- one directive
@@ -199,9 +209,26 @@ class _Run:
 
     # -------------------------------------------------------------- layout
 
-    def place(self, expansion: str, at: int) -> str:
+    def prefix(self, at: int, math_start: int | None = None) -> str:
+        """The continuation prefix of the line at ``at``.
+
+        Inside math it is the container prefix of the line where the math region begins (a
+        blockquote's ``>``, a list item's indentation) and the indentation after it, never what
+        the line's own text happens to start with: text moved to a line of its own by a marker
+        must not become a container prefix on the next run.
+        """
+        if math_start is None:
+            return continuation(line_prefix(self.text, at, self.fmt), self.fmt)
+        container = continuation(line_prefix(self.text, math_start, self.fmt), self.fmt)
+        head = self.text[line_start(self.text, at):at].removeprefix(BOM)
+        if not head.startswith(container):
+            return container
+        rest = head[len(container):]
+        return container + rest[: len(rest) - len(rest.lstrip(" \t"))]
+
+    def place(self, expansion: str, at: int, math_start: int | None = None) -> str:
         """``expansion`` with the line end and the continuation prefix of the line at ``at``."""
-        prefix = continuation(line_prefix(self.text, at, self.fmt), self.fmt)
+        prefix = self.prefix(at, math_start)
         newline = newline_at(self.text, at)
         first, *rest = expansion.split("\n")
         return first + "".join(newline + (prefix + line if line.strip() else prefix.rstrip()) for line in rest)
@@ -212,7 +239,7 @@ class _Run:
         for directive in inside:
             expansion = self.expand(directive)
             ok = ok and expansion is not None
-            pieces += [self.text[pos:directive.start], self.place(expansion or "", directive.start)]
+            pieces += [self.text[pos:directive.start], self.place(expansion or "", directive.start, directive.math_start)]
             pos = directive.end
         pieces.append(self.text[pos:region[1]])
         return "".join(pieces) if ok else None
@@ -282,7 +309,7 @@ def _plain(run: _Run, unit: _Unit) -> str | None:
     if unit.region is not None:
         return run.region_text(unit.region, list(unit.directives))
     expansion = run.expand(unit.directives[0])
-    return None if expansion is None else run.place(expansion, unit.start)
+    return None if expansion is None else run.place(expansion, unit.start, unit.directives[0].math_start)
 
 
 def _marked(run: _Run, unit: _Unit) -> str | None:
@@ -302,8 +329,8 @@ def _marked(run: _Run, unit: _Unit) -> str | None:
     if expansion is None:
         return None
     newline = newline_at(run.text, unit.start)
-    prefix = continuation(line_prefix(run.text, unit.start, run.fmt), run.fmt)
-    lines = run.place(expansion, unit.start)
+    prefix = run.prefix(unit.start, directive.math_start)
+    lines = run.place(expansion, unit.start, directive.math_start)
     style = _style(run.fmt, directive.placement)
     if "\n" in source and style is not MarkerStyle.HTML:
         run.fail(directive.start, DirectiveError(
@@ -331,7 +358,7 @@ def _marked(run: _Run, unit: _Unit) -> str | None:
         # line, so that the new line starts with the same prefix on every later run.
         blanks = _leading_blanks(run.text, unit.end)
         run.taken_after[unit.start] = blanks
-        tail = run.text[unit.end:unit.end + blanks] + newline + prefix
+        tail = run.text[unit.end:unit.end + blanks] + newline + run.prefix(unit.start)
     return marker_text.percent_open(source, body) + body + marker_text.percent_close(body) + tail
 
 

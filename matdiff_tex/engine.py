@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 
 from .derivation import Derivation, Step
+from .spelling import keep_spelling, restyled
 from .errors import MatdiffError, UnsupportedError
 from .shorten import merge_trivial_steps, name_function, name_repeats
 from .expr.dims import Dim
@@ -404,6 +405,10 @@ def _numerator_shape(f: Node, x: Sym) -> tuple[Dim, Dim]:
 # ---------------------------------------------------------------- entry points
 
 
+#: How many times the variable may occur in F (see :func:`derive_nodes`).
+MAX_VARIABLE_COPIES = 24
+
+
 def derive_nodes(
     f: Node,
     x: Sym,
@@ -431,6 +436,14 @@ def derive_nodes(
         raise MatdiffError(f"order must be 1 (derivative) or 2 (Hessian), got {order!r}")
     if order == 2 and not f.is_scalar:
         raise UnsupportedError("a Hessian needs a scalar function f; this F is not 1x1", field="F")
+    copies = sum(1 for node in f.walk() if isinstance(node, Sym) and node.name == x.name)
+    if copies > MAX_VARIABLE_COPIES:
+        # The product rule gives n terms of n factors on each of about 2n lines: time and output
+        # grow with the cube of n, so a long chain would run for minutes and print megabytes.
+        raise UnsupportedError(
+            f"{x_latex or 'X'} occurs {copies} times in F; at most {MAX_VARIABLE_COPIES} copies are "
+            "supported (each step of the product rule grows with the cube of that number): write "
+            "repeated factors as a power (X^{k}, X^{\\circ k}) or name a part with a letter", field="F")
     lines = Lines(x)
     if x.is_scalar:
         lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
@@ -458,6 +471,7 @@ def derive_nodes(
                                     note_args=(("var", assumption.lhs),)))
     # d(Xᵀ) = dXᵀ and the like merged, "记 f = ...": the rows are checked as they are printed
     steps = name_repeats(name_function(merge_trivial_steps(lines.steps, x), f, x, order), f, x)
+    steps = keep_spelling(steps, f, f_latex)  # F as typed, \mathrm{tr} and \circ as typed
     if check:
         from .check.verify import check_derivative
 
@@ -470,6 +484,7 @@ def derive_nodes(
             check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
             check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
+    lhs, result = restyled(lhs, f, f_latex), restyled(result, f, f_latex, as_typed=False)
     return Derivation(
         f_latex=f_latex,
         x_latex=x_latex,
@@ -555,6 +570,9 @@ def derive(
         derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
                                   dims=parsed.dims, symmetric=names, functions=kinds,
                                   assumptions=[a for a in stated if a.kind != "symmetric"])
+    except OverflowError:  # 99999^{64} 99999^{64}: exact in the algebra, beyond float64 in the check
+        raise UnsupportedError("a constant of this expression is too large to be checked numerically "
+                               "(beyond floating point): scale it or name it with a letter", field="F") from None
     except UnsupportedError as exc:
         if exc.span is None:  # a structure the rules decline: point at F as a whole
             exc.field = exc.field or "F"

@@ -18,6 +18,20 @@ from typing import Literal
 Field = Literal["F", "X"]
 
 
+#: The longest source line quoted whole under an error; a longer one is cut around the column.
+MAX_QUOTED = 160
+
+
+def _excerpt(source: str, col: int) -> tuple[str, int]:
+    """``source`` (cut to :data:`MAX_QUOTED` characters around ``col`` when longer) and the column in it."""
+    if len(source) <= MAX_QUOTED:
+        return source, col
+    start = max(0, min(col - 1 - MAX_QUOTED // 2, len(source) - MAX_QUOTED))
+    end = start + MAX_QUOTED
+    head, tail = ("..." if start > 0 else ""), ("..." if end < len(source) else "")
+    return head + source[start:end] + tail, col - start + len(head)
+
+
 class MatdiffError(Exception):
     """An error the user can fix: bad input, unsupported notation, wrong shapes."""
 
@@ -66,8 +80,8 @@ class MatdiffError(Exception):
         )
         text = f"{where}: {self.kind}: {self.message}"
         if self.source_line is not None and self.col is not None:
-            source = self.source_line.rstrip("\r\n")
-            caret_pad = "".join("\t" if ch == "\t" else " " for ch in source[: self.col - 1])
+            source, col = _excerpt(self.source_line.rstrip("\r\n"), self.col)
+            caret_pad = "".join("\t" if ch == "\t" else " " for ch in source[: col - 1])
             text += f"\n    {source}\n    {caret_pad}^"
         return text
 

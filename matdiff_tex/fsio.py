@@ -39,6 +39,8 @@ BOM = "\ufeff"
 BOM_BYTES = BOM.encode("utf-8")
 #: The largest note or configuration file read (notes are prose; this is far above any).
 MAX_FILE_BYTES = 32 * 1024 * 1024
+#: Temporary files are named ``.NAME.PID.RANDOM.matdiff-tmp`` next to the file they replace.
+TMP_SUFFIX = ".matdiff-tmp"
 
 
 class ReadError(MatdiffError):
@@ -79,6 +81,12 @@ def decode(data: bytes, path: str) -> SourceText:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _decode_error(data, exc, path) from None
+    nul = text.find("\0")
+    if nul >= 0:  # valid UTF-8, but no note holds NUL: UTF-16 without a byte order mark, or binary
+        before = data[: len(text[:nul].encode("utf-8"))]
+        raise ReadError("holds NUL bytes: this looks like UTF-16 (or a binary file); matdiff-tex reads "
+                        "UTF-8 notes only (re-save the file as UTF-8)", path=path,
+                        line=before.count(b"\n") + 1)
     if text.startswith(BOM):
         return SourceText(text[1:], bom=True)
     return SourceText(text)
@@ -174,7 +182,8 @@ def write_atomic(path: Path, data: bytes, *, within: Path | None = None, expecte
                          path=name)
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+        _remove_stale_temporaries(real)
+        fd, tmp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.{os.getpid()}.", suffix=TMP_SUFFIX)
     except OSError as exc:
         raise WriteError(f"cannot write: {exc.strerror or exc}", path=name) from None
     try:
@@ -257,6 +266,28 @@ def _target_mode(old: os.stat_result | None) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def _remove_stale_temporaries(real: Path) -> None:
+    """Delete temporary files for ``real`` left by a matdiff-tex that was killed (its process is gone)."""
+    prefix = f".{real.name}."
+    for entry in os.scandir(real.parent):
+        if not (entry.name.startswith(prefix) and entry.name.endswith(TMP_SUFFIX)):
+            continue
+        pid = entry.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            _remove_quietly(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    """Is there a process with this id?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove_quietly(name: str) -> None:

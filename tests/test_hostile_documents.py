@@ -8,12 +8,15 @@ real templates), so expansions hold ``$``, ``$$`` and ``\\text{...$X$...}`` as r
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matdiff_tex.document import process_document
+from matdiff_tex.document import MAX_ERRORS_PER_FILE, process_document
 from matdiff_tex.scan import scan
 from test_document import fake_expander
 
@@ -63,7 +66,7 @@ def test_stray_dollar_before_a_latex_display_directive() -> None:
     assert in_place(once.text, "latex").text == once.text
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(hostile("markdown"))
 def test_markdown_in_place_twice_changes_nothing_and_loses_no_text(text: str) -> None:
     once = in_place(text, "markdown")
@@ -76,7 +79,7 @@ def test_markdown_in_place_twice_changes_nothing_and_loses_no_text(text: str) ->
         assert HTML_BLOCK.sub(lambda m: m.group(2), once.text) == text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(hostile("latex"))
 def test_latex_in_place_twice_changes_nothing(text: str) -> None:
     once = in_place(text, "latex")
@@ -141,3 +144,47 @@ def test_latex_force_skips_closers_in_verbatim() -> None:
     result = in_place(broken, "latex", force=True)
     assert result.text == broken and len(result.errors) == 1
     assert "another expansion" in result.errors[0].message
+
+
+# ---------------------------------------------------------------- item 15: scanning is linear
+
+OPENERS = [("$a ", "markdown"), ("$$a ", "markdown"), ("\\(a ", "markdown"), ("\\[a ", "markdown"),
+           ("`a ", "markdown"), ("<!--a ", "markdown"), ("\\begin{equation}a ", "markdown"),
+           ("$a ", "latex"), ("\\(a ", "latex"), ("\\begin{equation}a ", "latex")]
+
+
+def _scan_seconds(text: str, fmt: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        scan(text, fmt)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit,fmt", OPENERS, ids=[f"{fmt}:{unit.strip()}" for unit, fmt in OPENERS])
+def test_a_paragraph_of_unclosed_openers_is_scanned_in_linear_time(unit: str, fmt: str) -> None:
+    """Issue 6.15: four times the text takes about four times as long (quadratic would be 16)."""
+    size = 30_000
+    small = unit * (size // len(unit)) + "\\deriv<A><X>"
+    large = unit * (4 * size // len(unit)) + "\\deriv<A><X>"
+    scan(small, fmt)  # warm up (imports, compiled patterns)
+    ratio = _scan_seconds(large, fmt) / _scan_seconds(small, fmt)
+    assert ratio < 10, f"4x the text took {ratio:.1f}x the time"
+
+
+# ---------------------------------------------------------------- item 16: bounded error output
+
+
+def test_errors_per_file_are_capped_and_long_lines_are_cut(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 6.16: 500 unclosed directives on one line print 50 errors, a count of the rest, and
+    never the whole 3.5 kB line."""
+    (tmp_path / "many.md").write_text("\\deriv<" * 500 + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "matdiff_tex", "render", "many.md"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stderr.count(": error: unclosed '<'") == MAX_ERRORS_PER_FILE
+    assert f"... and {500 - MAX_ERRORS_PER_FILE} more errors in this file" in done.stderr
+    assert max(len(line) for line in done.stderr.splitlines()) < 300
+    assert len(done.stderr) < 30_000

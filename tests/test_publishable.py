@@ -166,3 +166,41 @@ def test_a_scalar_moved_in_a_vectorization_is_not_linearity():
     d = derive(r"-y\boldsymbol{x}^{\top}\boldsymbol{w} + \log(1+\exp(\boldsymbol{x}^{\top}\boldsymbol{w}))",
                rf"{B}{{w}}", order=2)
     assert "scalar_factor" in [step.note for step in d.steps if step.rule == "vectorize"]
+
+
+# ---------------------------------------------------------------- item 4: the author's expression, as written
+
+
+def _all_latex(d):
+    rows = d.rows()
+    return [d.lhs_latex, d.result_latex, *(row.lhs or "" for row in rows), *(row.rhs for row in rows)]
+
+
+def test_norm_is_reprinted_as_typed():
+    f = r"\|\boldsymbol{y} - \boldsymbol{X}\boldsymbol{\beta}\|^2"
+    d = derive(f, rf"{B}{{\beta}}")
+    assert d.lhs_latex == rf"\frac{{\partial {f}}}{{\partial \boldsymbol{{\beta}}}}"
+    assert d.rows()[0].lhs == rf"\mathrm{{d}}({f})"
+    assert not any(r"- (\boldsymbol{X} \boldsymbol{\beta})" in text for text in _all_latex(d))
+
+
+def test_a_negated_product_keeps_no_added_parentheses():
+    f = r"-y\boldsymbol{x}^{\top}\boldsymbol{w} + \log(1+\exp(\boldsymbol{x}^{\top}\boldsymbol{w}))"
+    d = derive(f, rf"{B}{{w}}")
+    define = d.rows()[0]
+    assert (define.lhs, define.rhs) == ("f", f)  # the name's definition: F as typed
+    assert d.lhs_latex == rf"\frac{{\partial ({f})}}{{\partial \boldsymbol{{w}}}}"  # a compound numerator, grouped
+    assert not any("-(y" in text for text in _all_latex(d))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_circ_and_mathrm_tr_stay_throughout(layout):
+    d = derive(r"\mathrm{tr}(\boldsymbol{A}^{\top} (\boldsymbol{X} \circ \boldsymbol{X}))", rf"{B}{{X}}", layout=layout)
+    texts = _all_latex(d)
+    assert any(r"\circ" in t for t in texts[2:]) and any(r"\mathrm{tr}" in t for t in texts[2:])
+    assert not any(r"\odot" in t or r"\operatorname{tr}" in t for t in texts)
+
+
+def test_a_written_sum_is_grouped_in_the_numerator():
+    d = derive(r"\boldsymbol{A}\boldsymbol{x} + \boldsymbol{b}", rf"{B}{{x}}")
+    assert d.lhs_latex == r"\frac{\partial (\boldsymbol{A}\boldsymbol{x} + \boldsymbol{b})}{\partial \boldsymbol{x}}"

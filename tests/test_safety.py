@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from matdiff_tex import render as render_module
 from matdiff_tex.cli import main
 from matdiff_tex.document import process_document
+from matdiff_tex.fsio import TMP_SUFFIX
 from matdiff_tex.integrations.batch import handle
 from matdiff_tex.render import templates_root
 
@@ -148,7 +149,7 @@ def test_a_note_changed_while_rendering_is_not_overwritten(tmp_path: Path, monke
     else:
         assert "was deleted while matdiff-tex was working on it" in result.output
         assert not a.exists()
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(TMP_SUFFIX)] == []
 
 
 # ---------------------------------------------------------------- item 7: templates run no code
@@ -238,3 +239,118 @@ def test_deeply_nested_json_gets_a_reply_and_the_server_goes_on() -> None:
                           capture_output=True, text=True, timeout=120, check=False)
     replies = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["id"] for r in replies] == [None, 2] and "nested too deeply" in replies[0]["errors"][0]
+
+
+# ---------------------------------------------------------------- item 13: the environment fails
+
+
+def test_an_unwritable_folder_is_one_line_and_the_batch_goes_on(tmp_path: Path, monkeypatch) -> None:
+    """Root may write anywhere, so the refusal of the kernel is played by mkstemp (the one call
+    that creates a file in the folder)."""
+    import matdiff_tex.fsio as fsio
+
+    a, b = note(tmp_path / "locked" / "a.md"), note(tmp_path / "open" / "b.md")
+    real_mkstemp = fsio.tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(dir).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(fsio.tempfile, "mkstemp", mkstemp)
+    result = cli("render", "--in-place", "locked/a.md", "open/b.md", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "locked/a.md: error: cannot write: Permission denied" in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert a.read_text(encoding="utf-8") == NOTE and "matdiff-tex" in b.read_text(encoding="utf-8")
+
+
+def test_a_full_disk_is_one_line_and_the_batch_goes_on(tmp_path: Path) -> None:
+    """RLIMIT_FSIZE plays the full disk: a write past it fails with EFBIG, as ENOSPC would."""
+    note(tmp_path / "docs" / "big.md")
+    note(tmp_path / "docs" / "small.md", "no directive here\n")
+    limit = ("import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+             "resource.setrlimit(resource.RLIMIT_FSIZE, (600, 600)); ")
+    done = subprocess.run([sys.executable, "-c", limit + "from matdiff_tex.cli import main; main()",
+                           "render", "docs", "-o", "out"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "out/big.md: error: cannot write: File too large" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (tmp_path / "out" / "small.md").read_text() == "no directive here\n"
+    assert not (tmp_path / "out" / "big.md").exists()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["small.md"]  # no temporary file left
+
+
+def test_output_under_a_file_and_dev_stdout(tmp_path: Path) -> None:
+    note(tmp_path / "a.md")
+    note(tmp_path / "b.md")
+    done = run_cli("render", "a.md", "-o", "b.md/x.md", cwd=tmp_path)
+    assert done.returncode == 2 and "b.md/x.md: error: cannot write: Not a directory" in done.stderr
+    piped = subprocess.run(f"{sys.executable} -c 'from matdiff_tex.cli import main; main()' render a.md "
+                           "-o /dev/stdout | cat", shell=True, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert piped.stderr == "" and "\\frac" in piped.stdout
+
+
+def test_a_400_digit_constant_is_a_user_error() -> None:
+    for f in ("9" * 400 + r"\boldsymbol{x}^{\top}\boldsymbol{x}", r"99999^{64} 99999^{64} \boldsymbol{x}^{\top}\boldsymbol{x}"):
+        result = process_document(f"\\deriv<{f}><\\boldsymbol{{x}}>\n", "markdown")
+        assert len(result.errors) == 1 and type(result.errors[0]).__name__ != "InternalError"
+        assert "floating point" in result.errors[0].message
+
+
+# ---------------------------------------------------------------- temporary files after SIGKILL
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next(tmp_path: Path) -> None:
+    a = note(tmp_path / "a.md")
+    hang = ("import os, time; import matdiff_tex.fsio as f; "
+            "f.os.fsync = lambda fd: (print('writing', flush=True), time.sleep(60)); "
+            "f.write_atomic(f.Path('a.md'), b'half')")
+    child = subprocess.Popen([sys.executable, "-c", hang], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline() == "writing\n"
+    child.kill()
+    child.wait()
+    assert [p for p in tmp_path.iterdir() if p.name.endswith(TMP_SUFFIX)]  # SIGKILL left one
+    result = cli("render", "--in-place", "a.md", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md"] and "matdiff-tex" in a.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- item 17: long Hadamard chains
+
+
+def test_a_long_hadamard_chain_is_refused_at_once_under_a_cpu_limit(tmp_path: Path) -> None:
+    """60 and 100 copies of X: refused in well under the 20 s of CPU the process may use
+    (before the bound, the product rule's n terms of n factors on 2n lines took minutes)."""
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_CPU, (20, 20)); "
+    for n in (60, 100):
+        chain = r" \odot ".join([r"\boldsymbol{X}"] * n)
+        done = subprocess.run([sys.executable, "-c", limit + "from matdiff_tex.cli import main; main()",
+                               "derive", chain, r"\boldsymbol{X}"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert done.returncode == 2, done.stderr[-500:]
+        assert f"occurs {n} times in F; at most 24 copies" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_chain_at_the_bound_is_still_derived_and_checked() -> None:
+    from matdiff_tex import derive
+
+    derivation = derive(r" \odot ".join([r"\boldsymbol{X}"] * 24), r"\boldsymbol{X}")  # the engine checks it
+    assert len(derivation.rows()) > 24  # one product-rule line per copy of X
+
+
+# ---------------------------------------------------------------- smaller ones
+
+
+def test_check_on_a_missing_note_is_a_user_error(tmp_path: Path) -> None:
+    result = cli("render", "--check", "missing.md", cwd=tmp_path)
+    assert result.exit_code == 2 and "missing.md: error: no such file" in result.output
+
+
+def test_utf16_without_bom_is_refused_not_called_current(tmp_path: Path) -> None:
+    (tmp_path / "u.md").write_bytes(NOTE.encode("utf-16-le"))
+    result = cli("render", "--check", "u.md", cwd=tmp_path)
+    assert result.exit_code == 2 and "looks like UTF-16" in result.output

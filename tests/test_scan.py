@@ -85,9 +85,12 @@ def test_code_span(text: str, end: int) -> None:
     assert claim(rec.code_span, text) == end
 
 
-@pytest.mark.parametrize("text, end", [("<!-- x --> y", 10), ("<!--> y", 5), ("<!-- open", None), ("<p>", None)])
+@pytest.mark.parametrize("text, end", [
+    ("<!-- x --> y", 10), ("<!--> y", 5), ("a <!-- open", None), ("<p>", None),
+    ("<!-- open", 9),  # opening a line, an unclosed comment hides the rest (an HTML block)
+])
 def test_html_comment(text: str, end: int | None) -> None:
-    assert claim(rec.html_comment, text) == end
+    assert claim(rec.html_comment, text, at=text.index("<")) == end
 
 
 @pytest.mark.parametrize("text, fmt, end, math", [
@@ -266,7 +269,9 @@ def test_marker_must_keep_one_directive() -> None:
 
 @pytest.mark.parametrize("front", [
     "matdiff: {layout: denominator, shapes: {A: 3x4}}",
-    "matdiff: layout=denominator, shapes={A: 3x4}",
+    "matdiff: \"layout=denominator, shapes={A: 3x4}\"",
+    "matdiff:\n  layout: denominator  # a comment after the value\n  shapes: {A: 3x4}",
+    "matdiff: {lang: en}\nmatdiff:\n  layout: denominator\n  shapes: {A: '3x4'}",  # the last key wins
     "matdiff:\n  layout: denominator\n  shapes: {A: 3x4}",
     "matdiff:\n  layout: \"denominator\"\n  # a comment\n  shapes:\n    A: 3x4",
 ])

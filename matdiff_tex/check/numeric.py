@@ -39,6 +39,7 @@ from ..expr.dims import SCALAR, Dim
 from ..expr.functions import FUNCTIONS
 from ..expr.nodes import (
     Named,
+    Written,
     Add,
     Colored,
     Commutation,
@@ -574,6 +575,10 @@ def _named(ev: Evaluator, node: Named) -> np.ndarray:
     return ev.run(node.definition)
 
 
+def _written(ev: Evaluator, node: Written) -> np.ndarray:
+    return ev.run(node.node)
+
+
 _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Sym: _sym,
     Num: _num,
@@ -604,6 +609,7 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Integral: _integral,
     Colored: _colored,
     Named: _named,
+    Written: _written,
 }
 
 

@@ -287,11 +287,12 @@ class Frac(Node):
 
 @dataclass(frozen=True, slots=True)
 class Hadamard(Node):
-    """Element-wise product ``A \\odot B``."""
+    """Element-wise product ``A \\odot B`` (``op``: the author's symbol, ``odot`` or ``circ``)."""
 
     left: Node
     right: Node
     shape: Shape = field(init=False, compare=False, repr=False)
+    op: str = field(default="odot", compare=False)
     _child_fields = ("left", "right")
 
     def _shape(self) -> Shape:
@@ -539,6 +540,20 @@ class Colored(Node):
 def node_fields(node: Node) -> dict[str, object]:
     """The constructor fields of a node (for debugging and generic rebuilding)."""
     return {f.name: getattr(node, f.name) for f in fields(node) if f.init}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Written(Node):
+    """F as the author typed it (``\\|y - X\\beta\\|^2``, ``\\circ``, ``\\mathrm{tr}``): printed as
+    ``latex``, evaluated (and checked) as ``node``.  Only the rows a derivation prints hold it."""
+
+    node: Node
+    latex: str
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("node",)
+
+    def _shape(self) -> Shape:
+        return self.node.shape
 
 
 @dataclass(frozen=True, slots=True)

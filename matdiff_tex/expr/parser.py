@@ -35,6 +35,7 @@ from .lexer import Tok
 from .raw import DimSpec, Kind, Raw, SymRef, negate, num
 
 MAX_EXPONENT = 64
+MAX_DIGITS = 300  # digits of a number: float64, which the numeric check uses, ends near 1e308
 MAX_NESTING = 40
 MAX_SIZE = 10000
 
@@ -695,6 +696,10 @@ class Parser:
         self.refuse_e_notation(chars[-1], span)
         if text.count(".") > 1 or text == ".":
             raise self.err(f"cannot read the number {self.text(span)}", span)
+        if len(text.replace(".", "").lstrip("0")) > MAX_DIGITS:
+            raise self.err(f"the number {self.text(span)[:20]}... has more than {MAX_DIGITS} digits: the numeric "
+                           "check computes in floating point, which cannot hold it; scale it or name it with "
+                           "a letter", span, UnsupportedError)
         if self.style is not None and text in ("0", "1"):
             return Raw("zero" if text == "0" else "ones", (), span,
                        (self.style, None, None) if text == "0" else (self.style, None))

@@ -35,6 +35,7 @@ from .nodes import (
     Kron,
     Mul,
     Named,
+    Written,
     Node,
     Applied,
     Gradient,
@@ -183,6 +184,8 @@ def precedence(node: Node) -> int:
         return APPLY
     if isinstance(node, Frac):
         return ATOM
+    if isinstance(node, Written):
+        return precedence(node.node)
     return ATOM
 
 
@@ -280,7 +283,11 @@ def _(node: Mul) -> str:
     coeff = Fraction(1)
     numer: list[Node] = []
     denom: list[Node] = []
-    for factor in node.factors:
+    factors = node.factors
+    if (len(factors) == 2 and factors[0] == Num(Fraction(-1)) and isinstance(factors[1], Mul)
+            and not any(isinstance(f, Num) for f in factors[1].factors)):  # -(y x^T w) is -y x^T w, read back
+        factors = (factors[0], *factors[1].factors)  # as the same tree; -(2X) keeps its parentheses
+    for factor in factors:
         if isinstance(factor, Num):
             coeff *= factor.value
         elif isinstance(factor, Power) and factor.arg.is_scalar and factor.exponent < 0:
@@ -369,7 +376,7 @@ def _(node: Frac) -> str:
 @_write.register
 def _(node: Hadamard) -> str:
     left = _write(node.left) if isinstance(node.left, Hadamard) else _wrap(node.left, APPLY)  # associative
-    return f"{left} {_mark(BREAK_PRODUCT)}\\odot {_wrap(node.right, APPLY)}"
+    return f"{left} {_mark(BREAK_PRODUCT)}\\{node.op} {_wrap(node.right, APPLY)}"
 
 
 @_write.register
@@ -470,6 +477,8 @@ def _(node: Differential) -> str:
 @_write.register
 def _(node: Partial) -> str:
     num = _wrap(node.num, MUL)
+    if num.startswith("-"):  # \partial -(...) would read as a minus sign after ∂: group it
+        num = f"({num})"
     if node.den2 is None:
         return f"\\frac{{\\partial {num}}}{{\\partial {_write(node.den)}}}"
     if node.den2 == node.den and node.den.is_scalar:  # second derivative by a scalar
@@ -485,3 +494,8 @@ def _(node: Colored) -> str:
 @_write.register
 def _(node: Named) -> str:
     return _write(node.name)
+
+
+@_write.register
+def _(node: Written) -> str:
+    return node.latex

@@ -1,6 +1,8 @@
 """Document-wide options: the ``matdiff:`` key of front matter, ``% matdiff:`` lines in LaTeX.
 
-Markdown (YAML front matter between ``---`` lines) accepts any of::
+Markdown YAML front matter (between ``---`` lines) is read with PyYAML's safe loader,
+imported only when a ``matdiff`` key is present, as Hexo and MkDocs read it (comments,
+quoting, flow and block style; a repeated key: the last one wins).  It accepts any of::
 
     matdiff: {layout: denominator, lang: en}
     matdiff: layout=denominator, steps=brief
@@ -36,7 +38,6 @@ _YAML_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 _TOML_OPEN = re.compile(r"\+\+\+[ \t]*\r?\n")
 _TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*\r?$", re.MULTILINE)
 _YAML_KEY = re.compile(r"^matdiff[ \t]*:[ \t]*(.*?)[ \t]*\r?$", re.MULTILINE)
-_INDENTED = re.compile(r"([ \t]+)([^\s:#][^:]*?)[ \t]*:[ \t]*(.*?)[ \t]*\r?$")
 _TEX_LINE = re.compile(r"[ \t]*%[ \t]*matdiff[ \t]*:(.*?)\r?$")
 
 
@@ -56,60 +57,59 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _block_items(text: str, start: int, end: int) -> list[OptionItem]:
-    """The indented ``key: value`` lines under ``matdiff:``; a nested block becomes ``{...}``."""
-    items: list[OptionItem] = []
-    pos = start
-    parent: tuple[OptionItem, int, list[str]] | None = None
-    for line in text[start:end].splitlines(keepends=True):
-        match = _INDENTED.fullmatch(line.rstrip("\n"))
-        if not line.strip() or line.lstrip().startswith("#"):
-            pos += len(line)
-            continue
-        if match is None:
-            break
-        indent, key, value = len(match.group(1)), match.group(2).strip(), match.group(3)
-        item = OptionItem(key, _unquote(value), pos + match.start(2), pos + match.start(3))
-        if parent is not None and indent > parent[1]:
-            parent[2].append(f"{key}: {_unquote(value)}")
-        else:
-            if parent is not None:
-                items.append(_with_nested(parent))
-                parent = None
-            if value:
-                items.append(item)
-            else:
-                parent = (item, indent, [])
-        pos += len(line)
-    if parent is not None:
-        items.append(_with_nested(parent))
-    return items
-
-
-def _with_nested(parent: tuple[OptionItem, int, list[str]]) -> OptionItem:
-    """A key whose value was a nested block, written as ``{a: b, c: d}``."""
-    item, _, lines = parent
-    return OptionItem(item.key, "{" + ", ".join(lines) + "}", item.key_offset, item.value_offset)
-
-
 def _yaml_options(text: str, start: int, end: int) -> tuple[dict[str, Any], list[tuple[int, str]]]:
-    """The ``matdiff:`` key of YAML front matter between ``start`` and ``end``."""
-    key = _YAML_KEY.search(text, start, end)
-    if key is None:
+    """The ``matdiff:`` key of YAML front matter between ``start`` and ``end``, read by PyYAML's
+    safe loader as Hexo and MkDocs read it (comments, quoting, a repeated key: the last wins)."""
+    keys = list(_YAML_KEY.finditer(text, start, end))
+    if not keys:
         return {}, []
-    value, value_start = key.group(1), key.start(1)
-    if not value:
-        items = _block_items(text, key.end() + 1, end)
-        problems: list[tuple[int, str]] = []
-    else:
-        if value.startswith("{") and value.endswith("}"):
-            value, value_start = value[1:-1], value_start + 1
-        found, rel = parse_items(value, assign=":=")
+    import yaml
+
+    try:
+        data = yaml.safe_load(text[start:end])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        offset = start if mark is None else _offset_of(text, start, mark.line, mark.column)
+        return {}, [(offset, f"cannot read the YAML front matter: {getattr(exc, 'problem', None) or exc}")]
+    table = data.get("matdiff") if isinstance(data, dict) else None
+    key = keys[-1]
+    if table is None:
+        return {}, []
+    if isinstance(table, str):  # matdiff: layout=denominator, steps=brief
+        value_start = text.find(table, key.start(1), end)
+        value_start = key.start(1) if value_start < 0 else value_start
+        found, rel = parse_items(table, assign=":=")
         items = [OptionItem(i.key, _unquote(i.value), value_start + i.key_offset,
                             value_start + i.value_offset) for i in found]
-        problems = [(value_start + off, msg) for off, msg in rel]
-    values, bad = check_items(items, FRONT_MATTER_KEYS)
-    return values, problems + bad
+        values, bad = check_items(items, FRONT_MATTER_KEYS)
+        return values, [(value_start + off, msg) for off, msg in rel] + bad
+    if not isinstance(table, dict):
+        return {}, [(key.start(), "matdiff in the front matter must be a mapping of options")]
+    values: dict[str, Any] = {}
+    problems: list[tuple[int, str]] = []
+    for name, value in table.items():
+        name = str(name)
+        where = re.compile(rf"(?<![\w-]){re.escape(name)}[ \t]*:[ \t]*").search(text, key.start(1), end)
+        key_at, value_at = (where.start(), where.end()) if where else (key.start(), key.start())
+        if name not in FRONT_MATTER_KEYS:
+            problems.append((key_at, f"unknown option {name!r}; known options: {', '.join(FRONT_MATTER_KEYS)}"))
+            continue
+        try:
+            values[name] = check_value(name, value)
+        except ValueError as exc:
+            problems.append((value_at, str(exc)))
+    return values, problems
+
+
+def _offset_of(text: str, start: int, line: int, column: int) -> int:
+    """The offset of 0-based ``line`` and ``column`` counted from ``start``."""
+    offset = start
+    for _ in range(line):
+        newline = text.find("\n", offset)
+        if newline < 0:
+            break
+        offset = newline + 1
+    return offset + column
 
 
 def _toml_options(text: str, start: int, end: int) -> tuple[dict[str, Any], list[tuple[int, str]]]:

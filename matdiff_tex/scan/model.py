@@ -42,6 +42,7 @@ class Directive:
     options_start: int
     placement: Placement
     math_region: tuple[int, int] | None = None  # the inline math ($...$) holding it, if any
+    math_start: int | None = None  # where the math region holding it (of any kind) begins
 
 
 @dataclass(frozen=True, slots=True)

@@ -179,7 +179,8 @@ def directive(w: Walker, i: int, ctx: Ctx) -> int | None:
     else:
         placement = math_placement(ctx)
         region = ctx.region if ctx.math == "inline" else None
-    w.add_directive(dataclasses.replace(found, placement=placement, math_region=region))
+    start = None if ctx.region is None else ctx.region[0]
+    w.add_directive(dataclasses.replace(found, placement=placement, math_region=region, math_start=start))
     return found.end
 
 
@@ -292,7 +293,11 @@ def html_comment(w: Walker, i: int, ctx: Ctx) -> int | None:
     if not w.text.startswith("<!--", i):
         return None
     close = remembered(w, ("comment", ctx.limit), i + 2, lambda: w.text.find("-->", i + 2, ctx.limit))
-    if close < 0 or holds_foreign_marker(w, i, close + 3):
+    if close < 0:
+        # Opening a line, an unclosed comment is an HTML block that hides the rest of the note
+        # (CommonMark); inside a line it is literal text.
+        return ctx.limit if w.fmt == "markdown" and is_prefix_only(w.text, i, w.fmt) else None
+    if holds_foreign_marker(w, i, close + 3):
         return None
     return close + 3
 
@@ -437,8 +442,9 @@ def percent_marker(w: Walker, i: int, ctx: Ctx) -> int | None:
     except Problem as problem:
         w.problem(problem.offset, error_of(problem))
         return close.end()
-    if placement is Placement.INLINE:
-        found = [dataclasses.replace(found[0], math_region=ctx.region)]
+    if ctx.region is not None:
+        region = ctx.region if placement is Placement.INLINE else None
+        found = [dataclasses.replace(found[0], math_region=region, math_start=ctx.region[0])]
     w.add_marker(MarkerBlock(MarkerStyle.PERCENT, i, close.end(), *src, open_end, close.start(),
                              close.group(1), tuple(found), placement, opener_id=opened.group(2)))
     return close.end()
