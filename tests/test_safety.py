@@ -354,3 +354,26 @@ def test_utf16_without_bom_is_refused_not_called_current(tmp_path: Path) -> None
     (tmp_path / "u.md").write_bytes(NOTE.encode("utf-16-le"))
     result = cli("render", "--check", "u.md", cwd=tmp_path)
     assert result.exit_code == 2 and "looks like UTF-16" in result.output
+
+
+def test_a_directive_over_a_setext_underline_stays_in_its_heading() -> None:
+    text = "\\deriv<\\boldsymbol{AX}><\\boldsymbol{X}>\n===\n\nprose\n"
+    result = process_document(text, "markdown")
+    assert result.errors == [] and result.text.startswith("$\\frac{") and "\n===\n" in result.text
+    once = process_document(text, "markdown", markers=True)
+    assert process_document(once.text, "markdown", markers=True).text == once.text
+
+
+def test_a_directive_alone_in_a_table_cell_becomes_inline_math() -> None:
+    text = "\\begin{tabular}{c}\n\\deriv<\\boldsymbol{AX}><\\boldsymbol{X}>\n\\end{tabular}\n"
+    result = process_document(text, "latex")
+    assert result.errors == [] and "\\begin{equation}" not in result.text and "\n$\\frac{" in result.text
+    once = process_document(text, "latex", markers=True)
+    assert process_document(once.text, "latex", markers=True).text == once.text
+
+
+@pytest.mark.parametrize("group", ["\\text", "\\mbox", "\\textrm"])
+def test_a_directive_in_text_mode_inside_math_is_an_error(group: str) -> None:
+    text = f"$$a {group}{{see \\deriv<\\boldsymbol{{AX}}><\\boldsymbol{{X}}>}} b$$\n"
+    result = process_document(text, "markdown")
+    assert len(result.errors) == 1 and "text mode" in result.errors[0].message and result.text == text

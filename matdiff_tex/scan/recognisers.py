@@ -135,10 +135,42 @@ def math_placement(ctx: Ctx) -> Placement:
     return Placement.INLINE if ctx.math == "inline" else Placement.ALIGNED_BLOCK
 
 
+_SETEXT_UNDERLINE = re.compile(r"(?:[ \t]*>)*[ ]{0,3}(?:=+|-+)[ \t]*\r?$")
+_TABULAR = re.compile(r"\\(begin|end)\{(tabular\*?|tabularx|tabulary|longtable|array)\}")
+_TEXT_GROUP = re.compile(r"\\(?:text|mbox|hbox|textrm|textbf|textit|textsf|texttt|textnormal)\s*\{")
+
+
 def prose_placement(w: Walker, start: int, end: int) -> Placement:
-    """DISPLAY when the span stands alone on its line(s), else PROSE."""
+    """DISPLAY when the span stands alone on its line(s), else PROSE.
+
+    Also PROSE where a display block cannot stand: on a Markdown line that a ``===``/``---``
+    line below makes a heading, and in a LaTeX table cell.
+    """
     alone = is_prefix_only(w.text, start, w.fmt) and rest_is_blank(w.text, end)
+    if alone and w.fmt == "markdown":
+        after = w.text.find("\n", end)
+        alone = after < 0 or _SETEXT_UNDERLINE.match(w.text[after + 1:line_end(w.text, after + 1) + 1]) is None
+    if alone and w.fmt == "latex":
+        alone = not _in_table(w.text, start)
     return Placement.DISPLAY if alone else Placement.PROSE
+
+
+def _in_table(text: str, at: int) -> bool:
+    """Is ``at`` inside a tabular-like environment?"""
+    depth = 0
+    for match in _TABULAR.finditer(text, 0, at):
+        depth = max(0, depth + (1 if match.group(1) == "begin" else -1))
+    return depth > 0
+
+
+def in_text_group(w: Walker, at: int, ctx: Ctx) -> bool:
+    """Is ``at`` inside ``\\text{...}`` (or ``\\mbox``, ...) of the math region ``ctx`` walks?"""
+    if ctx.region is None:
+        return False
+    for match in _TEXT_GROUP.finditer(w.text, ctx.region[0], at):
+        if _brace_end(w.text, match.end() - 1, at) < 0:
+            return True
+    return False
 
 
 def enter_math(w: Walker, inner: tuple[int, int], region: tuple[int, int], kind: str,
@@ -174,6 +206,11 @@ def directive(w: Walker, i: int, ctx: Ctx) -> int | None:
         w.problem(problem.offset, error_of(problem))
         return head.end()
     assert found is not None
+    if ctx.math is not None and in_text_group(w, i, ctx):
+        w.problem(i, DirectiveError(
+            "a directive inside \\text{...} or \\mbox{...} in math is in text mode, where its math "
+            "cannot stand: put it outside the \\text{...} group"))
+        return found.end
     if ctx.math is None:
         placement, region = prose_placement(w, found.start, found.end), None
     else:
