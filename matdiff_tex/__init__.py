@@ -5,6 +5,7 @@ The public API is small and imports nothing heavy until it is used:
     derive(f, x, *, layout="numerator", shapes=None, order=1, symmetric=()) -> Derivation
     evaluate(latex, values) -> numpy array or float
     render_text(text, fmt="markdown", **options) -> str
+    lint_text(text, fmt="markdown", *, layout=None, shapes=None) -> list of findings
     MatdiffError
 """
 
@@ -17,7 +18,7 @@ from .errors import MatdiffError
 if TYPE_CHECKING:  # pragma: no cover
     from .derivation import Derivation
 
-__all__ = ["MatdiffError", "derive", "evaluate", "render_text", "__version__"]
+__all__ = ["MatdiffError", "derive", "evaluate", "lint_text", "render_text", "__version__"]
 __version__ = "0.1.0"
 
 
@@ -62,3 +63,16 @@ def render_text(text: str, fmt: str = "markdown", **options: Any) -> str:
     from .document import render_text as _render_text
 
     return _render_text(text, fmt=fmt, **options)
+
+
+def lint_text(text: str, fmt: str = "markdown", *, layout: str | None = None,
+              shapes: dict[str, Any] | None = None, path: str = "<text>") -> list[Any]:
+    r"""The wrong derivative claims, chain rows and identities written in a note (``matdiff-tex lint``).
+
+    Each finding has ``path``, ``line``, ``col``, ``message`` (``"holds in denominator layout, this
+    page uses numerator ..."``), ``claim`` (the result as written) and ``correct`` (matdiff-tex's
+    own result, when it can derive one); ``fmt`` is ``markdown``, ``latex`` or ``text``.
+    """
+    from .check.lint import lint_text as _lint_text
+
+    return _lint_text(text, fmt, layout=layout, shapes=shapes, path=path)

@@ -334,3 +334,28 @@ def test_hexo_filter_mathjax_typesets_every_derivation(tmp_path: Path, config: s
     assert page_html.count('display="true"') == MARKED_DISPLAYS
     assert len(re.findall(r"<mjx-container[^>]*>", page_html)) == MARKED_DISPLAYS + MARKED_INLINES
     assert "$$" not in page_html
+
+
+WRONG_CLAIM = ("---\ntitle: Claim\n---\nThe gradient: "
+               "$\\frac{\\partial \\boldsymbol{a}^{\\top}\\boldsymbol{X}\\boldsymbol{b}}{\\partial \\boldsymbol{X}} = "
+               "\\boldsymbol{a}\\boldsymbol{b}^{\\top}$\n")
+
+
+def test_lint_warns_by_default_and_fails_the_build_with_lint_error(tmp_path: Path) -> None:
+    # numerator layout (the default): d a^T X b / dX is b a^T; a b^T is the denominator result
+    for name in ("warn", "error", "off"):
+        (tmp_path / name).mkdir()
+    warn_site = make_site(tmp_path / "warn", {"_posts/claim.md": WRONG_CLAIM})
+    done, pids = hexo_generate(warn_site)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    col = WRONG_CLAIM.splitlines()[3].index("= \\boldsymbol{a}") + 3
+    assert f"source/_posts/claim.md:4:{col}: error: holds in denominator layout, this page uses numerator" in output
+    assert len(pids) == 1
+    error_site = make_site(tmp_path / "error", {"_posts/claim.md": WRONG_CLAIM}, "\nmatdiff_tex:\n  lint: error\n")
+    done, _ = hexo_generate(error_site)
+    assert done.returncode != 0
+    assert f"claim.md:4:{col}: error: holds in denominator layout" in done.stdout + done.stderr
+    off_site = make_site(tmp_path / "off", {"_posts/claim.md": WRONG_CLAIM}, "\nmatdiff_tex:\n  lint: 'off'\n")
+    done, pids = hexo_generate(off_site)
+    assert done.returncode == 0 and pids == [] and "claim.md:4" not in done.stdout + done.stderr

@@ -211,3 +211,38 @@ def test_plugin_import_is_light() -> None:
     code = "import sys, matdiff_tex.integrations.mkdocs; print('sympy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+WRONG_CLAIM = """---
+matdiff:
+  layout: denominator
+---
+# Hand-written
+
+The gradient of a quadratic form:
+
+$$\\frac{\\partial \\boldsymbol{x}^{\\top}\\boldsymbol{A}\\boldsymbol{x}}{\\partial \\boldsymbol{x}} = 2\\boldsymbol{A}\\boldsymbol{x}$$
+"""
+
+
+@pytest.mark.parametrize("mode", ["warn", "error", "off"])
+def test_lint_option_reports_a_wrong_hand_written_claim(tmp_path: Path, mode: str) -> None:
+    """``lint: warn`` (the default) logs the wrong line and builds; ``error`` stops the build; ``off`` is silent."""
+    extra = "" if mode == "warn" else f"      lint: {mode}\n"
+    site = make_site(tmp_path, {"index.md": f"# Home\n\n{KRON}\n", "calc.md": WRONG_CLAIM}, extra=extra)
+    process, out = build(site, tmp_path)
+    output = process.stdout + process.stderr
+    col = WRONG_CLAIM.splitlines()[8].index("= 2") + 3
+    message = (f"docs/calc.md:9:{col}: error: " "wrong: for a general \\boldsymbol{A} the derivative is "
+               "(\\boldsymbol{A} + \\boldsymbol{A}^{\\top}) \\boldsymbol{x}; 2\\boldsymbol{A}\\boldsymbol{x} "
+               "needs \\boldsymbol{A} symmetric")
+    if mode == "warn":
+        assert process.returncode == 0, output
+        assert f"WARNING -  matdiff-tex: {message}" in output, output
+        assert (out / "calc" / "index.html").exists()
+    elif mode == "error":
+        assert process.returncode != 0, output
+        assert message in output and "ERROR" in output
+    else:
+        assert process.returncode == 0, output
+        assert "calc.md:9" not in output

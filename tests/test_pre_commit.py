@@ -60,3 +60,27 @@ def test_check_hook_fails_until_the_note_is_expanded(tmp_path: Path, env: dict[s
     again = _try("matdiff-tex", repo, env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert (repo / "note.md").read_text(encoding="utf-8") == fixed
+
+
+WRONG = ("Gradient: $\\frac{\\partial \\boldsymbol{x}^{\\top}\\boldsymbol{A}\\boldsymbol{x}}{\\partial \\boldsymbol{x}} = "
+         "2\\boldsymbol{x}^{\\top}\\boldsymbol{A}$\n")
+RIGHT = WRONG.replace("2\\boldsymbol{x}^{\\top}\\boldsymbol{A}",
+                      "\\boldsymbol{x}^{\\top}(\\boldsymbol{A} + \\boldsymbol{A}^{\\top})")
+
+
+def test_lint_hook_fails_on_a_wrong_hand_written_derivative(tmp_path: Path, env: dict[str, str]) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "note.md").write_text(WRONG, encoding="utf-8")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "note.md"], check=True)
+    wrong = _try("matdiff-tex-lint", tmp_path, env)
+    output = wrong.stdout + wrong.stderr
+    assert wrong.returncode != 0, output
+    col = WRONG.index("= 2") + 3
+    assert f"note.md:1:{col}: error: wrong: for a general \\boldsymbol{{A}} the derivative is" in output
+    assert "1 claim checked, 1 wrong, 0 skipped" in output
+    assert (tmp_path / "note.md").read_text(encoding="utf-8") == WRONG  # lint writes nothing
+
+    (tmp_path / "note.md").write_text(RIGHT, encoding="utf-8")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "note.md"], check=True)
+    right = _try("matdiff-tex-lint", tmp_path, env)
+    assert right.returncode == 0, right.stdout + right.stderr

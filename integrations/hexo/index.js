@@ -33,6 +33,7 @@
  *       lang: en
  *       raw: auto                  # auto (raw with hexo-renderer-marked) | true | false
  *       fail_on_error: true        # default: true for generate, false for server
+ *       lint: warn                 # check the posts' own math: warn (default) | error | off
  */
 
 const { spawn } = require('child_process');
@@ -41,6 +42,10 @@ const path = require('path');
 const PRIORITY = 9;
 const MARKDOWN = /\.(md|markdown)$/i;
 const TRIGGERS = ['\\deriv', '\\hessian', 'matdiff-tex'];
+// What may hold a derivative claim for `lint` (the same list as matdiff_tex.check.lint).
+const CLAIM_TRIGGERS = ['\\partial', '\\nabla', '\\mathrm{d}', '\\mathrm d', '\\sum', '\\otimes',
+  '\\operatorname{vec}'];
+const LINT_MODES = ['warn', 'error', 'off'];
 // hexo-front-matter's own pattern for `---` / `;;;` front matter at the top of a file.
 const FRONT_MATTER = /^(-{3,}|;{3,})\n[\s\S]+?\n\1(?:\n|$)/;
 
@@ -146,7 +151,7 @@ function frontMatterOf(data) {
   return match ? match[0] : '';
 }
 
-const BRIDGE_KEYS = new Set(['python', 'raw', 'fail_on_error']);
+const BRIDGE_KEYS = new Set(['python', 'raw', 'fail_on_error', 'lint']);
 
 /** Is the renderer Hexo uses for `.md` hexo-renderer-marked (which mangles math)? */
 function rendersWithMarked(hexo) {
@@ -184,6 +189,10 @@ function register(hexo) {
   const serving = ['server', 's'].includes(hexo.env && hexo.env.cmd);
   const failOnError = typeof config.fail_on_error === 'boolean' ? config.fail_on_error : !serving;
   const reported = new Map(); // path -> the errors last logged for it (log each once)
+  const lint = config.lint === undefined ? 'warn' : (config.lint === false ? 'off' : config.lint);
+  if (!LINT_MODES.includes(lint)) {
+    throw new Error(`matdiff-tex: matdiff_tex.lint in _config.yml must be warn, error or off, not ${lint}`);
+  }
   let client = null;
 
   function stop() {
@@ -202,7 +211,8 @@ function register(hexo) {
   hexo.extend.filter.register('before_post_render', async function matdiffTex(data) {
     const source = data.full_source || data.source || '';
     if (!MARKDOWN.test(source) || typeof data.content !== 'string') return data;
-    if (!TRIGGERS.some((trigger) => data.content.includes(trigger))) return data;
+    const linted = lint !== 'off' && CLAIM_TRIGGERS.some((trigger) => data.content.includes(trigger));
+    if (!linted && !TRIGGERS.some((trigger) => data.content.includes(trigger))) return data;
 
     const frontMatter = frontMatterOf(data);
     const options = { ...siteOptions };
@@ -225,11 +235,13 @@ function register(hexo) {
         post_options: postOptions,
         front_matter: frontMatter,
         line_offset: 0,
+        lint,
       });
     } catch (err) {
       if (failOnError) throw err;
       reply = { errors: [err.message] };
     }
+    if (lint === 'warn') for (const message of reply.lint || []) hexo.log.warn(message);
     const errors = reply.errors || [];
     if (!errors.length) {
       reported.delete(shown);

@@ -132,6 +132,24 @@ def lint_report(text: str, fmt: str = "markdown", *, layout: str | None = None,
     return _Linter(text, path, page, page_layout, dict(options.shapes)).run()
 
 
+LINT_MODES = ("warn", "error", "off")
+#: Text that may hold a claim: a page without any of these is not read at all.
+CLAIM_TRIGGERS = ("\\partial", "\\nabla", "\\mathrm{d}", "\\mathrm d", "\\sum", "\\otimes", "\\operatorname{vec}")
+
+
+def lint_for_site(text: str, fmt: str, path: str, options: Mapping[str, Any] | None) -> list[Finding]:
+    """The wrong claims of one page for a site generator (MkDocs, Hexo): site ``layout``/``shapes`` apply."""
+    from ..options import site_options
+
+    if not any(trigger in text for trigger in CLAIM_TRIGGERS):
+        return []
+    try:
+        site = site_options({k: v for k, v in (options or {}).items() if k in ("layout", "shapes")})
+    except MatdiffError:
+        site = {}
+    return lint_report(text, fmt, path=path, site=site).errors
+
+
 # ---------------------------------------------------------------- numbers for one claim
 
 

@@ -126,7 +126,7 @@ def _outermost(regions: list[tuple[int, int, int, int, str]]) -> list[tuple[int,
 
 
 _LAYOUT_WORDS = (("numerator", r"numerator layout|分子布局"),
-                 ("denominator", r"denominator layout|分母布局|first the gradient|先求梯度"))
+                 ("denominator", r"denominator layout|分母布局"))
 
 
 def _stated_layouts(text: str, chains: list[Chain]) -> None:

@@ -29,6 +29,10 @@ Request fields, all optional except ``text``:
 ``line_offset``
     lines of the file before ``text`` (and ``front_matter``) that the server does
     not see; added to every error's line number.
+``lint``
+    ``"off"`` (default), ``"warn"`` or ``"error"``: also check the post's own math
+    (:mod:`matdiff_tex.check.lint`); wrong claims come back in ``lint`` (warn) or in
+    ``errors`` (error).
 
 The reply echoes ``id``; ``text`` is the expanded text (``null`` when there are
 errors), ``errors`` the formatted errors (``path:line:col: error: message``, the
@@ -99,6 +103,9 @@ def handle(request: Any) -> dict[str, Any]:
         else "'fmt' must be 'markdown' or 'latex'" if fmt not in ("markdown", "md", "latex", "tex")
         else None
     )
+    lint = request.get("lint") or "off"
+    if not problem and lint not in ("off", "warn", "error"):
+        problem = "'lint' must be 'off', 'warn' or 'error'"
     if problem:
         return _bad_request(problem, request_id, path)
     try:
@@ -106,14 +113,27 @@ def handle(request: Any) -> dict[str, Any]:
 
         result = process_body(text, fmt, front_matter=front, path=path, options={**options, **post},
                               cache=_CACHE)
-        if result.errors:
-            return {"id": request_id, "text": None, "errors": _formatted(result.errors, offset),
-                    "directives": result.directives}
-        return {"id": request_id, "text": result.text, "errors": [], "directives": result.directives}
+        wrong = _lint(front + text, fmt, path, {**options, **post}, offset) if lint != "off" else []
+        errors = _formatted(result.errors, offset) + (wrong if lint == "error" else [])
+        reply = {"id": request_id, "text": None if errors else result.text, "errors": errors,
+                 "directives": result.directives}
+        if lint != "off":
+            reply["lint"] = wrong
+        return reply
     except Exception as exc:  # a bug: report it for this request and keep serving
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
         error = InternalError(f"unexpected {type(exc).__name__}: {exc}\n{detail}", path=path)
         return {"id": request_id, "text": None, "errors": [error.format()], "directives": 0}
+
+
+def _lint(text: str, fmt: str, path: Any, options: dict[str, Any], offset: int) -> list[str]:
+    """The wrong claims of the post's own math, formatted, lines moved down by ``offset``."""
+    from dataclasses import replace
+
+    from ..check.lint import lint_for_site
+
+    findings = lint_for_site(text, "latex" if fmt in ("latex", "tex") else "markdown", path or "<post>", options)
+    return [replace(f, line=f.line + offset).format() for f in findings]
 
 
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:

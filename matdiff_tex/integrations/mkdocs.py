@@ -12,6 +12,7 @@ matter ``matdiff:`` and each directive's ``[options]`` override them)::
           shapes: {A: 3x4}           # optional
           templates: my-templates    # optional folder, relative to mkdocs.yml
           fail_on_error: true        # false: warn and leave the page as written
+          lint: warn                 # check the page's own math (matdiff-tex lint): warn | error | off
 
 Every error of every page is logged as ``docs/page.md:LINE:COL: error: ...`` with
 the source line and a caret, lines counted in the file on disk (front matter
@@ -64,6 +65,7 @@ class MatdiffConfig(base.Config):
     shapes = c.Optional(c.Type((dict, str)))
     templates = c.Optional(c.Dir(exists=True))  # made absolute, relative to mkdocs.yml
     fail_on_error = c.Type(bool, default=True)
+    lint = c.Type((str, bool), default="warn")  # warn | error | off (YAML reads a bare off as false)
     cache = c.Type(bool, default=True)  # the on-disk cache of matdiff_tex.cache
     cache_dir = c.Optional(c.Type(str))  # default: $MATDIFF_TEX_CACHE_DIR, else the user cache folder
 
@@ -89,6 +91,10 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
         options["templates_dir"] = os.path.abspath(templates) if templates else None
         if CONTAINER_EXTENSIONS & set(_extension_names(config.get("markdown_extensions"))):
             options["markdown"] = "mkdocs"
+        lint = self.config["lint"]
+        self.config["lint"] = {False: "off", True: "warn"}.get(lint, lint) if isinstance(lint, bool) else lint
+        if self.config["lint"] not in ("warn", "error", "off"):
+            raise PluginError(f"matdiff-tex: in mkdocs.yml: lint must be warn, error or off, not {lint!r}")
         try:
             self.site = site_options(options)
         except ConfigError as error:
@@ -111,6 +117,8 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
 
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
         """The page's Markdown with every directive expanded (unchanged when one fails)."""
+        if self.config["lint"] != "off":
+            self._lint(markdown, page)
         if "\\deriv" not in markdown and "\\hessian" not in markdown and "matdiff-tex" not in markdown:
             return markdown
         display = self._display_path(page)
@@ -131,7 +139,7 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
 
     def on_env(self, env: Any, config: Any, files: Any) -> Any:
         """After all pages are read: stop the build when any page had an error."""
-        if self.failed and self.config["fail_on_error"]:
+        if self.failed and (self.config["fail_on_error"] or self.config["lint"] == "error"):
             total = sum(self.failed.values())
             pages = ", ".join(sorted(self.failed))
             raise PluginError(
@@ -143,6 +151,22 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
         return env
 
     # ------------------------------------------------------------ helpers
+
+    def _lint(self, markdown: str, page: Any) -> None:
+        """``lint: warn`` logs each wrong claim of the page; ``lint: error`` also fails the build."""
+        from ..check.lint import CLAIM_TRIGGERS, lint_for_site
+
+        if not any(trigger in markdown for trigger in CLAIM_TRIGGERS):
+            return
+        display = self._display_path(page)
+        prefix, _ = self._front_matter(page)
+        findings = lint_for_site(prefix + markdown, "markdown", display, self.site)
+        if not findings:
+            return
+        if self.config["lint"] == "error":
+            self.failed[display] = self.failed.get(display, 0) + len(findings)
+        for finding in findings:
+            (log.error if self.config["lint"] == "error" else log.warning)(finding.format())
 
     def _report(self, display: str, errors: list[MatdiffError]) -> None:
         """Log each error as ``path:line:col: error: ...`` plus source line and caret."""
