@@ -169,9 +169,9 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
 
 
 def _vanished(f: Node, x: Sym, lines: Lines) -> Node:
-    zero = Zero(*_numerator_shape(f, x), x.style)
-    lines.add(zero, "zero", "zero", lhs=Partial(f, x), var=True)
-    return zero
+    """The differential vanished (its last row says so): the numerator-layout zero, which the caller
+    writes in the directive's layout (a ∂F/∂X row here would assert the numerator shape)."""
+    return Zero(*_numerator_shape(f, x), x.style)
 
 
 def _collect_note(states: list[TermState], matrix: Node, lines: Lines) -> str:

@@ -146,6 +146,9 @@ def _stated_layouts(text: str, chains: list[Chain]) -> None:
                 and re.sub(r"\s+", "", before.head.text) == re.sub(r"\s+", "", after.head.text)
                 and before.members and after.members and before.members[-1][0].text != after.members[0][0].text):
             before.layout = "numerator" if after.layout == "denominator" else "denominator"
+    for i, chain in enumerate(chains):  # a Hessian's "first the gradient" row: the layout its block names last
+        if chain.layout is None and chain.display:
+            chain.layout = next((c.layout for c in chains[i + 1:] if c.region == chain.region and c.layout), None)
 
 
 def _prose_claim(before: str) -> str | None:
