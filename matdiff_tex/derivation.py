@@ -34,6 +34,7 @@ class Step:
     note: str | None = None
     note_args: tuple[tuple[str, "Node"], ...] = ()
     lhs: "Node | None" = None
+    defines: tuple["Node", ...] = ()  # names (Named nodes) this line introduces: "记 s = σ(Xw)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class Row:
     note_args: dict[str, str]
     rule: str
     marked: str = ""  # rhs with the places it may be broken at (matdiff_tex.expr.writer.BREAK)
+    defines: tuple[tuple[str, str], ...] = ()  # (name, definition) introduced on this row
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Derivation:
                 note_args={name: to_latex(node) for name, node in step.note_args},
                 rule=step.rule,
                 marked=to_latex_breakable(step.expr),
+                defines=tuple((to_latex(n.name), to_latex(n.definition)) for n in step.defines),  # type: ignore[attr-defined]
             )
             for step in self.steps
         ]

@@ -23,7 +23,7 @@ from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 from .derivation import Derivation, Step
 from .spelling import keep_spelling, restyled
 from .errors import MatdiffError, UnsupportedError
-from .names import name_function
+from .shorten import merge_trivial_steps, name_function, name_repeats
 from .expr.dims import Dim
 from .expr.nodes import (
     Identity,
@@ -469,7 +469,8 @@ def derive_nodes(
             result = used
             lines.steps.append(Step(expr=result, rule="assumption", note="where",
                                     note_args=(("var", assumption.lhs),)))
-    steps = name_function(lines.steps, f, x, order)  # "记 f = ...": the rows are checked as printed
+    # d(Xᵀ) = dXᵀ and the like merged, "记 f = ...": the rows are checked as they are printed
+    steps = name_repeats(name_function(merge_trivial_steps(lines.steps, x), f, x, order), f, x)
     steps = keep_spelling(steps, f, f_latex)  # F as typed, \mathrm{tr} and \circ as typed
     if check:
         from .check.verify import check_derivative

@@ -30,11 +30,11 @@ CHOICES: dict[str, tuple[str, ...]] = {
 #: The default line width, in rough math glyphs (see :func:`matdiff_tex.render.visual_width`):
 #: what fits an 800 px blog column (16 px text) with the equation number, and the text width of
 #: an 11pt LaTeX article.
-DEFAULT_WIDTH = 50
+DEFAULT_WIDTH = 52
 #: ``width=600px``: CSS pixels per glyph (KaTeX at 1.21 em of a 16 px font) and the pixels kept for
 #: the equation number on both sides of a centred display; measured in headless Chromium
 #: (tests/test_seed_widths.py).
-PX_PER_GLYPH = 14.0
+PX_PER_GLYPH = 13.5
 PX_FOR_NUMBER = 84
 MIN_WIDTH = 24
 _BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}

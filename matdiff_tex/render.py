@@ -66,7 +66,9 @@ class RowView:
 WRAP_WIDTH = DEFAULT_WIDTH
 
 _TOKEN = re.compile(r"\\[a-zA-Z]+|\\.|.", re.S)
-_WRAPPERS = frozenset({"boldsymbol", "mathbf", "bm", "vec", "mathsf", "mathit", "mathcal", "mathbb"})
+_WRAPPERS = frozenset({"vec", "mathsf", "mathit", "mathcal", "mathbb"})
+_BOLD = frozenset({"boldsymbol", "mathbf", "bm"})
+BOLD = 1.15  # bold letters are wider
 _WORDS = frozenset({"text", "mathrm", "operatorname"})
 _SIZES = {"quad": 1.7, "qquad": 3.4, ",": 0.3, ";": 0.4, "!": 0.0, " ": 0.4, "Longrightarrow": 3.0,
           "otimes": 2.2, "odot": 2.2, "times": 2.2, "cdot": 1.2, "int": 1.4, "|": 0.5,
@@ -122,6 +124,9 @@ def _tokens_width(tokens: list[str]) -> float:
             width += max(_tokens_width(top), _tokens_width(bottom)) + 0.4
         elif token == "\\textcolor":
             _, i = _group(tokens, i)
+        elif token[1:] in _BOLD:
+            group, i = _group(tokens, i)
+            width += BOLD * _tokens_width(group)
         elif token[1:] in _WRAPPERS:
             pass  # the group that follows is measured as it comes
         elif token[1:] in _WORDS:
@@ -170,6 +175,7 @@ def wrap_terms(terms: Sequence[str], lead: int, note: str | None, width: int = W
 #: What a line break costs when wrapping a row: every line costs, a break inside parentheses
 #: more for each level, a break between the factors of a product more than one at a + or ⊗.
 BREAK_COST, DEPTH_COST, PRODUCT_COST, OVERFLOW_COST = 100, 70, 40, 10_000
+SHORT_ROW = 12  # glyphs: an expression this short stays on one line
 
 
 def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
@@ -178,13 +184,27 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) 
     side); continuation lines are indented by a ``\\quad``, the last line also holds the note.
 
     The breaks are chosen together (dynamic programming): as few lines as possible, then breaks
-    outside parentheses and at sums rather than inside products.  A piece too wide for any line
-    stays whole."""
+    outside parentheses and at sums rather than inside products.  When giving the note a line of its
+    own is cheaper than breaking the row for it, it gets one (the last line is then empty); a short
+    expression is never cut.  A piece too wide for any line stays whole."""
     from .expr.writer import break_points
 
     pieces, marks = break_points(marked)
-    tail = note_width(note)
     sizes = [visual_width(piece) for piece in pieces]
+    if sum(sizes) <= SHORT_ROW:  # a short expression is never cut: the note moves instead
+        pieces, marks, sizes = [" ".join(pieces)], [], [sum(sizes)]
+    lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width)
+    if cost and note:
+        alone, alone_cost = _pack(pieces, marks, sizes, lead, 0, width)  # the note on a line of its own
+        alone_cost += BREAK_COST + max(0, lead + 4 + note_width(note) - width) * OVERFLOW_COST
+        if alone_cost < cost:
+            return (*alone, "")
+    return lines
+
+
+def _pack(pieces: list[str], marks: list[tuple[int, bool]], sizes: list[int], lead: int, tail: int,
+          width: int) -> tuple[tuple[str, ...], int]:
+    """The cheapest lines for :func:`wrap_row` and what they cost."""
     count = len(pieces)
 
     def line_cost(start: int, end: int) -> int:
@@ -208,7 +228,7 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) 
         cuts.append(start)
         end = start
     bounds = sorted(cuts) + [count]
-    return tuple(" ".join(pieces[a:b]) for a, b in zip(bounds, bounds[1:]))
+    return tuple(" ".join(pieces[a:b]) for a, b in zip(bounds, bounds[1:])), best[count][0]
 
 
 # ---------------------------------------------------------------- environment and notes
@@ -318,6 +338,16 @@ def _safe(text: str) -> str:
     return _FORBIDDEN.sub(lambda m: m.group(0) + " ", text)
 
 
+def _row_note(row: "Row", options: ResolvedOptions) -> str | None:
+    """A row's note in words, with the names it introduces ("记 $s = ...$") after it."""
+    def text(key: str, args: Mapping[str, str]) -> str:
+        return note_text(key, args, lang=options.lang, templates_dir=options.templates_dir)
+
+    parts = [] if row.note is None else [text(row.note, row.note_args)]
+    parts += [text("define", {"name": name, "value": value}) for name, value in row.defines]
+    return text("define_after", {}).join(parts) if parts else None
+
+
 def render_derivation(derivation: "Derivation", options: ResolvedOptions, placement: Placement, fmt: str,
                       kind: str = "deriv") -> str:
     """The text one directive becomes (lines joined by ``\\n``, no surrounding indentation)."""
@@ -327,12 +357,13 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
         raise ConfigError(f"label={options.label} needs a numbered equation: drop number=false or the label")
     env = environment(options.templates_dir)
     selected = select_rows(derivation, options.steps)
-    notes = [None if row.note is None else note_text(row.note, row.note_args, lang=options.lang,
-                                                      templates_dir=options.templates_dir) for row in selected]
+    notes = [_row_note(row, options) for row in selected]
     lead = max(visual_width(row.lhs or "") for row in selected)  # aligned: every rhs starts after the widest lhs
+    tag = layout_tag(derivation.layout, options.lang, options.templates_dir)
+    measured = [*notes[:-1], ((notes[-1] or "") + tag) or None]  # the last row also carries the layout tag
     style = flavor(options.flavor)
-    rows = [RowView(row.lhs, row.rhs, style.note(note), wrap_row(row.marked or row.rhs, lead, note, options.width))
-            for row, note in zip(selected, notes)]
+    rows = [RowView(row.lhs, row.rhs, style.note(note), wrap_row(row.marked or row.rhs, lead, size, options.width))
+            for row, note, size in zip(selected, notes, measured)]
     name = placement.value
     try:
         template = env.select_template(([f"{style.templates}/{fmt}/{name}.j2"] if style.templates else [])

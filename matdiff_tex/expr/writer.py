@@ -64,9 +64,9 @@ STYLE_MACROS = {
 }
 
 
-#: Mark places where a long row may be broken (see :func:`to_latex_breakable`): before a ``+``,
-#: ``-``, ``\otimes`` or ``\odot`` (BREAK), between the factors of a product (BREAK_PRODUCT,
-#: a worse place).
+#: Mark places where a long row may be broken (see :func:`to_latex_breakable`): before a ``+`` or
+#: ``-`` (BREAK); between the factors of a product or before ``\otimes``/``\odot``
+#: (BREAK_PRODUCT, a worse place).
 BREAK = "\x1e"
 BREAK_PRODUCT = "\x1f"
 _breakable: ContextVar[bool] = ContextVar("breakable", default=False)
@@ -376,13 +376,13 @@ def _(node: Frac) -> str:
 @_write.register
 def _(node: Hadamard) -> str:
     left = _write(node.left) if isinstance(node.left, Hadamard) else _wrap(node.left, APPLY)  # associative
-    return f"{left} {_mark()}\\{node.op} {_wrap(node.right, APPLY)}"
+    return f"{left} {_mark(BREAK_PRODUCT)}\\{node.op} {_wrap(node.right, APPLY)}"
 
 
 @_write.register
 def _(node: Kron) -> str:
     left = _write(node.left) if isinstance(node.left, Kron) else _wrap(node.left, APPLY)  # associative
-    return f"{left} {_mark()}\\otimes {_wrap(node.right, APPLY)}"
+    return f"{left} {_mark(BREAK_PRODUCT)}\\otimes {_wrap(node.right, APPLY)}"
 
 
 @_write.register
