@@ -82,7 +82,18 @@ class DocumentResult:
 
 
 def default_expander() -> Expander:
-    """The real expander (imported only when a directive is met)."""
+    """The real expander (imported only when a directive is met).
+
+    The engine's heavy dependencies are loaded here, before any directive's time limit is armed:
+    a limit that fired in the middle of importing numpy or sympy would leave a half-initialised
+    extension module behind ("cannot load module more than once per process") and break every
+    later directive of the process.
+    """
+    import numpy  # noqa: F401
+    import sympy  # noqa: F401
+
+    from . import engine  # noqa: F401
+    from .check import verify, verify_steps  # noqa: F401
     from .render import expand
 
     return expand

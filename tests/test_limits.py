@@ -107,3 +107,18 @@ def test_time_limit_stops_a_directive_with_a_located_error(tmp_path: Path) -> No
     assert "a.md:3:6: error: this directive took longer than 1 s of CPU time" in proc.stderr
     assert proc.stderr.count("error:") == 1
     assert (tmp_path / "out" / "b.md").exists()
+
+
+def test_a_limit_shorter_than_the_engine_s_imports_never_breaks_the_next_directive(tmp_path: Path) -> None:
+    """The limit is armed after numpy and sympy are loaded: a timer firing inside their import left a
+    half-initialised extension module behind, and every later directive failed with an ImportError."""
+    slow = r"\operatorname{tr}(" + r" \odot ".join([X] * 24) + ")"
+    (tmp_path / "a.md").write_text(f"Slow \\deriv<{slow}><{X}>\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text(f"Fine \\deriv<{X}^{{\\top}}><{X}>\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "matdiff_tex", "render", "a.md", "b.md", "-o", "out", "-j", "1",
+                           "--time-limit", "0.15", "--no-cache"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "ImportError" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and proc.stderr.count("error:") == 1, proc.stderr
+    assert "a.md:1:6: error: this directive took longer than 0.15 s of CPU time" in proc.stderr
+    assert (tmp_path / "out" / "b.md").exists()
