@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..options import DIRECTIVE_KEYS, DOCUMENT_CHOICES, OptionItem, check_items, check_value, parse_items
 from .text import BOM
@@ -85,12 +85,22 @@ def _yaml_options(text: str, start: int, end: int) -> tuple[dict[str, Any], list
         return values, [(value_start + off, msg) for off, msg in rel] + bad
     if not isinstance(table, dict):
         return {}, [(key.start(), "matdiff in the front matter must be a mapping of options")]
+    def locate(name: str) -> tuple[int, int]:
+        where = re.compile(rf"(?<![\w-]){re.escape(name)}[ \t]*:[ \t]*").search(text, key.start(1), end)
+        return (where.start(), where.end()) if where else (key.start(), key.start())
+
+    return _checked_table(table, locate)
+
+
+def _checked_table(table: dict[Any, Any], locate: Callable[[str], tuple[int, int]]
+                   ) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    """The options of a front-matter table, checked; ``locate(name)`` gives the offsets of a key and of
+    its value for the messages."""
     values: dict[str, Any] = {}
     problems: list[tuple[int, str]] = []
     for name, value in table.items():
         name = str(name)
-        where = re.compile(rf"(?<![\w-]){re.escape(name)}[ \t]*:[ \t]*").search(text, key.start(1), end)
-        key_at, value_at = (where.start(), where.end()) if where else (key.start(), key.start())
+        key_at, value_at = locate(name)
         if name not in FRONT_MATTER_KEYS:
             problems.append((key_at, f"unknown option {name!r}; known options: {', '.join(FRONT_MATTER_KEYS)}"))
             continue
@@ -125,17 +135,7 @@ def _toml_options(text: str, start: int, end: int) -> tuple[dict[str, Any], list
         return {}, []
     if not isinstance(table, dict):
         return {}, [(where, "matdiff in the front matter must be a table of options")]
-    values: dict[str, Any] = {}
-    problems: list[tuple[int, str]] = []
-    for key, value in table.items():
-        if key not in FRONT_MATTER_KEYS:
-            problems.append((where, f"unknown option {key!r}; known options: {', '.join(FRONT_MATTER_KEYS)}"))
-            continue
-        try:
-            values[key] = check_value(key, value)
-        except ValueError as exc:
-            problems.append((where, str(exc)))
-    return values, problems
+    return _checked_table(table, lambda name: (where, where))
 
 
 def markdown_front_matter(text: str) -> DocumentOptions:
