@@ -340,18 +340,14 @@ def script_sandwich(f: Node, x: Sym, layout: str, lines: Lines, factors: list[No
     return result
 
 
-def script_hessian(f: Node, x: Sym, layout: str, lines: Lines, symmetric: frozenset[str] = frozenset()) -> Node:
+def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T.
 
     The gradient line is ∂f/∂X in ``layout``; in numerator layout that is ∇f^T, so the
-    differential taken next is that of (∂f/∂X)^T = ∇f.  For a symmetric X (in ``symmetric``)
-    the gradient is the symmetric one, G_s = (G + G^T)/2, and the Hessian its Jacobian along
-    symmetric directions, J (I + K)/2 (:func:`symmetric_hessian`)."""
+    differential taken next is that of (∂f/∂X)^T = ∇f.  (A symmetric X: :func:`script_symmetric_hessian`.)"""
     gradient_num = trace_derivative(f, x, lines)
     gradient = simplify(transpose(gradient_num))
     partial = Partial(f, x)
-    if x.name in symmetric:
-        return symmetric_hessian(f, x, gradient, lines, symmetric)
     lines.add(gradient_num if layout == "numerator" else gradient, "identify", "gradient", lhs=partial)
     grad_head = Transpose(partial) if layout == "numerator" else partial
     den = x if x.cols.is_one else Vec(x)
@@ -374,12 +370,13 @@ def _symmetric_values(node: Node, names: frozenset[str]) -> Node:
     return spread if len(str(spread)) < len(str(reduced)) else reduced
 
 
-def symmetric_hessian(f: Node, x: Sym, gradient: Node, lines: Lines, names: frozenset[str]) -> Node:
+def script_symmetric_hessian(f: Node, x: Sym, lines: Lines, names: frozenset[str]) -> Node:
     """The Hessian by a symmetric X: G_s = (G + G^T)/2, then H_s = d vec(G_s) / d (vec X)^T (I + K)/2.
 
     H_s = P H P with P = (I + K)/2 the projection onto symmetric directions: the matrix of the second
     differential d²f = vec(dX)^T H_s vec(dX) for symmetric dX that maps symmetric directions to
     symmetric ones and vanishes on antisymmetric ones (the same in both layouts)."""
+    gradient = simplify(transpose(trace_derivative(f, x, lines)))
     partial = Partial(f, x)
     raw = symmetric_part(gradient, simplify(transpose(gradient)))
     lines.add(raw, "symmetric", "symmetric_gradient", lhs=partial, var=True)
@@ -480,7 +477,10 @@ def derive_nodes(
         lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
         result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
     elif order == 2:
-        result = script_hessian(f, x, layout, lines, symmetric)
+        if x.name in symmetric:
+            result = script_symmetric_hessian(f, x, lines, symmetric)
+        else:
+            result = script_hessian(f, x, layout, lines)
         lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
     else:
         lhs = Partial(f, x)
