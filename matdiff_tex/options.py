@@ -25,6 +25,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "layout": ("numerator", "denominator"),
     "steps": ("full", "brief", "none"),
     "lang": ("zh", "en"),
+    "method": ("integral", "series"),  # e^{X}: the integral rule, or seed 000's power series
 }
 
 #: The default line width, in rough math glyphs (see :func:`matdiff_tex.render.visual_width`):
@@ -73,6 +74,7 @@ class ResolvedOptions:
     symmetric: tuple[str, ...] = ()  # names of symmetric matrices (merged across the layers)
     functions: tuple[tuple[str, str], ...] = ()  # abstract functions: (name, scalar | elementwise)
     where: tuple[str, ...] = ()  # stated assumptions, each "L = R" in LaTeX
+    method: str = "integral"  # how e^{X} is differentiated (engine.METHODS)
 
     def shapes_dict(self) -> dict[str, Shape] | None:
         """``shapes`` as the engine takes them (None when there are none)."""
@@ -375,4 +377,5 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         symmetric=tuple(sorted(symmetric)),
         functions=tuple(sorted(functions.items())),
         where=tuple(where),
+        method=merged.get("method", "integral"),
     )
