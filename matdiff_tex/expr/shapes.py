@@ -638,7 +638,7 @@ class Inference:
 
     def _vec(self, node: Raw) -> TermShape:
         rows, cols = node.kids[0].shape
-        return (mul(rows, cols), ONE)
+        return (mul(cols, rows), ONE)  # cols first: (A ⊗ B) vec(X) reads as vec(B X A^T), A beside the columns
 
     def _diag(self, node: Raw) -> TermShape:
         self.column(node, node.kids[0], "diag")
