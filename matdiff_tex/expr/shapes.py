@@ -483,8 +483,9 @@ class Inference:
     def _comm(self, node: Raw) -> TermShape:
         style, m, n = node.value
         origin = self.origin(self.text(node), node)
-        size = mul(self.solver.spec(m, origin), self.solver.spec(n, origin))
-        return (size, size)
+        rows, cols = self.solver.spec(m, origin), self.solver.spec(n, origin)
+        # K_{mn} vec(A) = vec(A^T) for an m x n A; vec sizes list the columns first (see _vec)
+        return (mul(rows, cols), mul(cols, rows))
 
     def _mul(self, node: Raw) -> TermShape:
         solver = self.solver
