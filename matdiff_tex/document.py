@@ -141,6 +141,7 @@ class _Run:
             kind = "errors" if which is None else "warnings"
             more = type(rest[0][1])(f"... and {len(rest)} more {kind} in this file, not shown (the first "
                                     f"{MAX_ERRORS_PER_FILE} are above)")
+            more.counts = len(rest)
             placed.append(more.located(path=self.path, line=line, col=col))
         return placed
 

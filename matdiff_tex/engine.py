@@ -344,7 +344,7 @@ def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T.
 
     The gradient line is ∂f/∂X in ``layout``; in numerator layout that is ∇f^T, so the
-    differential taken next is that of (∂f/∂X)^T = ∇f."""
+    differential taken next is that of (∂f/∂X)^T = ∇f.  (A symmetric X: :func:`script_symmetric_hessian`.)"""
     gradient_num = trace_derivative(f, x, lines)
     gradient = simplify(transpose(gradient_num))
     partial = Partial(f, x)
@@ -363,6 +363,39 @@ def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     return matrix
 
 
+def _symmetric_values(node: Node, names: frozenset[str]) -> Node:
+    """``node`` with S^T = S for every symmetric S, and 1/2 (2A + 2B) written A + B."""
+    reduced = simplify(drop_symmetric_transposes(node, names))
+    spread = simplify(distribute_number(reduced))
+    return spread if len(str(spread)) < len(str(reduced)) else reduced
+
+
+def script_symmetric_hessian(f: Node, x: Sym, lines: Lines, names: frozenset[str]) -> Node:
+    """The Hessian by a symmetric X: G_s = (G + G^T)/2, then H_s = d vec(G_s) / d (vec X)^T (I + K)/2.
+
+    H_s = P H P with P = (I + K)/2 the projection onto symmetric directions: the matrix of the second
+    differential d²f = vec(dX)^T H_s vec(dX) for symmetric dX that maps symmetric directions to
+    symmetric ones and vanishes on antisymmetric ones (the same in both layouts)."""
+    gradient = simplify(transpose(trace_derivative(f, x, lines)))
+    partial = Partial(f, x)
+    raw = symmetric_part(gradient, simplify(transpose(gradient)))
+    lines.add(raw, "symmetric", "symmetric_gradient", lhs=partial, var=True)
+    gradient_s = _symmetric_values(simplify(raw), names)
+    lines.add(gradient_s, "symmetric", "symmetric_values")
+    hess_head = Partial(f, Vec(x), transpose(Vec(x)))
+    size = x.rows * x.cols
+    if not depends_on(gradient_s, x):
+        result: Node = Zero(size, size, x.style)
+        lines.add(result, "zero", "zero", lhs=hess_head, var=True)
+        return result
+    matrix = vec_derivative_lines(gradient_s, x, lines, lhs=Differential(partial), vec_lhs=Vec(Differential(partial)))
+    raw_h = restrict_to_symmetric(matrix, x)
+    lines.add(raw_h, "symmetric", "symmetric_jacobian", lhs=hess_head, var=True)
+    result = _symmetric_values(simplify(raw_h), names)
+    lines.add(result, "symmetric", "symmetric_values")
+    return result
+
+
 def symmetric_lines(f: Node, x: Sym, result: Node, layout: str, order: int, names: frozenset[str],
                     lines: Lines) -> Node:
     """Symmetric matrices: the derivative along symmetric directions of X, transposes that vanish.
@@ -371,9 +404,7 @@ def symmetric_lines(f: Node, x: Sym, result: Node, layout: str, order: int, name
     gradient: the last line (read off for an unconstrained X) is replaced by ``(G + G^T)/2``
     (``J (I + K)/2`` for vector or matrix F).  Then ``S^T = S`` is used for every symmetric S.
     """
-    if x.name in names and depends_on(f, x):
-        if order == 2:
-            raise UnsupportedError(f"a Hessian by a symmetric {x.name} is not supported (the gradient is)", field="X")
+    if x.name in names and depends_on(f, x) and order == 1:
         if lines.steps and lines.steps[-1].rule == "identify" and lines.steps[-1].lhs is not None:
             lines.steps.pop()
         if f.is_scalar:
@@ -387,10 +418,7 @@ def symmetric_lines(f: Node, x: Sym, result: Node, layout: str, order: int, name
             raw = raw if layout == "numerator" else transpose(raw)
             lines.add(raw, "symmetric", "symmetric_jacobian", lhs=Partial(f, x), var=True)
             result = simplify(raw)
-    reduced = simplify(drop_symmetric_transposes(result, names))
-    spread = simplify(distribute_number(reduced))
-    if len(str(spread)) < len(str(reduced)):  # 1/2 (2A + 2B) -> A + B, but 1/2 (A + B) stays
-        reduced = spread
+    reduced = _symmetric_values(result, names)  # 1/2 (2A + 2B) -> A + B, but 1/2 (A + B) stays
     if lines.steps and reduced != lines.steps[-1].expr:
         lines.add(reduced, "symmetric", "symmetric_values")
     return reduced
@@ -449,7 +477,10 @@ def derive_nodes(
         lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
         result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
     elif order == 2:
-        result = script_hessian(f, x, layout, lines)
+        if x.name in symmetric:
+            result = script_symmetric_hessian(f, x, lines, symmetric)
+        else:
+            result = script_hessian(f, x, layout, lines)
         lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
     else:
         lhs = Partial(f, x)
