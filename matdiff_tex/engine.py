@@ -23,7 +23,7 @@ from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 from .derivation import Derivation, Step
 from .spelling import keep_spelling, restyled
 from .errors import MatdiffError, UnsupportedError
-from .shorten import merge_trivial_steps, name_function, name_repeats
+from .shorten import drop_repeated_rows, merge_trivial_steps, name_function, name_repeats
 from .expr.dims import Dim
 from .expr.nodes import (
     Identity,
@@ -45,6 +45,7 @@ from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose
 from .rules.differential import expand_once, is_expanded
 from .rules.linear import (
     TermState,
+    collect_like_terms,
     initial_state,
     linear_terms,
     peel_trace,
@@ -106,9 +107,7 @@ class Lines:
     steps: list[Step] = field(default_factory=list)
 
     def add(self, expr: Node, rule: str, note: str | None = None, *, lhs: Node | None = None, var: bool = False) -> None:
-        """Append a line; a continuation equal to the previous line is dropped."""
-        if lhs is None and self.steps and self.steps[-1].expr == expr:
-            return
+        """Append a line (one printed like the line before is left out afterwards: drop_repeated_rows)."""
         args = (("var", self.x),) if var else ()
         self.steps.append(Step(expr=expr, rule=rule, note=note, note_args=args, lhs=lhs))
 
@@ -155,6 +154,14 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     states = [initial_state(t) for t in linear_terms(expanded)]
     if not states:  # the differential vanished (X^0, tr(X) - tr(X), ...)
         return _vanished(f, x, lines)
+    like = None if x.cols.is_one else collect_like_terms(states, x)
+    if like is not None:  # like terms L_i dX R collected first: the trace trick then moves one term
+        left = simplify(like[0])
+        term = num(0) if is_zero(left) else mul(left, Differential(x), *like[1])
+        lines.add(term, "collect", "collect")
+        if is_zero(left):
+            return _vanished(f, x, lines)
+        states = [initial_state(term)]
     if not x.cols.is_one:  # tr of the scalar df, or tr(A + B) split into tr(A) + tr(B)
         note = "trace_linearity" if isinstance(expanded, Trace) else "trace_trick"
         lines.add(add(*(trace_display(s, x) for s in states)), "trace", note)
@@ -501,8 +508,10 @@ def derive_nodes(
             lines.steps.append(Step(expr=result, rule="assumption", note="where",
                                     note_args=(("var", assumption.lhs),)))
     # d(Xᵀ) = dXᵀ and the like merged, "记 f = ...": the rows are checked as they are printed
-    steps = name_repeats(name_function(merge_trivial_steps(lines.steps, x), f, x, order), f, x)
+    steps = drop_repeated_rows(lines.steps)  # a rule that left the row as it was (its note would mislead)
+    steps = name_repeats(name_function(merge_trivial_steps(steps, x), f, x, order), f, x)
     steps = keep_spelling(steps, f, f_latex)  # F as typed, \mathrm{tr} and \circ as typed
+    steps = drop_repeated_rows(steps)  # and rows that names or the spelling printed alike
     if check:
         from .check.verify import check_derivative
 
