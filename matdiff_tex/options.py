@@ -3,7 +3,8 @@
 Precedence, strongest first: the directive's ``[options]``, the document's front
 matter (``matdiff:``), the site / command-line options handed to
 :func:`matdiff_tex.document.process_document`, the built-in defaults
-(``layout=numerator``, ``steps=full``, ``lang=zh``, ``number=true``, ``width=56``).  ``shapes`` merge symbol by
+(``layout=numerator``, ``steps=full``, ``lang=zh``, ``number=true``, ``width=56``,
+``solutions=show``).  ``shapes`` merge symbol by
 symbol across the same layers.  :class:`ResolvedOptions` is frozen and hashable:
 it is part of the key of one expansion.
 """
@@ -26,6 +27,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "steps": ("full", "brief", "none"),
     "lang": ("zh", "en"),
     "method": ("integral", "series"),  # e^{X}: the integral rule, or seed 000's power series
+    "solutions": ("show", "hide"),  # hide: the question and blank space (a student's copy)
 }
 
 #: The default line width, in rough math glyphs (see :func:`matdiff_tex.render.visual_width`):
@@ -75,6 +77,8 @@ class ResolvedOptions:
     functions: tuple[tuple[str, str], ...] = ()  # abstract functions: (name, scalar | elementwise)
     where: tuple[str, ...] = ()  # stated assumptions, each "L = R" in LaTeX
     method: str = "integral"  # how e^{X} is differentiated (engine.METHODS)
+    solutions: str = "show"  # "hide": the question (the derivative to find) and blank space
+    claimed: str | None = None  # \answer<F><X><R>: the result R someone claims (set by the document)
 
     def shapes_dict(self) -> dict[str, Shape] | None:
         """``shapes`` as the engine takes them (None when there are none)."""
@@ -378,4 +382,5 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         functions=tuple(sorted(functions.items())),
         where=tuple(where),
         method=merged.get("method", "integral"),
+        solutions=merged.get("solutions", "show"),
     )
