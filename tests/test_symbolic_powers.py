@@ -206,11 +206,14 @@ def test_series_method_result_matches_finite_differences(layout: str) -> None:
     series = derive(r"e^{\boldsymbol{A}}", r"\boldsymbol{A}", layout=layout, method="series")
     integral = derive(r"e^{\boldsymbol{A}}", r"\boldsymbol{A}", layout=layout)
     assert series.result_latex == integral.result_latex
+    seed = r"\int_0^1 e^{s \boldsymbol{A}^{\top}} \otimes e^{(1-s) \boldsymbol{A}} \, \mathrm{d}s"  # seed 000's (12)
     rng = np.random.default_rng(23)
     for size in (2, 3, 4):
         a = 0.6 * rng.standard_normal((size, size))
         want = _fd(_expm_by_eig, a, layout)
         assert_close(_evaluate(series.result_latex, {"A": a}), want, 1e-6, f"e^A by A, {size}x{size}, {layout}")
+        seed_value = _evaluate(seed, {"A": a})
+        assert_close(seed_value if layout == "numerator" else seed_value.T, want, 1e-6, "seed 000's result")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
