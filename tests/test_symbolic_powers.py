@@ -266,11 +266,11 @@ def test_the_reindexed_series_is_the_integral() -> None:
 @pytest.mark.parametrize("f, x, kwargs", [
     (r"e^{\boldsymbol{A}\boldsymbol{X}}", r"\boldsymbol{X}", {}),
     (r"\operatorname{tr}(e^{\boldsymbol{X}})", r"\boldsymbol{X}", {}),
-    (r"e^{\boldsymbol{X}}", r"\boldsymbol{X}", {"symmetric": {"X"}}),
+    (r"\boldsymbol{A}\boldsymbol{X}\boldsymbol{B}", r"\boldsymbol{X}", {"layout": "denominator"}),
 ])
-def test_series_method_elsewhere_is_declined(f: str, x: str, kwargs: dict) -> None:
-    with pytest.raises(UnsupportedError, match="method=series"):
-        derive(f, x, method="series", **kwargs)
+def test_series_method_elsewhere_changes_nothing(f: str, x: str, kwargs: dict) -> None:
+    """A document-wide method=series (front matter, --method) leaves every other derivation as it is."""
+    assert derive(f, x, method="series", **kwargs).steps == derive(f, x, **kwargs).steps
 
 
 def test_series_method_as_a_directive_option() -> None:
@@ -281,3 +281,16 @@ def test_series_method_as_a_directive_option() -> None:
     assert r"\int_{0}^{1} e^{(1 - s) \boldsymbol{X}^{\top}} \otimes e^{s \boldsymbol{X}}" in out.replace("} }", "}}")
     with pytest.raises(matdiff_tex.MatdiffError, match="method"):
         render_text("\\deriv[method=taylor]<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n")
+    with pytest.raises(matdiff_tex.MatdiffError, match="method"):
+        derive(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}", method="taylor")
+
+
+def test_series_method_on_the_command_line() -> None:
+    from click.testing import CliRunner
+
+    from matdiff_tex.cli import main
+
+    result = CliRunner().invoke(main, ["derive", r"e^{\boldsymbol{X}}", r"\boldsymbol{X}", "--method", "series",
+                                       "--lang", "en", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert r"\frac{1}{(p + q + 1)!}" in result.output and "Beta integral" in result.output
