@@ -11,8 +11,11 @@ Two kinds of entries, both keyed on a SHA-256 of everything that changes the out
 Both keys also hold a fingerprint of matdiff-tex itself: its version, the bytes of its Python
 code and built-in templates (so an upgrade or a local change never serves a stale expansion),
 and the bytes of a user templates folder (names, sizes and times are looked at on every use,
-the bytes read again when they change).  Only successes are stored: a note with an error is
-computed (and reported) again every time.
+the bytes read again when they change).  Failures are stored too: a note with errors keeps its
+located messages (file:line:col, the source line), and a directive that failed keeps its error
+(class, message, place in F or X) in its expansion entry, so a warm rebuild reports them again
+without the engine.  Not stored: a directive stopped by the time limit, or one that crashed with
+an unexpected exception (another run, on a less busy machine, may not meet them).
 
 A warm rebuild of an unchanged note reads one entry and imports neither the engine nor sympy
 nor numpy.

@@ -610,10 +610,11 @@ def _is_current(job: Job, source: SourceText, text: str, data: bytes) -> bool:
 def _finish(state: RunState, mode: Mode, quiet: bool) -> None:
     """Print the summary and leave with the documented exit status."""
     if state.errors:
-        noun = "error" if len(state.errors) == 1 else "errors"
+        total = sum(error.counts for error in state.errors)
+        noun = "error" if total == 1 else "errors"
         files = "file" if state.failed_files == 1 else "files"
         click.echo(
-            f"matdiff-tex: {len(state.errors)} {noun} in {state.failed_files} {files}; "
+            f"matdiff-tex: {total} {noun} in {state.failed_files} {files}; "
             "nothing was written for them",
             err=True,
         )

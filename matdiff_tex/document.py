@@ -119,6 +119,7 @@ class _Run:
         self.count = 0
         self.flavor = flavor(None)  # the document's output flavour, set once its front matter is read
         self._cache: dict[tuple[Any, ...], str] = {}
+        self.volatile = False  # an error that another run may not meet (a time limit, a crash): not cached
         self.taken_after: dict[int, int] = {}  # unit start -> characters after its end it also replaced
 
     # -------------------------------------------------------------- errors
@@ -140,6 +141,7 @@ class _Run:
             kind = "errors" if which is None else "warnings"
             more = type(rest[0][1])(f"... and {len(rest)} more {kind} in this file, not shown (the first "
                                     f"{MAX_ERRORS_PER_FILE} are above)")
+            more.counts = len(rest)
             placed.append(more.located(path=self.path, line=line, col=col))
         return placed
 
@@ -170,22 +172,31 @@ class _Run:
             return self._cache[key]
         disk_key = self.disk.expansion_key(*key) if self.disk is not None else None
         if disk_key is not None and (stored := self.disk.get(disk_key)) is not None:
-            self.count += 1
-            self._cache[key] = stored
-            return stored
+            if not stored.startswith(_FAILURE):
+                self.count += 1
+                self._cache[key] = stored
+                return stored
+            if (failure := _failure_restored(stored)) is not None:  # it failed before, same package and templates
+                self.fail(self._error_offset(directive, failure), failure)
+                return None
+            # a failure entry that does not read: computed (and stored) again
         expander = self._expander or default_expander()
         try:
             with time_limit():
                 expansion = expander(*key)
         except DirectiveTimeout:
+            self.volatile = True
             self.fail(directive.start, LimitError(
                 f"this directive took longer than {seconds():g} s of CPU time (MATDIFF_TEX_TIME_LIMIT, or "
                 "render --time-limit) and was stopped; split it into smaller directives"))
             return None
         except MatdiffError as error:
             self.fail(self._error_offset(directive, error), error)
+            if disk_key is not None:
+                self.disk.put(disk_key, _failure_stored(error))
             return None
         except Exception as error:  # a bug: report it at the directive rather than crash the run
+            self.volatile = True
             self.fail(directive.start, InternalError(f"{type(error).__name__}: {error}"))
             return None
         self.count += 1
@@ -197,9 +208,14 @@ class _Run:
     def guesses(self, directive: Directive, options: ResolvedOptions) -> None:
         """Record the readings of F that are probably not what was meant (errors when strict)."""
         from .expr.reader import read_derivative_input
+        from .expr.shapes import symbol_key
 
+        # read as derive() reads it (same symmetric names and function kinds): the reader remembers
+        # this reading, so the derivation that follows does not read the directive again
+        names = frozenset(symbol_key(name) for name in options.symmetric)
+        kinds = {symbol_key(name): kind for name, kind in options.functions}
         try:
-            warnings = read_derivative_input(directive.f, directive.x, options.shapes_dict()).warnings
+            warnings = read_derivative_input(directive.f, directive.x, options.shapes_dict(), names, kinds).warnings
         except MatdiffError:
             return  # the expansion reports it
         for warning in warnings:
@@ -494,7 +510,10 @@ def process_document(
     pieces.append(text[pos:])
     guessed = run.located(run.warnings)
     if run.errors:
-        return DocumentResult(text, run.located(), run.count, warnings=guessed, notices=notices)
+        located = run.located()
+        if document_key is not None and not run.volatile:  # the same errors, file:line:col, next time
+            disk.put(document_key, _stored(run.count, text, guessed, notices, located))
+        return DocumentResult(text, located, run.count, warnings=guessed, notices=notices)
     new_text = "".join(pieces)
     if document_key is not None:
         disk.put(document_key, _stored(run.count, new_text, guessed, notices))
@@ -551,15 +570,17 @@ def quick_result(text: str, fmt: str, *, path: str | None = None, options: Mappi
     return None if stored is None else _restored(stored, text, path)
 
 
-def _stored(count: int, text: str, warnings_: list[MatdiffError], notices: list[MatdiffError]) -> str:
-    """A successful result as a cache entry (its messages without the path, which may differ)."""
+def _stored(count: int, text: str, warnings_: list[MatdiffError], notices: list[MatdiffError],
+            errors_: list[MatdiffError] = ()) -> str:  # type: ignore[assignment]
+    """A result as a cache entry (its messages without the path, which may differ); a note with
+    errors keeps its own text and its located errors."""
     import json
 
     def plain(items: list[MatdiffError]) -> list[list[Any]]:
         return [[type(e).__name__, e.message, e.line, e.col, e.source_line] for e in items]
 
     return json.dumps({"directives": count, "text": text, "warnings": plain(warnings_),
-                       "notices": plain(notices)}, ensure_ascii=False)
+                       "notices": plain(notices), "errors": plain(list(errors_))}, ensure_ascii=False)
 
 
 def _restored(stored: str, text: str, path: str | None) -> DocumentResult | None:
@@ -575,9 +596,40 @@ def _restored(stored: str, text: str, path: str | None) -> DocumentResult | None
                     for kind, message, line, col, source in items]
 
         new_text = data["text"]
+        failed = placed(data.get("errors", []))
+        if failed:
+            return DocumentResult(text, failed, int(data["directives"]), warnings=placed(data["warnings"]),
+                                  notices=placed(data["notices"]))
         return DocumentResult(new_text, [], int(data["directives"]), new_text != text,
                               placed(data["warnings"]), placed(data["notices"]))
     except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+_FAILURE = "\0matdiff-tex failure\n"  # no expansion starts with a NUL character
+
+
+def _failure_stored(error: MatdiffError) -> str:
+    """A directive's error as an expansion entry: its class, message and place in F or X."""
+    import json
+
+    return _FAILURE + json.dumps([type(error).__name__, error.message, error.field,
+                                  list(error.span) if error.span is not None else None], ensure_ascii=False)
+
+
+def _failure_restored(stored: str) -> MatdiffError | None:
+    """The error of a failure entry; None when it does not read."""
+    import json
+
+    from . import errors
+
+    try:
+        kind, message, field_, span = json.loads(stored[len(_FAILURE):])
+        error_class = getattr(errors, kind)
+        if not (isinstance(error_class, type) and issubclass(error_class, MatdiffError)):
+            raise TypeError(kind)
+        return error_class(message, field=field_, span=tuple(span) if span is not None else None)
+    except (ValueError, TypeError, AttributeError):
         return None
 
 

@@ -23,7 +23,7 @@ from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 from .derivation import Derivation, Step
 from .spelling import keep_spelling, restyled
 from .errors import MatdiffError, UnsupportedError
-from .shorten import merge_trivial_steps, name_function, name_repeats
+from .shorten import drop_repeated_rows, merge_trivial_steps, name_function, name_repeats
 from .expr.dims import Dim
 from .expr.nodes import (
     Identity,
@@ -45,6 +45,7 @@ from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose
 from .rules.differential import expand_once, is_expanded
 from .rules.linear import (
     TermState,
+    collect_like_terms,
     initial_state,
     linear_terms,
     peel_trace,
@@ -106,9 +107,7 @@ class Lines:
     steps: list[Step] = field(default_factory=list)
 
     def add(self, expr: Node, rule: str, note: str | None = None, *, lhs: Node | None = None, var: bool = False) -> None:
-        """Append a line; a continuation equal to the previous line is dropped."""
-        if lhs is None and self.steps and self.steps[-1].expr == expr:
-            return
+        """Append a line (one printed like the line before is left out afterwards: drop_repeated_rows)."""
         args = (("var", self.x),) if var else ()
         self.steps.append(Step(expr=expr, rule=rule, note=note, note_args=args, lhs=lhs))
 
@@ -155,6 +154,14 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     states = [initial_state(t) for t in linear_terms(expanded)]
     if not states:  # the differential vanished (X^0, tr(X) - tr(X), ...)
         return _vanished(f, x, lines)
+    like = None if x.cols.is_one else collect_like_terms(states, x)
+    if like is not None:  # like terms L_i dX R collected first: the trace trick then moves one term
+        left = simplify(like[0])
+        term = num(0) if is_zero(left) else mul(left, Differential(x), *like[1])
+        lines.add(term, "collect", "collect")
+        if is_zero(left):
+            return _vanished(f, x, lines)
+        states = [initial_state(term)]
     if not x.cols.is_one:  # tr of the scalar df, or tr(A + B) split into tr(A) + tr(B)
         note = "trace_linearity" if isinstance(expanded, Trace) else "trace_trick"
         lines.add(add(*(trace_display(s, x) for s in states)), "trace", note)
@@ -344,7 +351,7 @@ def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T.
 
     The gradient line is ∂f/∂X in ``layout``; in numerator layout that is ∇f^T, so the
-    differential taken next is that of (∂f/∂X)^T = ∇f."""
+    differential taken next is that of (∂f/∂X)^T = ∇f.  (A symmetric X: :func:`script_symmetric_hessian`.)"""
     gradient_num = trace_derivative(f, x, lines)
     gradient = simplify(transpose(gradient_num))
     partial = Partial(f, x)
@@ -363,6 +370,39 @@ def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     return matrix
 
 
+def _symmetric_values(node: Node, names: frozenset[str]) -> Node:
+    """``node`` with S^T = S for every symmetric S, and 1/2 (2A + 2B) written A + B."""
+    reduced = simplify(drop_symmetric_transposes(node, names))
+    spread = simplify(distribute_number(reduced))
+    return spread if len(str(spread)) < len(str(reduced)) else reduced
+
+
+def script_symmetric_hessian(f: Node, x: Sym, lines: Lines, names: frozenset[str]) -> Node:
+    """The Hessian by a symmetric X: G_s = (G + G^T)/2, then H_s = d vec(G_s) / d (vec X)^T (I + K)/2.
+
+    H_s = P H P with P = (I + K)/2 the projection onto symmetric directions: the matrix of the second
+    differential d²f = vec(dX)^T H_s vec(dX) for symmetric dX that maps symmetric directions to
+    symmetric ones and vanishes on antisymmetric ones (the same in both layouts)."""
+    gradient = simplify(transpose(trace_derivative(f, x, lines)))
+    partial = Partial(f, x)
+    raw = symmetric_part(gradient, simplify(transpose(gradient)))
+    lines.add(raw, "symmetric", "symmetric_gradient", lhs=partial, var=True)
+    gradient_s = _symmetric_values(simplify(raw), names)
+    lines.add(gradient_s, "symmetric", "symmetric_values")
+    hess_head = Partial(f, Vec(x), transpose(Vec(x)))
+    size = x.rows * x.cols
+    if not depends_on(gradient_s, x):
+        result: Node = Zero(size, size, x.style)
+        lines.add(result, "zero", "zero", lhs=hess_head, var=True)
+        return result
+    matrix = vec_derivative_lines(gradient_s, x, lines, lhs=Differential(partial), vec_lhs=Vec(Differential(partial)))
+    raw_h = restrict_to_symmetric(matrix, x)
+    lines.add(raw_h, "symmetric", "symmetric_jacobian", lhs=hess_head, var=True)
+    result = _symmetric_values(simplify(raw_h), names)
+    lines.add(result, "symmetric", "symmetric_values")
+    return result
+
+
 def symmetric_lines(f: Node, x: Sym, result: Node, layout: str, order: int, names: frozenset[str],
                     lines: Lines) -> Node:
     """Symmetric matrices: the derivative along symmetric directions of X, transposes that vanish.
@@ -371,9 +411,7 @@ def symmetric_lines(f: Node, x: Sym, result: Node, layout: str, order: int, name
     gradient: the last line (read off for an unconstrained X) is replaced by ``(G + G^T)/2``
     (``J (I + K)/2`` for vector or matrix F).  Then ``S^T = S`` is used for every symmetric S.
     """
-    if x.name in names and depends_on(f, x):
-        if order == 2:
-            raise UnsupportedError(f"a Hessian by a symmetric {x.name} is not supported (the gradient is)", field="X")
+    if x.name in names and depends_on(f, x) and order == 1:
         if lines.steps and lines.steps[-1].rule == "identify" and lines.steps[-1].lhs is not None:
             lines.steps.pop()
         if f.is_scalar:
@@ -387,10 +425,7 @@ def symmetric_lines(f: Node, x: Sym, result: Node, layout: str, order: int, name
             raw = raw if layout == "numerator" else transpose(raw)
             lines.add(raw, "symmetric", "symmetric_jacobian", lhs=Partial(f, x), var=True)
             result = simplify(raw)
-    reduced = simplify(drop_symmetric_transposes(result, names))
-    spread = simplify(distribute_number(reduced))
-    if len(str(spread)) < len(str(reduced)):  # 1/2 (2A + 2B) -> A + B, but 1/2 (A + B) stays
-        reduced = spread
+    reduced = _symmetric_values(result, names)  # 1/2 (2A + 2B) -> A + B, but 1/2 (A + B) stays
     if lines.steps and reduced != lines.steps[-1].expr:
         lines.add(reduced, "symmetric", "symmetric_values")
     return reduced
@@ -449,7 +484,10 @@ def derive_nodes(
         lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
         result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
     elif order == 2:
-        result = script_hessian(f, x, layout, lines)
+        if x.name in symmetric:
+            result = script_symmetric_hessian(f, x, lines, symmetric)
+        else:
+            result = script_hessian(f, x, layout, lines)
         lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
     else:
         lhs = Partial(f, x)
@@ -470,8 +508,10 @@ def derive_nodes(
             lines.steps.append(Step(expr=result, rule="assumption", note="where",
                                     note_args=(("var", assumption.lhs),)))
     # d(Xᵀ) = dXᵀ and the like merged, "记 f = ...": the rows are checked as they are printed
-    steps = name_repeats(name_function(merge_trivial_steps(lines.steps, x), f, x, order), f, x)
+    steps = drop_repeated_rows(lines.steps)  # a rule that left the row as it was (its note would mislead)
+    steps = name_repeats(name_function(merge_trivial_steps(steps, x), f, x, order), f, x)
     steps = keep_spelling(steps, f, f_latex)  # F as typed, \mathrm{tr} and \circ as typed
+    steps = drop_repeated_rows(steps)  # and rows that names or the spelling printed alike
     if check:
         from .check.verify import check_derivative
 

@@ -36,6 +36,8 @@ class MatdiffError(Exception):
     """An error the user can fix: bad input, unsupported notation, wrong shapes."""
 
     kind = "error"
+    #: How many errors this one stands for (the "... and N more" line of a capped file stands for N).
+    counts = 1
 
     def __init__(
         self,

@@ -161,3 +161,44 @@ def test_entry_format_is_checked(tmp_path: Path) -> None:
     assert store.get("ab" * 32) == "text ü"
     path.write_bytes(b"garbage")
     assert store.get("ab" * 32) is None
+
+
+FAILING = (
+    "# Failing note\n\nFine: \\deriv<\\operatorname{tr}(\\boldsymbol{A}\\boldsymbol{X})><\\boldsymbol{X}>\n\n"
+    "Not fine: \\deriv[shapes={A: 2x3, X: 4x4}]<\\boldsymbol{A}\\boldsymbol{X}><\\boldsymbol{X}>\n"
+)
+
+
+def test_failures_are_cached_with_their_located_errors(tmp_path: Path) -> None:
+    """A note whose directive fails is read back whole (its errors at file:line:col, no scanner, no
+    engine); the failing directive, moved into another note, is reported from its expansion entry."""
+    docs, cache = tmp_path / "docs", tmp_path / "cache"
+    docs.mkdir()
+    (docs / "bad.md").write_text(FAILING, encoding="utf-8")
+    cold = _cli("render", "docs", "-o", "out", cache=cache, cwd=tmp_path)
+    assert "1 error in 1 file" in cold.stderr, cold.stderr
+    errors = [ln for ln in cold.stderr.splitlines() if not ln.startswith("HEAVY=")]
+    assert any(line.startswith(f"docs{os.sep}bad.md:5:") and ": error: " in line for line in errors), cold.stderr
+    assert "numpy" in _heavy(cold)
+    warm = _cli("render", "docs", "-o", "out", cache=cache, cwd=tmp_path)
+    assert [ln for ln in warm.stderr.splitlines() if not ln.startswith("HEAVY=")] == errors
+    assert _heavy(warm) == []
+    # the same failing directive three lines lower in another note: its expansion entry answers
+    (docs / "bad.md").write_text("Moved.\n\n\n" + FAILING, encoding="utf-8")
+    moved = _cli("render", "docs", "-o", "out", cache=cache, cwd=tmp_path)
+    first = next(line for line in errors if ": error: " in line)
+    assert first.replace("bad.md:5:", "bad.md:8:") in moved.stderr.splitlines(), moved.stderr
+    assert not {"numpy", "sympy", "matdiff_tex.engine"} & set(_heavy(moved))
+
+
+def test_a_directive_stopped_by_the_time_limit_is_not_cached(tmp_path: Path) -> None:
+    """A time limit depends on the machine and its load: the next run tries again."""
+    _site(tmp_path, 1)
+    cache = tmp_path / "cache"
+    env = dict(os.environ, MATDIFF_TEX_CACHE_DIR=str(cache), MATDIFF_TEX_TIME_LIMIT="0.000001")
+    stopped = subprocess.run([sys.executable, "-m", "matdiff_tex", "render", "docs/p0.md"], cwd=tmp_path, env=env,
+                             text=True, capture_output=True, timeout=300)
+    assert stopped.returncode != 0 and "took longer than" in stopped.stderr, stopped.stderr
+    again = _cli("render", "docs/p0.md", cache=cache, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "\\frac" in again.stdout

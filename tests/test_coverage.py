@@ -240,6 +240,104 @@ def test_checker_perturbs_along_symmetric_directions() -> None:
         check_derivative(parsed.f, parsed.x, right, layout="denominator")
 
 
+def _commutation(n: int) -> np.ndarray:
+    k = np.zeros((n * n, n * n))
+    for i in range(n):
+        for j in range(n):
+            k[i * n + j, j * n + i] = 1
+    return k
+
+
+def _fd_second(fn, values: dict, e1: np.ndarray, e2: np.ndarray, h: float = 1e-4) -> float:
+    """d²f[E1, E2] by central differences of an independent numpy f."""
+    x0 = values["X"]
+
+    def at(a: float, b: float) -> float:
+        return fn({**values, "X": x0 + a * e1 + b * e2})
+
+    return (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
+
+
+def _check_symmetric_hessian(f: str, values: dict, fn, sym: set | None = None) -> np.ndarray:
+    """H maps symmetric directions to symmetric ones (K H = H = H K) and vec(E1)^T H vec(E2) is d²f[E1, E2]
+    for every pair of symmetric basis directions; the same matrix in both layouts. Returns H."""
+    n = values["X"].shape[0]
+    k = _commutation(n)
+    found = []
+    for layout in ("numerator", "denominator"):
+        d = derive(f, rf"{B}{{X}}", order=2, layout=layout, symmetric=sym or {"X"},
+                   shapes={k_: v.shape for k_, v in values.items()})
+        h = evaluated(d.result_latex, values, dim_bindings(d, values) or {"n": n})
+        assert h.shape == (n * n, n * n), d.result_latex
+        assert np.allclose(k @ h, h, atol=1e-9) and np.allclose(h @ k, h, atol=1e-9), d.result_latex
+        for e1 in _sym_directions(n):
+            for e2 in _sym_directions(n):
+                want = _fd_second(fn, values, e1, e2)
+                got = e1.reshape(-1, order="F") @ h @ e2.reshape(-1, order="F")
+                assert np.isclose(got, want, rtol=1e-5, atol=1e-6), (f, layout, d.result_latex)
+        found.append(h)
+    assert np.allclose(found[0], found[1])
+    return found[0]
+
+
+SYMMETRIC_HESSIANS = [
+    (rf"\log|{B}{{X}}|", lambda v: np.linalg.slogdet(v["X"])[1], {"X": "spd"}),
+    (rf"{B}{{a}}^{{\top}}{B}{{X}}^{{-1}}{B}{{a}}", lambda v: (v["a"].T @ np.linalg.inv(v["X"]) @ v["a"]).item(),
+     {"X": "spd", "a": "vec"}),
+    (rf"\operatorname{{tr}}({B}{{X}}{B}{{A}}{B}{{X}}{B}{{B}})", lambda v: np.trace(v["X"] @ v["A"] @ v["X"] @ v["B"]),
+     {"X": "sym", "A": "any", "B": "any"}),
+    (rf"\operatorname{{tr}}({B}{{X}}^{{\top}}{B}{{A}}{B}{{X}})", lambda v: np.trace(v["X"].T @ v["A"] @ v["X"]),
+     {"X": "sym", "A": "any"}),
+    (rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})^{{2}}", lambda v: np.trace(v["A"] @ v["X"]) ** 2, {"X": "sym", "A": "any"}),
+]
+
+
+@pytest.mark.parametrize("f,fn,kinds", SYMMETRIC_HESSIANS, ids=[r[0] for r in SYMMETRIC_HESSIANS])
+def test_symmetric_hessian_along_symmetric_directions(f, fn, kinds) -> None:
+    _check_symmetric_hessian(f, _draw(kinds, n=3), fn)
+
+
+def test_seed001_ex2_and_seed004_logdet_hessian_under_symmetry() -> None:
+    """Seed 001 例2 and seed 004 三.2: ∇ log|X| = X^{-1} and ∇² = -(X^{-1} ⊗ X^{-1}) "for symmetric X".
+
+    The seeds' matrix is right as the second differential on symmetric directions (vec(E)^T M vec(E)
+    for symmetric E) but it is not the Hessian in the space of symmetric matrices, which maps
+    antisymmetric directions to 0: ours is P M P with P = (I + K)/2. Seed 001's unconstrained
+    -K (X^{-T} ⊗ X^{-1}) agrees with both on symmetric directions."""
+    values = {"X": _sym(3, spd=True)}
+    x_inv = np.linalg.inv(values["X"])
+    h = _check_symmetric_hessian(rf"\log|{B}{{X}}|", values, lambda v: np.linalg.slogdet(v["X"])[1])
+    k, p = _commutation(3), (np.eye(9) + _commutation(3)) / 2
+    seed = -np.kron(x_inv, x_inv)
+    seed001_general = -k @ np.kron(x_inv.T, x_inv)
+    assert np.allclose(p @ seed @ p, h) and np.allclose(p @ seed001_general @ p, h)
+    assert not np.allclose(seed, h)  # the seeds' matrix differs on antisymmetric directions
+    for layout in ("numerator", "denominator"):  # the gradient is the seed's X^{-1} exactly
+        d = derive(rf"\log|{B}{{X}}|", rf"{B}{{X}}", layout=layout, symmetric={"X"})
+        assert d.result_latex == rf"{B}{{X}}^{{-1}}"
+    d = derive(rf"\log|{B}{{X}}|", rf"{B}{{X}}", order=2, symmetric={"X"})
+    assert d.result_latex == rf"-\frac{{1}}{{2}} ({B}{{X}}^{{-1}} \otimes {B}{{X}}^{{-1}}) ({B}{{I}}_{{n^{{2}}}} + {B}{{K}}_{{nn}})"
+    assert [row.note for row in d.rows()].count("symmetric_gradient") == 1
+
+
+def test_seed004_trace_hessian_with_a_symmetric_a() -> None:
+    """Seed 004 三.3: ∇ tr(X^T A X) = (A + A^T) X and ∇² = I ⊗ (A + A^T): 2AX and 2 (I ⊗ A) for a symmetric A."""
+    a, x = _sym(3), RNG.normal(size=(3, 2))
+    values = {"A": a, "X": x}
+    f = rf"\mathrm{{tr}}(\mathbf{{X}}^T\mathbf{{A}}\mathbf{{X}})"
+    fn = lambda v: np.trace(v["X"].T @ v["A"] @ v["X"])  # noqa: E731
+    d = derive(f, r"\mathbf{X}", layout="denominator", symmetric={"A"})
+    got = evaluated(d.result_latex, values)
+    jac, shape = fd_jacobian(fn, values, "X")
+    assert_close(got, arrange(jac, shape, (3, 2), "denominator"), 1e-6, d.result_latex)
+    assert np.allclose(got, (a + a.T) @ x)  # the seed's gradient, right for every A
+    hd = derive(f, r"\mathbf{X}", order=2, symmetric={"A"})
+    h = evaluated(hd.result_latex, values, {"n": 2})
+    assert_close(h, fd_hessian(fn, values, "X"), 1e-4, hd.result_latex)
+    assert np.allclose(h, np.kron(np.eye(2), a + a.T))  # the seed's Hessian
+    assert hd.result_latex == r"2 (\mathbf{I}_{n} \otimes \mathbf{A})"
+
+
 # ----------------------------------------------------------------------------- item 6: by a scalar
 
 from derive_cases import expm as np_expm  # noqa: E402 - an independent series implementation

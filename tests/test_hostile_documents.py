@@ -189,5 +189,6 @@ def test_errors_per_file_are_capped_and_long_lines_are_cut(tmp_path) -> None:  #
     assert done.returncode == 2
     assert done.stderr.count(": error: unclosed '<'") == MAX_ERRORS_PER_FILE
     assert f"... and {500 - MAX_ERRORS_PER_FILE} more errors in this file" in done.stderr
+    assert "matdiff-tex: 500 errors in 1 file" in done.stderr  # the summary counts them all
     assert max(len(line) for line in done.stderr.splitlines()) < 300
     assert len(done.stderr) < 30_000

@@ -7,8 +7,6 @@ the other Kronecker order, a missing commutation matrix, the other layout, a fac
 
 from __future__ import annotations
 
-import statistics
-import time
 from fractions import Fraction
 
 import pytest
@@ -234,12 +232,11 @@ def test_small_given_sizes_are_kept():
         check_derivative(Trace(M(Ag, Xg)), Xg, Ag, layout="denominator")
 
 
-def test_large_given_sizes_are_made_small_and_checked_fast():
+def test_large_given_sizes_are_made_small():
+    """The check runs at small sizes (the message names them), so its cost does not grow with the author's."""
     Xg, Ag, Bg = mat("X", Dim(1000), Dim(800)), mat("A", Dim(300), Dim(1000)), mat("B", Dim(800), Dim(1000))
     f = M(Ag, Xg, Bg)
-    start = time.perf_counter()
     check_derivative(f, Xg, Kron(T(Bg), Ag), layout="numerator")
-    assert time.perf_counter() - start < 1.0
     with pytest.raises(InternalError, match=r"X 4x3\b"):  # 300 -> 2, 800 -> 3, 1000 -> 4
         check_derivative(f, Xg, Kron(Ag, T(Bg)), layout="numerator")
 
@@ -324,27 +321,38 @@ def test_message_says_what_failed():
     assert "denominator layout" in message and "X 2x2" in message
 
 
-# ---------------------------------------------------------------- speed
+# ---------------------------------------------------------------- work (speed is a benchmark figure)
 
 
-def _median_ms(f, var, result, layout, order, repeat=30):
-    check_derivative(f, var, result, layout=layout, order=order)  # warm caches
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        check_derivative(f, var, result, layout=layout, order=order)
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+def _tree_walks(monkeypatch, f, var, result, layout, order):
+    """How many evaluators (walks of F or of the result) one check makes."""
+    from matdiff_tex.check import verify
+
+    count = [0]
+    original = verify.Evaluator.__init__
+
+    def counting(self, *args, **kwargs):
+        count[0] += 1
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(verify.Evaluator, "__init__", counting)
+    check_derivative(f, var, result, layout=layout, order=order)
+    return count[0]
 
 
 @pytest.mark.parametrize(
     "case",
     ["AXB num", "tr(X^T A X) hessian", "expm num", "log|X| den", "softmax num"],
 )
-def test_check_is_fast(case):
+def test_check_walks_the_tree_once_per_point(case, monkeypatch):
+    """All perturbations of X (and, for a Hessian, all central-difference points) go through F in
+    one batched walk: per point, one walk of F and one of the result, whatever X's size.  (Its
+    time is a figure of benchmarks/bench_derive.py, not asserted here: a timing bound is flaky on
+    a loaded machine.)"""
+    from matdiff_tex.check.verify import POINTS
+
     entry = next(c_ for c_ in CORRECT if c_[0] == case)
-    # typically 0.3 to 2 ms; the bound leaves room for a loaded machine
-    assert _median_ms(*entry[1:]) < 10.0
+    assert _tree_walks(monkeypatch, *entry[1:]) == 2 * POINTS
 
 
 def test_descriptive_dims_entries_leave_names_free():

@@ -136,6 +136,8 @@ def _partial(node: Partial, x: Sym, values: dict, sizes: dict[str, int], layout:
         columns = []
         for k in range(count):
             step = FD_STEP * _unit(values[x.name].shape, k)
+            if values.get("__symmetric"):  # P H P: symmetric steps of a gradient along symmetric directions
+                step = (step + step.T) / 2
             ahead, back = ({**values, "__wrt": values[x.name] + sign * step} for sign in (1, -1))
             columns.append((_jacobian(num, ahead, sizes) - _jacobian(num, back, sizes))[0] / (2 * FD_STEP))
         return np.array(columns).T

@@ -115,7 +115,49 @@ def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = Non
     """Read the expression ``f`` and the variable ``x`` of ``\\deriv<f><x>``.
 
     ``symmetric`` names matrices known to be symmetric: they are square (their sizes are unified).
+    The last readings are remembered (a directive is read for its guessed readings, then again
+    by derive()): a repeated call returns the same trees and warnings with fresh dictionaries.
     """
+    key = _reading_key(f, x, shapes, symmetric, functions)
+    if key is None:
+        return _read_derivative_input(f, x, shapes, symmetric, functions)
+    found = _READINGS.get(key)
+    if found is None:
+        found = _read_derivative_input(f, x, shapes, symmetric, functions)
+        if len(_READINGS) >= _READINGS_KEPT:
+            del _READINGS[next(iter(_READINGS))]
+        _READINGS[key] = found
+    return replace(found, dims=dict(found.dims), symbols=dict(found.symbols), dim_sources=dict(found.dim_sources))
+
+
+_READINGS: dict[tuple[Any, ...], "ReadResult"] = {}
+_READINGS_KEPT = 64
+
+
+def forget_readings() -> None:
+    """Forget the remembered readings (benchmarks time a first reading)."""
+    _READINGS.clear()
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` as a hashable key (lists and mappings made tuples); TypeError when it cannot be."""
+    if isinstance(value, Mapping):
+        return ("{}", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return ("[]", tuple(_frozen(v) for v in value))
+    hash(value)
+    return (type(value).__name__, value)
+
+
+def _reading_key(f: str, x: str, shapes: Any, symmetric: Any, functions: Any) -> tuple[Any, ...] | None:
+    try:
+        return (f, x, _frozen(shapes or {}), frozenset(symmetric or ()), _frozen(functions or {}))
+    except TypeError:  # a size given as something unhashable (a numpy array): not remembered
+        return None
+
+
+def _read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None,
+                           symmetric: AbstractSet[str], functions: Mapping[str, str] | None) -> ReadResult:
     raw_x = read_raw(x, "X")
     raw_f = read_raw(f, "F", functions)
     if raw_x.op != "sym" or raw_x.grouped == "paren":
