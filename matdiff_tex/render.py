@@ -183,7 +183,13 @@ SHORT_ROW = 12  # glyphs: an expression this short stays on one line
 SHORT_FACTORS, SHORT_FACTORS_COST = 12, 1_000
 
 
-def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
+#: A derivation longer than this many lines (issue 7's target) may cut products next to a few factors
+#: after all, in the rows nearest its result, when that saves lines (see :func:`render_derivation`).
+ROW_BUDGET = 14
+
+
+def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH,
+             keep_products: bool = True) -> tuple[str, ...]:
     """Break a row written with break marks (:func:`matdiff_tex.expr.writer.to_latex_breakable`)
     into lines that fit ``width`` after the ``lead`` of the alignment column (the widest left-hand
     side); continuation lines are indented by a ``\\quad``, the last line also holds the note.
@@ -192,16 +198,17 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) 
     outside parentheses and at sums rather than inside products; a product is cut next to a few
     factors only when no other choice fits.  When giving the note a line of its own is cheaper than breaking the row
     for it, it gets one (the last line is then empty); a short expression is never cut.  A piece too
-    wide for any line stays whole."""
+    wide for any line stays whole.  ``keep_products=False`` prices every cut in a product alike
+    (PRODUCT_COST), for a derivation over its ROW_BUDGET."""
     from .expr.writer import break_points
 
     pieces, marks = break_points(marked)
     sizes = [visual_width(piece) for piece in pieces]
     if sum(sizes) <= SHORT_ROW:  # a short expression is never cut: the note moves instead
         pieces, marks, sizes = [" ".join(pieces)], [], [sum(sizes)]
-    lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width)
+    lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width, keep_products)
     if cost and note:
-        alone, alone_cost = _pack(pieces, marks, sizes, lead, 0, width)  # the note on a line of its own
+        alone, alone_cost = _pack(pieces, marks, sizes, lead, 0, width, keep_products)  # the note on a line of its own
         alone_cost += BREAK_COST + max(0, lead + 4 + note_width(note) - width) * OVERFLOW_COST
         if alone_cost < cost:
             return (*alone, "")
@@ -233,7 +240,7 @@ def product_sides(marks: Sequence[tuple[int, bool]], sizes: Sequence[int]) -> li
 
 
 def _pack(pieces: list[str], marks: list[tuple[int, bool]], sizes: list[int], lead: int, tail: int,
-          width: int) -> tuple[tuple[str, ...], int]:
+          width: int, keep_products: bool = True) -> tuple[tuple[str, ...], int]:
     """The cheapest lines for :func:`wrap_row` and what they cost."""
     count = len(pieces)
     sides = product_sides(marks, sizes)
@@ -245,7 +252,7 @@ def _pack(pieces: list[str], marks: list[tuple[int, bool]], sizes: list[int], le
     def break_cost(at: int) -> int:
         depth, product = marks[at - 1]
         if product:
-            extra = SHORT_FACTORS_COST if sides[at - 1] <= SHORT_FACTORS else PRODUCT_COST
+            extra = SHORT_FACTORS_COST if keep_products and sides[at - 1] <= SHORT_FACTORS else PRODUCT_COST
         else:
             extra = 0
         return BREAK_COST + DEPTH_COST * depth + extra
@@ -397,8 +404,18 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     tag = layout_tag(derivation.layout, options.lang, options.templates_dir)
     measured = [*notes[:-1], ((notes[-1] or "") + tag) or None]  # the last row also carries the layout tag
     style = flavor(options.flavor)
-    rows = [RowView(row.lhs, row.rhs, style.note(note), wrap_row(row.marked or row.rhs, lead, size, options.width))
-            for row, note, size in zip(selected, notes, measured)]
+    wrapped = [wrap_row(row.marked or row.rhs, lead, size, options.width) for row, size in zip(selected, measured)]
+    extra, shorter = sum(map(len, wrapped)) - ROW_BUDGET, {}
+    for at in reversed(range(len(selected))):  # over the budget: rows nearest the result may cut a product
+        if extra <= 0:
+            break
+        loose = wrap_row(selected[at].marked or selected[at].rhs, lead, measured[at], options.width, keep_products=False)
+        if len(loose) < len(wrapped[at]):
+            extra -= len(wrapped[at]) - len(loose)
+            shorter[at] = loose
+    if extra <= 0:  # only when that brings the derivation within the budget
+        wrapped = [shorter.get(at, lines) for at, lines in enumerate(wrapped)]
+    rows = [RowView(row.lhs, row.rhs, style.note(note), lines) for row, note, lines in zip(selected, notes, wrapped)]
     name = placement.value
     try:
         template = env.select_template(([f"{style.templates}/{fmt}/{name}.j2"] if style.templates else [])

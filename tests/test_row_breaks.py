@@ -6,7 +6,8 @@ The rows are the real ones: every row that the notes below (the homework example
 examples, the Hexo and MkDocs example pages) are wrapped into, at several widths.  Whether another
 choice fits is decided here independently of the cost model: lines are filled greedily using only
 the other break places (greedy filling is the fewest lines of a fixed width), with the note after the
-last line or on a line of its own.
+last line or on a line of its own.  A derivation longer than ``ROW_BUDGET`` (14) lines may cut
+products in the rows nearest its result when that saves lines (the softmax cross-entropy Hessian).
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ SEEDS = REPO_ROOT / "tests" / "fixtures" / "seeds" / "worked_examples.md"
 
 
 def record_wraps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, str | None, int, tuple[str, ...]]]:
-    """Every call of wrap_row from now on: (marked row, lead, note, width, lines)."""
+    """Every call of wrap_row from now on (rows of a derivation within ROW_BUDGET lines, which must
+    keep their products): (marked row, lead, note, width, lines)."""
     calls: list[tuple[str, int, str | None, int, tuple[str, ...]]] = []
     real = rendering.wrap_row
 
-    def spy(marked: str, lead: int, note: str | None, width: int = rendering.WRAP_WIDTH) -> tuple[str, ...]:
-        lines = real(marked, lead, note, width)
-        calls.append((marked, lead, note, width, lines))
+    def spy(marked: str, lead: int, note: str | None, width: int = rendering.WRAP_WIDTH,
+            keep_products: bool = True) -> tuple[str, ...]:
+        lines = real(marked, lead, note, width, keep_products)
+        if keep_products:  # not a row re-wrapped because its derivation is over ROW_BUDGET lines
+            calls.append((marked, lead, note, width, lines))
         return lines
 
     monkeypatch.setattr(rendering, "wrap_row", spy)
@@ -149,3 +153,13 @@ def test_a_product_is_still_split_when_nothing_else_fits() -> None:
     lines = rendering.wrap_row(f" {TIMES}".join(factors), 10, "chain rule", 40)
     assert len(lines) > 1 and " ".join(line for line in lines if line) == " ".join(factors)
     assert all(10 + 4 + rendering.visual_width(line) <= 40 for line in lines[1:] if line)
+
+
+def test_over_the_row_budget_a_product_may_be_cut_to_save_a_line() -> None:
+    """Seed 001's softmax Hessian: the result row keeps 14 lines only by cutting softmax(Wx) softmax(Wx)^T
+    (the note on a line of its own would make 15)."""
+    seeds = SEEDS.read_text(encoding="utf-8")
+    hessian = next(line for line in seeds.splitlines() if line.startswith(r"\hessian") and "softmax" in line)
+    for layout in ("numerator", "denominator"):
+        block = render_text(hessian + "\n", fmt="markdown", layout=layout)
+        assert block.count("\\\\") + 1 <= rendering.ROW_BUDGET, block
