@@ -393,11 +393,6 @@ def _row_note(row: "Row", options: ResolvedOptions) -> str | None:
 def render_derivation(derivation: "Derivation", options: ResolvedOptions, placement: Placement, fmt: str,
                       kind: str = "deriv") -> str:
     """The text one directive becomes (lines joined by ``\\n``, no surrounding indentation)."""
-    from jinja2 import TemplateError
-
-    if fmt == "latex" and placement is Placement.DISPLAY and options.label and not options.number:
-        raise ConfigError(f"label={options.label} needs a numbered equation: drop number=false or the label")
-    env = environment(options.templates_dir)
     selected = select_rows(derivation, options.steps)
     notes = [_row_note(row, options) for row in selected]
     lead = max(visual_width(row.lhs or "") for row in selected)  # aligned: every rhs starts after the widest lhs
@@ -416,12 +411,24 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     if extra <= 0:  # only when that brings the derivation within the budget
         wrapped = [shorter.get(at, lines) for at, lines in enumerate(wrapped)]
     rows = [RowView(row.lhs, row.rhs, style.note(note), lines) for row, note, lines in zip(selected, notes, wrapped)]
+    return _fill(derivation, rows, derivation.result_latex, options, placement, fmt, kind)
+
+
+def _fill(derivation: "Derivation", rows: list[RowView], result: str, options: ResolvedOptions,
+          placement: Placement, fmt: str, kind: str) -> str:
+    """The template of ``placement`` filled with ``rows`` (and ``result`` for the inline forms)."""
+    from jinja2 import TemplateError
+
+    if fmt == "latex" and placement is Placement.DISPLAY and options.label and not options.number:
+        raise ConfigError(f"label={options.label} needs a numbered equation: drop number=false or the label")
+    env = environment(options.templates_dir)
+    style = flavor(options.flavor)
     name = placement.value
     try:
         template = env.select_template(([f"{style.templates}/{fmt}/{name}.j2"] if style.templates else [])
                                        + [f"{fmt}/{name}.j2", f"common/{name}.j2"])
         text = template.render(
-            rows=rows, lhs=derivation.lhs_latex, result=derivation.result_latex, layout=derivation.layout,
+            rows=rows, lhs=derivation.lhs_latex, result=result, layout=derivation.layout,
             layout_tag=style.note(layout_tag(derivation.layout, options.lang, options.templates_dir)),
             label=options.label, lang=options.lang, kind=kind, f=derivation.f_latex,
             x=derivation.x_latex, steps=options.steps, number=options.number,
@@ -431,11 +438,53 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     return _safe(text.strip("\n"))
 
 
+# ---------------------------------------------------------------- answers and hidden solutions
+
+#: What an answer that was checked is stamped with (``\\checkmark`` needs amssymb in LaTeX).
+STAMP = r"\quad \checkmark"
+#: The blank a student fills in, and the height (em) kept free per row of the hidden derivation.
+BLANK = r"\underline{\hspace{10em}}"
+ROOM_PER_ROW = 2
+
+
+def render_answer(derivation: "Derivation", claimed: str, options: ResolvedOptions, placement: Placement,
+                  fmt: str) -> str:
+    """An answer that was checked: ``\\frac{\\partial F}{\\partial X} = R`` as written, with a ✓."""
+    shown = " ".join(claimed.split()) + " " + STAMP
+    return _fill(derivation, [RowView(derivation.lhs_latex, shown, None, (shown,))], shown, options,
+                 placement, fmt, "answer")
+
+
+def render_question(derivation: "Derivation", options: ResolvedOptions, placement: Placement, fmt: str,
+                    kind: str) -> str:
+    """``solutions=hide``: the derivative to find and blank space where the solution would stand.
+
+    Nothing of the solution is written: the blank is as tall as the rows it replaces."""
+    rows = 0 if kind == "answer" else len(select_rows(derivation, options.steps)) - 1
+    room = ROOM_PER_ROW * rows
+    blank = BLANK + (rf" \rule[-{room}em]{{0pt}}{{{room}em}}" if room and placement is not Placement.INLINE
+                     and placement is not Placement.PROSE else "")
+    return _fill(derivation, [RowView(derivation.lhs_latex, blank, None, (blank,))], BLANK, options,
+                 placement, fmt, kind)
+
+
 def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Placement, fmt: str) -> str:
-    """Derive and write out one directive: the unit a cache can key on its (hashable) arguments."""
+    """Derive and write out one directive: the unit a cache can key on its (hashable) arguments.
+
+    An ``\\answer`` (``options.claimed`` holds its R) is graded first: a wrong R is an error."""
     from .engine import derive
 
     derivation = derive(f, x, layout=options.layout, shapes=options.shapes_dict(),
                         order=2 if kind == "hessian" else 1, symmetric=options.symmetric,
                         functions=dict(options.functions) or None, where=options.where)
+    if kind == "answer":
+        from .check.answer import grade_answer
+
+        grade_answer(f, x, options.claimed or "", layout=options.layout, shapes=options.shapes_dict(),
+                     symmetric=options.symmetric, correct=derivation.result_latex,
+                     assumptions=bool(options.functions or options.where))
+    if options.solutions == "hide":
+        return render_question(derivation, options, placement, fmt, kind)
+    if kind == "answer":
+        return render_answer(derivation, options.claimed or "", options, placement, fmt)
     return render_derivation(derivation, options, placement, fmt, kind)
