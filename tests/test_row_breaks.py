@@ -134,7 +134,7 @@ def test_real_rows_that_split_a_short_product(directive: str, width: int, whole:
 def test_no_row_splits_a_few_factors_when_another_choice_fits(monkeypatch: pytest.MonkeyPatch, width: int) -> None:
     calls = record_wraps(monkeypatch)
     render_text(HOMEWORK.read_text(encoding="utf-8"), fmt="latex", width=width)
-    render_text(HOMEWORK.read_text(encoding="utf-8"), fmt="latex", width=width, layout="denominator", lang="zh")
+    render_text(HOMEWORK.read_text(encoding="utf-8"), fmt="latex", width=width, lang="zh")
     for layout in ("numerator", "denominator"):
         for lang in ("zh", "en"):
             render_text(SEEDS.read_text(encoding="utf-8"), fmt="markdown", width=width, layout=layout, lang=lang)
