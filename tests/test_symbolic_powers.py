@@ -303,3 +303,15 @@ def test_series_method_from_front_matter_leaves_other_directives_alone() -> None
                       "\\deriv<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n\n\\deriv<\\boldsymbol{A}\\boldsymbol{X}><\\boldsymbol{X}>\n")
     assert out.count("Beta integral") == 1 and out.count(r"\begin{aligned}") == 2
 
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_symbolic_power_of_a_constant(layout: str) -> None:
+    """A^n is a constant when the variable is another matrix: the usual rules, checked at every n."""
+    rng = np.random.default_rng(41)
+    d = derive(r"\boldsymbol{Y}^{\top}\boldsymbol{A}^{n}\boldsymbol{Y}", r"\boldsymbol{Y}", layout=layout)
+    for n in NS:
+        a, y = _square(rng, 3), rng.standard_normal((3, 2))
+        jac, f_shape = fd_jacobian(lambda v: v["Y"].T @ np.linalg.matrix_power(a, n) @ v["Y"], {"Y": y}, "Y")
+        want = arrange(jac, f_shape, y.shape, layout)
+        assert_close(_evaluate(d.result_latex, {"A": a, "Y": y, "n": n}), want, 1e-6, f"Y^T A^n Y, n = {n}")
