@@ -186,7 +186,8 @@ def _note_words(note: str) -> list[str]:
 def note_parts(note: str, lead: int, width: int = WRAP_WIDTH) -> tuple[str, ...]:
     """A note on a line of its own, cut into as few lines as fit ``width`` after ``lead`` (the first
     follows ``\\quad \\Longrightarrow``, the others ``\\quad \\phantom{\\Longrightarrow}``), of
-    widths as even as possible.  A word (or a formula) is never cut, so a line may still be too wide."""
+    widths as even as possible (in two lines, cut before a closing bracket such as the layout tag when
+    it fits).  A word (or a formula) is never cut, so a line may still be too wide."""
     room = width - lead - 4 - 4  # the \quad indent and the arrow (or its phantom) with its spaces
     words = _note_words(note)
     count = len(words)
@@ -198,6 +199,9 @@ def note_parts(note: str, lead: int, width: int = WRAP_WIDTH) -> tuple[str, ...]
     for at in range(count):
         if at > first and size(first, at + 1) > room:
             lines, first = lines + 1, at
+    bracket = max((at for at, word in enumerate(words) if at and word.startswith(("（", "("))), default=0)
+    if lines == 2 and bracket and size(0, bracket) <= room and size(bracket, count) <= room:
+        return "".join(words[:bracket]).strip(), "".join(words[bracket:]).strip()  # the bracket (a layout tag) moves
     # the most even cut into that many lines: widest[k][end] = (its widest line, where its last line starts)
     widest = [[(0 if end == 0 else 1 << 30, 0) for end in range(count + 1)]]
     for k in range(1, lines + 1):

@@ -179,4 +179,8 @@ def test_a_note_too_long_for_a_line_of_its_own_is_continued_on_the_next() -> Non
     words = re.findall(r"\\text\{([^{}]*)\}", " ".join(rows[-len(continued) - 1:]))
     assert " ".join(words) == "read the derivative off the differential (denominator layout)"
     parts = rendering.note_parts("read the derivative off the differential (denominator layout)", 7, 52)
-    assert len(parts) == 2 and max(map(len, parts)) - min(map(len, parts)) < 12  # even lines
+    assert parts == ("read the derivative off the differential", "(denominator layout)")  # the tag moves
+    parts = rendering.note_parts(r"product rule: differentiate each $\boldsymbol{X}$ in turn and collect", 27, 52)
+    assert len(parts) == 3 and "$\\boldsymbol{X}$" in " ".join(parts)  # a formula is never cut
+    widths = [rendering.note_width(part) for part in parts]
+    assert max(widths) - min(widths) <= 6 and max(widths) <= 52 - 27 - 4  # lines as even as the words allow
