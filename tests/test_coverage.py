@@ -6,6 +6,8 @@ independent numpy definition (``tests/derive_cases.py``), in both layouts.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -206,6 +208,7 @@ def test_symmetric_from_directive_front_matter_and_config(tmp_path, cli) -> None
 
     directive = rf"\deriv[symmetric=X, lang=en]<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>"
     out = render_text(directive + "\n")
+    out = re.sub(r"\} \\\\\n *&\\quad \\phantom\{\\Longrightarrow\} \\text\{", " ", out)  # a note continued on a line
     assert "the gradient in the space of symmetric matrices" in out and r"\frac{1}{2}" in out
     both = render_text(rf"\deriv[symmetric={{X, A}}, lang=en]<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>" + "\n")
     assert "a symmetric matrix equals its transpose" in both
@@ -591,6 +594,20 @@ def test_where_in_a_directive() -> None:
             rf"<-{B}{{y}}^{{\top}}\log\operatorname{{softmax}}({B}{{W}}{B}{{x}})><{B}{{W}}>" + "\n")
     out = render_text(text)
     assert "use the stated value of $" in out and rf"(\operatorname{{softmax}}({B}{{W}} {B}{{x}}) - {B}{{y}}) {B}{{x}}^{{\top}}" in out
+
+
+def test_an_assumption_not_understood_points_at_the_where_option() -> None:
+    """path:line:col of the where= value, also when the failure comes back from the cache."""
+    from matdiff_tex.document import process_document
+
+    text = ("Text\n\n" + rf"\deriv[lang=en, where={{{B}{{y}}^{{\top}}{B}{{y}} = 1}}]"
+            rf"<{B}{{y}}^{{\top}}{B}{{X}}{B}{{y}}><{B}{{X}}>" + "\n")
+    column = text.splitlines()[2].index("where=") + len("where=") + 1
+    for _ in range(2):
+        result = process_document(text, "markdown", path="note.md")
+        assert [e.format().splitlines()[0] for e in result.errors] == [
+            f"note.md:3:{column}: error: where: cannot use {B}{{y}}^{{\\top}}{B}{{y}} = 1; understood are "
+            "1^T y = c, A^T = A, Q^T Q = I and Q Q^T = I"]
 
 
 # ----------------------------------------------------------------------------- item 7: structures declined before
