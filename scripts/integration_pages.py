@@ -222,7 +222,7 @@ def main() -> None:
             screenshot(f"{base}/post/", REPO / "docs" / "hexo-marked.png", 900, 520)
         mkdocs = build_mkdocs(Path(tmp))
         with serve(mkdocs) as base:
-            screenshot(f"{base}/", REPO / "docs" / "mkdocs-material.png", 1100, 1060)
+            screenshot(f"{base}/", REPO / "docs" / "mkdocs-material.png", 1280, 1160)  # desktop: both sidebars
     print("wrote docs/hexo-marked.png and docs/mkdocs-material.png")
 
 
