@@ -476,7 +476,8 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
 
     derivation = derive(f, x, layout=options.layout, shapes=options.shapes_dict(),
                         order=2 if kind == "hessian" else 1, symmetric=options.symmetric,
-                        functions=dict(options.functions) or None, where=options.where, method=options.method)
+                        functions=dict(options.functions) or None, where=options.where, vech=options.vech,
+                        method=options.method)
     if kind == "answer":
         from .check.answer import grade_answer
 
