@@ -112,7 +112,7 @@ class Lines:
 
     x: Sym
     steps: list[Step] = field(default_factory=list)
-    method: str = "integral"  # how e^{X} is differentiated: the integral rule, or seed 000's series
+    method: str = "integral"  # how dF of F = e^{X} is written: the integral rule, or seed 000's series
 
     def add(self, expr: Node, rule: str, note: str | None = None, *, lhs: Node | None = None, var: bool = False,
             args: tuple[tuple[str, Node], ...] = ()) -> None:
@@ -642,10 +642,6 @@ def derive_nodes(
             "repeated factors as a power (X^{k}, X^{\\circ k}) or name a part with a letter", field="F")
     if method not in METHODS:
         raise MatdiffError(f"unknown method {method!r}: use {' or '.join(METHODS)}")
-    if method == "series" and not (isinstance(f, Expm) and f.arg == x and order == 1 and x.name not in symmetric):
-        raise UnsupportedError("method=series is seed 000's power-series derivation of \\deriv<e^{\\boldsymbol{X}}>"
-                               "<\\boldsymbol{X}> (the exponential of the variable itself, first derivative); "
-                               "leave method out otherwise", field="F")
     lines = Lines(x, method=method)
     if x.is_scalar or order == 2 or x.name in symmetric or not (
             power_of_variable(f, x) or (isinstance(f, Trace) and power_of_variable(f.arg, x))):
