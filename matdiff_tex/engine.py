@@ -717,19 +717,24 @@ def derive_nodes(
 
 def read_assumptions(texts: list[str], x: str, parsed: Any, shapes: Mapping[str, Any] | None,
                      symmetric: frozenset[str], functions: Mapping[str, str]) -> list[Assumption]:
-    """``L = R`` texts read with the sizes F gave its symbols, and classified."""
+    """``L = R`` texts read with the sizes F gave its symbols, and classified; an error is located at
+    a directive's ``where=`` option (``exc.option``, see :mod:`matdiff_tex.document`)."""
     from .expr.reader import read_derivative_input
 
     sizes = {name: f"{sym.nrows.latex()} x {sym.ncols.latex()}" for name, sym in parsed.symbols.items()
              if all(d.is_int or d.is_atom for d in sym.shape)}
     out = []
-    for text in texts:
-        sides = text.split("=")
-        if len(sides) != 2 or not all(side.strip() for side in sides):
-            raise UnsupportedError(f"where: write an equation L = R, got {text.strip()}", field="F")
-        read = [read_derivative_input(side, x, {**sizes, **(shapes or {})}, symmetric, functions).f
-                for side in sides]
-        out.append(classify(read[0], read[1], text.strip(), parsed.x.name))
+    try:
+        for text in texts:
+            sides = text.split("=")
+            if len(sides) != 2 or not all(side.strip() for side in sides):
+                raise UnsupportedError(f"where: write an equation L = R, got {text.strip()}", field="F")
+            read = [read_derivative_input(side, x, {**sizes, **(shapes or {})}, symmetric, functions).f
+                    for side in sides]
+            out.append(classify(read[0], read[1], text.strip(), parsed.x.name))
+    except MatdiffError as exc:
+        exc.option = "where"
+        raise
     return out
 
 

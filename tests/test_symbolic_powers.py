@@ -294,3 +294,12 @@ def test_series_method_on_the_command_line() -> None:
                                        "--lang", "en", "--format", "markdown"])
     assert result.exit_code == 0, result.output
     assert r"\frac{1}{(p + q + 1)!}" in result.output and "Beta integral" in result.output
+
+
+def test_series_method_from_front_matter_leaves_other_directives_alone() -> None:
+    from matdiff_tex import render_text
+
+    out = render_text("---\nmatdiff:\n  method: series\n  lang: en\n---\n\n"
+                      "\\deriv<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n\n\\deriv<\\boldsymbol{A}\\boldsymbol{X}><\\boldsymbol{X}>\n")
+    assert out.count("Beta integral") == 1 and out.count(r"\begin{aligned}") == 2
+
