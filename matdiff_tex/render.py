@@ -381,9 +381,19 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
 
 def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Placement, fmt: str) -> str:
     """Derive and write out one directive: the unit a cache can key on its (hashable) arguments."""
+    derivation = derived(kind, f, x, options.layout, options.shapes, options.symmetric, options.functions,
+                         options.where)
+    return render_derivation(derivation, options, placement, fmt, kind)
+
+
+@functools.lru_cache(maxsize=256)
+def derived(kind: str, f: str, x: str, layout: str, shapes: tuple[Any, ...], symmetric: tuple[str, ...],
+            functions: tuple[tuple[str, str], ...], where: tuple[str, ...]) -> "Derivation":
+    """The checked derivation of a directive, computed once per process for all the directives that
+    differ only in how it is written out (steps, lang, placement, label, templates): a note or a
+    site that shows one derivative in several forms derives and checks it once.  A failure is not
+    remembered (it is raised again, and reported at each directive)."""
     from .engine import derive
 
-    derivation = derive(f, x, layout=options.layout, shapes=options.shapes_dict(),
-                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric,
-                        functions=dict(options.functions) or None, where=options.where)
-    return render_derivation(derivation, options, placement, fmt, kind)
+    return derive(f, x, layout=layout, shapes=dict(shapes) or None, order=2 if kind == "hessian" else 1,
+                  symmetric=symmetric, functions=dict(functions) or None, where=where)
