@@ -316,6 +316,9 @@ class RunState:
               help="How Markdown is read: mkdocs opens admonitions, details and tabs (default: commonmark).")
 @click.option("--flavor", type=click.Choice(DOCUMENT_CHOICES["flavor"]), default=None,
               help="Output flavour: pandoc writes display math as pandoc reads it (default: default).")
+@click.option("--solutions", type=click.Choice(CHOICES["solutions"]), default=None,
+              help="hide: a student's copy, each directive's question and blank space instead of its "
+                   "solution (default: show).")
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Render N notes at a time in worker processes (default: the number of cores).")
@@ -336,6 +339,7 @@ def render(
     verbose: bool,
     markdown_mode: str | None,
     flavor: str | None,
+    solutions: str | None,
     strict: bool,
     jobs: int | None,
     cache_dir: str | None,
@@ -364,8 +368,8 @@ def render(
         raise click.UsageError("--force only applies to --in-place (and --check)")
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
                          number=number, width=width)
-    settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor))
-                           if value is not None})
+    settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor),
+                                                         ("solutions", solutions)) if value is not None})
     settings.force, settings.strict = force, strict
     planned = _plan_jobs(inputs, output, fmt, mode)
     state = RunState(quiet=quiet, notices=(verbose or mode == "check") and not quiet)

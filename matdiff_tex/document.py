@@ -45,7 +45,7 @@ import copy
 import re
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, DirectiveError, InternalError, LimitError, MatdiffError, Notice
@@ -53,6 +53,7 @@ from .flavors import flavor
 from .limits import DirectiveTimeout, seconds, time_limit
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
+from .scan.directive import DIRECTIVE_START
 from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
 from .scan.text import BOM, LineIndex, continuation, line_prefix, line_start, newline_at, rest_is_blank
 
@@ -62,7 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
 Expander = Callable[[str, str, str, ResolvedOptions, Placement, str], str]
 FORMATS = {"markdown": "markdown", "md": "markdown", "latex": "latex", "tex": "latex"}
 NOTEBOOK_FORMATS = ("notebook", "ipynb")  # Jupyter: the Markdown cells (matdiff_tex.notebook)
-_TRIGGERS = ("\\deriv", "\\hessian", "matdiff-tex")
+TRIGGERS = ("\\deriv", "\\hessian", "\\answer", "matdiff-tex")
 _FORBIDDEN_PAIRS = ("{{", "}}", "{#", "{%")
 _BREAK_IN_QUOTE = re.compile(r"[ \t]*\r?\n[ \t>]*")
 #: Errors (and warnings) listed per file; the rest are counted in one more line.
@@ -158,7 +159,10 @@ class _Run:
                 "label= needs a display block (a directive alone on its line); inside math or "
                 "running text put \\label{...} in your own environment"))
             return None
-        return None if problems else resolve(values, self.front, self.site)
+        if problems:
+            return None
+        resolved = resolve(values, self.front, self.site)
+        return resolved if directive.answer is None else replace(resolved, claimed=directive.answer)
 
     def expand(self, directive: Directive) -> str | None:
         """The expansion of one directive (None after recording its error)."""
@@ -228,10 +232,11 @@ class _Run:
     @staticmethod
     def _error_offset(directive: Directive, error: MatdiffError) -> int:
         """Where an engine error points: inside F or X when it says so, else the directive."""
-        if error.field in ("F", "X") and error.span is not None:
-            base, content = (directive.f_start, directive.f) if error.field == "F" else (
-                directive.x_start, directive.x)
-            return base + min(max(error.span[0], 0), max(len(content) - 1, 0))
+        if error.field in ("F", "X", "R") and error.span is not None:
+            base, content = {"F": (directive.f_start, directive.f), "X": (directive.x_start, directive.x),
+                             "R": (directive.answer_start, directive.answer)}[error.field]
+            if base is not None and content is not None:
+                return base + min(max(error.span[0], 0), max(len(content) - 1, 0))
         return directive.start
 
     # -------------------------------------------------------------- layout
@@ -362,6 +367,12 @@ def _unindent_after_line_start_marker(run: _Run, start: int, body: str) -> str:
 
 def _marked(run: _Run, unit: _Unit) -> str | None:
     """What ``unit`` becomes with markers around it (``--in-place``)."""
+    for directive in unit.directives:
+        if _hidden_answer(run, directive):
+            run.fail(directive.answer_start or directive.start, DirectiveError(
+                "with solutions=hide this answer would be kept in its marker comment (--in-place keeps each "
+                "directive's source), where a student can read it: write the student's copy with -o instead"))
+            return None
     source = _source(run, unit)
     if "-->" in source and (unit.region is not None or _style(run.fmt, unit.directives[0].placement)
                             is MarkerStyle.HTML):
@@ -411,6 +422,14 @@ def _marked(run: _Run, unit: _Unit) -> str | None:
         run.taken_after[unit.start] = blanks
         tail = run.text[unit.end:unit.end + blanks] + newline + run.prefix(unit.start)
     return marker_text.percent_open(source, body) + body + marker_text.percent_close(body) + tail
+
+
+def _hidden_answer(run: _Run, directive: Directive) -> bool:
+    """Whether ``directive`` is an ``\\answer`` whose solution is to be hidden."""
+    if directive.answer is None:
+        return False
+    values, problems = check_items(directive.options, DIRECTIVE_KEYS)
+    return not problems and resolve(values, run.front, run.site).solutions == "hide"
 
 
 def _leading_blanks(text: str, offset: int) -> int:
@@ -534,7 +553,8 @@ def _code_notices(text: str, path: str | None, index: LineIndex, offsets: list[i
     notices = []
     for offset in offsets:
         line, col, source = index.locate(offset)
-        name = "\\hessian" if text.startswith("\\hessian", offset) else "\\deriv"
+        head = DIRECTIVE_START.match(text, offset)
+        name = "\\" + (head.group(1) if head else "deriv")
         message = f"{name} not expanded (inside code)"
         if offset in in_container:
             message += ("; it stands in the indented body of an admonition, details or tab, which "
@@ -552,7 +572,7 @@ def quick_result(text: str, fmt: str, *, path: str | None = None, options: Mappi
     a note that mentions no directive, or only inside code, or whose result is in ``cache``;
     None otherwise (and for options that are not valid)."""
     fmt = FORMATS.get(fmt, fmt)
-    if not any(trigger in text for trigger in _TRIGGERS):
+    if not any(trigger in text for trigger in TRIGGERS):
         return DocumentResult(text)
     if fmt == "markdown":
         from .scan.prefilter import code_mentions

@@ -23,7 +23,7 @@ from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 from .derivation import Derivation, Step
 from .spelling import keep_spelling, restyled
 from .errors import MatdiffError, UnsupportedError
-from .shorten import merge_trivial_steps, name_function, name_repeats
+from .shorten import drop_repeated_rows, merge_trivial_steps, name_function, name_repeats
 from .expr.dims import Dim
 from .expr.nodes import (
     Identity,
@@ -36,15 +36,18 @@ from .expr.nodes import (
     Partial,
     Power,
     Sym,
+    SymbolicPower,
     Trace,
     Transpose,
     Vec,
     Zero,
 )
 from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose, zero_like
+from .expr.writer import to_latex
 from .rules.differential import expand_once, is_expanded
 from .rules.linear import (
     TermState,
+    collect_like_terms,
     initial_state,
     linear_terms,
     peel_trace,
@@ -54,6 +57,7 @@ from .rules.linear import (
     vec_derivative,
     vec_display,
 )
+from .rules import powers
 from .rules.elementwise import simplify_elementwise
 from .rules.scalars import simplify_scalars
 from .rules.simplify import simplify as _simplify
@@ -105,11 +109,10 @@ class Lines:
     x: Sym
     steps: list[Step] = field(default_factory=list)
 
-    def add(self, expr: Node, rule: str, note: str | None = None, *, lhs: Node | None = None, var: bool = False) -> None:
-        """Append a line; a continuation equal to the previous line is dropped."""
-        if lhs is None and self.steps and self.steps[-1].expr == expr:
-            return
-        args = (("var", self.x),) if var else ()
+    def add(self, expr: Node, rule: str, note: str | None = None, *, lhs: Node | None = None, var: bool = False,
+            args: tuple[tuple[str, Node], ...] = ()) -> None:
+        """Append a line (one printed like the line before is left out afterwards: drop_repeated_rows)."""
+        args = ((("var", self.x),) if var else ()) + args
         self.steps.append(Step(expr=expr, rule=rule, note=note, note_args=args, lhs=lhs))
 
 
@@ -155,6 +158,14 @@ def trace_derivative(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> 
     states = [initial_state(t) for t in linear_terms(expanded)]
     if not states:  # the differential vanished (X^0, tr(X) - tr(X), ...)
         return _vanished(f, x, lines)
+    like = None if x.cols.is_one else collect_like_terms(states, x)
+    if like is not None:  # like terms L_i dX R collected first: the trace trick then moves one term
+        left = simplify(like[0])
+        term = num(0) if is_zero(left) else mul(left, Differential(x), *like[1])
+        lines.add(term, "collect", "collect")
+        if is_zero(left):
+            return _vanished(f, x, lines)
+        states = [initial_state(term)]
     if not x.cols.is_one:  # tr of the scalar df, or tr(A + B) split into tr(A) + tr(B)
         note = "trace_linearity" if isinstance(expanded, Trace) else "trace_trick"
         lines.add(add(*(trace_display(s, x) for s in states)), "trace", note)
@@ -340,6 +351,83 @@ def script_sandwich(f: Node, x: Sym, layout: str, lines: Lines, factors: list[No
     return result
 
 
+def power_of_variable(f: Node, x: Sym) -> SymbolicPower | None:
+    """X^{n} when F is a symbolic integer power of the matrix variable itself."""
+    if isinstance(f, SymbolicPower) and f.arg == x and not x.cols.is_one:
+        return f
+    return None
+
+
+def _pattern_rows(node: SymbolicPower, x: Sym, layout: str, lines: Lines) -> None:
+    """Seed 000's pattern: ∂X²/∂X and ∂X³/∂X written out, Σ_k (X^k)^T ⊗ X^{m-1-k} for m = 2, 3."""
+    if not isinstance(node.exponent, Sym):
+        return
+    for m in (2, 3):
+        terms = []
+        for k in range(m):
+            left, right = Transpose(Power(x, Fraction(k))), Power(x, Fraction(m - 1 - k))
+            terms.append(Kron(left, right) if layout == "numerator" else Kron(left.arg, Transpose(right)))
+        lines.steps.append(Step(expr=add(*terms), rule="power_pattern", note="power_pattern",
+                                note_args=(("power", node.exponent), ("value", num(m)), ("var", x)),
+                                lhs=Partial(Power(x, Fraction(m)), x)))
+
+
+def script_symbolic_power(f: Node, x: Sym, layout: str, lines: Lines, node: SymbolicPower) -> Node:
+    """Seed 000: ∂X^n/∂X — the pattern at n = 2, 3, then the product rule over the n copies of X in
+    one sum, each sandwich opened: Σ_{k=0}^{n-1} (X^T)^k ⊗ X^{n-1-k} (numerator layout)."""
+    _pattern_rows(node, x, layout, lines)
+    n = node.exponent
+    k = powers.fresh_index(f)
+    copy = Colored(x, COLORS[0])
+    left, right = powers.power(x, powers.shifted(n, -1, minus=k)), powers.power(x, k)
+    lines.add(Partial(Vec(f), Vec(x)), "vectorize", "vectorize", lhs=Partial(f, x))
+    lines.add(powers.upto(n, k, Partial(Vec(mul(left, copy, right)), Vec(copy))), "product_rule",
+              "product_rule_n", var=True, args=(("power", n),))
+    kron = powers.sandwich_term(left, right)
+    lines.add(powers.upto(n, k, Partial(mul(kron, Vec(copy)), Vec(copy))), "separate", "expand_sandwich")
+    if layout == "numerator":
+        lines.add(powers.upto(n, k, kron), "identify", None)
+        result = powers.upto(n, k, Kron(powers.transpose_of_power(Transpose(right)), left))
+    else:  # ∂(M vec X)/∂ vec X is M^T in denominator layout; (P ⊗ Q)^T = P^T ⊗ Q^T term by term
+        lines.add(Transpose(powers.upto(n, k, kron)), "identify", "layout_transpose")
+        lines.add(powers.upto(n, k, Kron(right, Transpose(left))), "identify", "kron_transpose")
+        result = powers.upto(n, k, Kron(right, powers.transpose_of_power(Transpose(left))))
+    lines.add(result, "simplify", "power_transpose")
+    return result
+
+
+def script_trace_power(f: Node, x: Sym, layout: str, lines: Lines, node: SymbolicPower) -> Node:
+    """tr(X^n): d tr(X^n) = Σ_k tr(X^{n-1-k} dX X^k) = n tr(X^{n-1} dX), so ∂/∂X = n X^{n-1}
+    (numerator layout; n (X^{n-1})^T in denominator layout)."""
+    n = node.exponent
+    k = powers.fresh_index(f)
+    dx = Differential(x)
+    left, right = powers.power(x, powers.shifted(n, -1, minus=k)), powers.power(x, k)
+    lines.add(Trace(Differential(node), f.style), "differential", "linearity", lhs=Differential(f))
+    lines.add(Trace(powers.upto(n, k, mul(left, dx, right)), f.style), "differential", "product_rule", var=True)
+    lines.add(powers.upto(n, k, Trace(mul(left, dx, right), f.style)), "trace", "trace_linearity")
+    lines.add(powers.upto(n, k, Trace(mul(right, left, dx), f.style)), "trace", "cyclic")
+    whole = powers.power(x, powers.shifted(n, -1))
+    same = powers.upto(n, k, Trace(mul(whole, dx), f.style))
+    lines.add(same, "trace", "power_product")
+    counted = powers.sum_of_constant(same)
+    assert counted is not None
+    lines.add(counted, "collect", "sum_constant")
+    result = mul(n, whole) if layout == "numerator" else mul(n, Transpose(whole))
+    lines.add(result, "identify", "identify", lhs=Partial(f, x))
+    return result
+
+
+def refuse_symbolic_powers(f: Node, x: Sym) -> None:
+    """A symbolic power of an expression in X anywhere else is declined with a clear message."""
+    for node in f.walk():
+        if isinstance(node, SymbolicPower) and depends_on(node.arg, x):
+            raise UnsupportedError(
+                f"a symbolic power {to_latex(node)} of an expression in the variable is differentiated only as "
+                "\\deriv<\\boldsymbol{X}^{n}><\\boldsymbol{X}> and \\deriv<\\operatorname{tr}(\\boldsymbol{X}^{n})>"
+                "<\\boldsymbol{X}> (first derivatives); write a number for the exponent otherwise", field="F")
+
+
 def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
     """The gradient by the trace trick, then its differential vectorized: H = d vec(∇f) / d (vec X)^T.
 
@@ -473,6 +561,9 @@ def derive_nodes(
             "supported (each step of the product rule grows with the cube of that number): write "
             "repeated factors as a power (X^{k}, X^{\\circ k}) or name a part with a letter", field="F")
     lines = Lines(x)
+    if x.is_scalar or order == 2 or x.name in symmetric or not (
+            power_of_variable(f, x) or powers.is_trace_of_power(f, x)):
+        refuse_symbolic_powers(f, x)
     if x.is_scalar:
         lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
         result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
@@ -486,6 +577,10 @@ def derive_nodes(
         lhs = Partial(f, x)
         if not depends_on(f, x):
             result = script_zero(f, x, layout, lines)
+        elif (power := power_of_variable(f, x)) is not None and x.name not in symmetric:
+            result = script_symbolic_power(f, x, layout, lines, power)
+        elif (power := powers.is_trace_of_power(f, x)) is not None and x.name not in symmetric:
+            result = script_trace_power(f, x, layout, lines, power)
         elif f.is_scalar:
             result = script_trace(f, x, layout, lines)
         elif x.name not in symmetric and (factors := sandwich_factors(f, x)) is not None:
@@ -501,19 +596,24 @@ def derive_nodes(
             lines.steps.append(Step(expr=result, rule="assumption", note="where",
                                     note_args=(("var", assumption.lhs),)))
     # d(Xᵀ) = dXᵀ and the like merged, "记 f = ...": the rows are checked as they are printed
-    steps = name_repeats(name_function(merge_trivial_steps(lines.steps, x), f, x, order), f, x)
+    steps = drop_repeated_rows(lines.steps)  # a rule that left the row as it was (its note would mislead)
+    steps = name_repeats(name_function(merge_trivial_steps(steps, x), f, x, order), f, x)
     steps = keep_spelling(steps, f, f_latex)  # F as typed, \mathrm{tr} and \circ as typed
+    steps = drop_repeated_rows(steps)  # and rows that names or the spelling printed alike
     if check:
         from .check.verify import check_derivative
 
         from .check.verify_steps import check_steps
 
-        from .check.numeric import random_functions, using_assumptions, using_functions
+        from .check.numeric import integer_points, random_functions, using_assumptions, using_functions, using_integers
 
         stated = [(a.kind, a.name, a.value) for a in assumptions]
         with using_functions(random_functions(functions or {})), using_assumptions(stated):  # points satisfy them
-            check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}), symmetric=symmetric)
-            check_steps(steps, x, layout=layout, symmetric=symmetric)
+            for integers in integer_points(f):  # n in X^{n}: the same rows at n = 1, 2, 3, 5
+                with using_integers(integers):
+                    check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}),
+                                     symmetric=symmetric)
+                    check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     lhs, result = restyled(lhs, f, f_latex), restyled(result, f, f_latex, as_typed=False)
     return Derivation(

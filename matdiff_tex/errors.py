@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Literal
 
-Field = Literal["F", "X"]
+Field = Literal["F", "X", "R"]  # R: the claimed result of an \answer directive
 
 
 #: The longest source line quoted whole under an error; a longer one is cut around the column.
@@ -108,7 +108,11 @@ class ShapeError(MatdiffError):
 
 
 class DirectiveError(MatdiffError):
-    """A malformed ``\\deriv``/``\\hessian`` directive or one of its options."""
+    """A malformed ``\\deriv``/``\\hessian``/``\\answer`` directive or one of its options."""
+
+
+class WrongAnswer(MatdiffError):
+    """The result R of an ``\\answer<F><X><R>`` directive is not the derivative (or cannot be checked)."""
 
 
 class ConfigError(MatdiffError):

@@ -3,7 +3,8 @@
 Precedence, strongest first: the directive's ``[options]``, the document's front
 matter (``matdiff:``), the site / command-line options handed to
 :func:`matdiff_tex.document.process_document`, the built-in defaults
-(``layout=numerator``, ``steps=full``, ``lang=zh``, ``number=true``, ``width=56``).  ``shapes`` merge symbol by
+(``layout=numerator``, ``steps=full``, ``lang=zh``, ``number=true``, ``width=56``,
+``solutions=show``).  ``shapes`` merge symbol by
 symbol across the same layers.  :class:`ResolvedOptions` is frozen and hashable:
 it is part of the key of one expansion.
 """
@@ -25,6 +26,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "layout": ("numerator", "denominator"),
     "steps": ("full", "brief", "none"),
     "lang": ("zh", "en"),
+    "solutions": ("show", "hide"),  # hide: the question and blank space (a student's copy)
 }
 
 #: The default line width, in rough math glyphs (see :func:`matdiff_tex.render.visual_width`):
@@ -73,6 +75,8 @@ class ResolvedOptions:
     symmetric: tuple[str, ...] = ()  # names of symmetric matrices (merged across the layers)
     functions: tuple[tuple[str, str], ...] = ()  # abstract functions: (name, scalar | elementwise)
     where: tuple[str, ...] = ()  # stated assumptions, each "L = R" in LaTeX
+    solutions: str = "show"  # "hide": the question (the derivative to find) and blank space
+    claimed: str | None = None  # \answer<F><X><R>: the result R someone claims (set by the document)
 
     def shapes_dict(self) -> dict[str, Shape] | None:
         """``shapes`` as the engine takes them (None when there are none)."""
@@ -375,4 +379,5 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         symmetric=tuple(sorted(symmetric)),
         functions=tuple(sorted(functions.items())),
         where=tuple(where),
+        solutions=merged.get("solutions", "show"),
     )

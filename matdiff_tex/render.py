@@ -351,11 +351,6 @@ def _row_note(row: "Row", options: ResolvedOptions) -> str | None:
 def render_derivation(derivation: "Derivation", options: ResolvedOptions, placement: Placement, fmt: str,
                       kind: str = "deriv") -> str:
     """The text one directive becomes (lines joined by ``\\n``, no surrounding indentation)."""
-    from jinja2 import TemplateError
-
-    if fmt == "latex" and placement is Placement.DISPLAY and options.label and not options.number:
-        raise ConfigError(f"label={options.label} needs a numbered equation: drop number=false or the label")
-    env = environment(options.templates_dir)
     selected = select_rows(derivation, options.steps)
     notes = [_row_note(row, options) for row in selected]
     lead = max(visual_width(row.lhs or "") for row in selected)  # aligned: every rhs starts after the widest lhs
@@ -364,12 +359,24 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     style = flavor(options.flavor)
     rows = [RowView(row.lhs, row.rhs, style.note(note), wrap_row(row.marked or row.rhs, lead, size, options.width))
             for row, note, size in zip(selected, notes, measured)]
+    return _fill(derivation, rows, derivation.result_latex, options, placement, fmt, kind)
+
+
+def _fill(derivation: "Derivation", rows: list[RowView], result: str, options: ResolvedOptions,
+          placement: Placement, fmt: str, kind: str) -> str:
+    """The template of ``placement`` filled with ``rows`` (and ``result`` for the inline forms)."""
+    from jinja2 import TemplateError
+
+    if fmt == "latex" and placement is Placement.DISPLAY and options.label and not options.number:
+        raise ConfigError(f"label={options.label} needs a numbered equation: drop number=false or the label")
+    env = environment(options.templates_dir)
+    style = flavor(options.flavor)
     name = placement.value
     try:
         template = env.select_template(([f"{style.templates}/{fmt}/{name}.j2"] if style.templates else [])
                                        + [f"{fmt}/{name}.j2", f"common/{name}.j2"])
         text = template.render(
-            rows=rows, lhs=derivation.lhs_latex, result=derivation.result_latex, layout=derivation.layout,
+            rows=rows, lhs=derivation.lhs_latex, result=result, layout=derivation.layout,
             layout_tag=style.note(layout_tag(derivation.layout, options.lang, options.templates_dir)),
             label=options.label, lang=options.lang, kind=kind, f=derivation.f_latex,
             x=derivation.x_latex, steps=options.steps, number=options.number,
@@ -379,21 +386,63 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     return _safe(text.strip("\n"))
 
 
+# ---------------------------------------------------------------- answers and hidden solutions
+
+#: What an answer that was checked is stamped with (``\\checkmark`` needs amssymb in LaTeX).
+STAMP = r"\quad \checkmark"
+#: The blank a student fills in, and the height (em) kept free per row of the hidden derivation.
+BLANK = r"\underline{\hspace{10em}}"
+ROOM_PER_ROW = 2
+
+
+def render_answer(derivation: "Derivation", claimed: str, options: ResolvedOptions, placement: Placement,
+                  fmt: str) -> str:
+    """An answer that was checked: ``\\frac{\\partial F}{\\partial X} = R`` as written, with a ✓."""
+    shown = " ".join(claimed.split()) + " " + STAMP
+    return _fill(derivation, [RowView(derivation.lhs_latex, shown, None, (shown,))], shown, options,
+                 placement, fmt, "answer")
+
+
+def render_question(derivation: "Derivation", options: ResolvedOptions, placement: Placement, fmt: str,
+                    kind: str) -> str:
+    """``solutions=hide``: the derivative to find and blank space where the solution would stand.
+
+    Nothing of the solution is written: the blank is as tall as the rows it replaces."""
+    rows = 0 if kind == "answer" else len(select_rows(derivation, options.steps)) - 1
+    room = ROOM_PER_ROW * rows
+    blank = BLANK + (rf" \rule[-{room}em]{{0pt}}{{{room}em}}" if room and placement is not Placement.INLINE
+                     and placement is not Placement.PROSE else "")
+    return _fill(derivation, [RowView(derivation.lhs_latex, blank, None, (blank,))], BLANK, options,
+                 placement, fmt, kind)
+
+
 def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Placement, fmt: str) -> str:
-    """Derive and write out one directive: the unit a cache can key on its (hashable) arguments."""
-    derivation = derived(kind, f, x, options.layout, options.shapes, options.symmetric, options.functions,
-                         options.where)
+    """Derive and write out one directive: the unit a cache can key on its (hashable) arguments.
+
+    An ``\\answer`` (``options.claimed`` holds its R) is graded first: a wrong R is an error."""
+    derivation = derived(2 if kind == "hessian" else 1, f, x, options.layout, options.shapes, options.symmetric,
+                         options.functions, options.where)
+    if kind == "answer":
+        from .check.answer import grade_answer
+
+        grade_answer(f, x, options.claimed or "", layout=options.layout, shapes=options.shapes_dict(),
+                     symmetric=options.symmetric, correct=derivation.result_latex,
+                     assumptions=bool(options.functions or options.where))
+    if options.solutions == "hide":
+        return render_question(derivation, options, placement, fmt, kind)
+    if kind == "answer":
+        return render_answer(derivation, options.claimed or "", options, placement, fmt)
     return render_derivation(derivation, options, placement, fmt, kind)
 
 
 @functools.lru_cache(maxsize=256)
-def derived(kind: str, f: str, x: str, layout: str, shapes: tuple[Any, ...], symmetric: tuple[str, ...],
+def derived(order: int, f: str, x: str, layout: str, shapes: tuple[Any, ...], symmetric: tuple[str, ...],
             functions: tuple[tuple[str, str], ...], where: tuple[str, ...]) -> "Derivation":
     """The checked derivation of a directive, computed once per process for all the directives that
-    differ only in how it is written out (steps, lang, placement, label, templates): a note or a
-    site that shows one derivative in several forms derives and checks it once.  A failure is not
-    remembered (it is raised again, and reported at each directive)."""
+    differ only in how it is written out (steps, lang, placement, label, templates, an answer or a
+    hidden solution): a note or a site that shows one derivative in several forms derives and checks
+    it once.  A failure is not remembered (it is raised again, and reported at each directive)."""
     from .engine import derive
 
-    return derive(f, x, layout=layout, shapes=dict(shapes) or None, order=2 if kind == "hessian" else 1,
-                  symmetric=symmetric, functions=dict(functions) or None, where=where)
+    return derive(f, x, layout=layout, shapes=dict(shapes) or None, order=order, symmetric=symmetric,
+                  functions=dict(functions) or None, where=where)

@@ -18,6 +18,10 @@ whose note says it inserts one stays) or repeats its own left-hand side
 (``\\mathrm{d}y = \\mathrm{d}y``) is merged into its neighbour, and so are consecutive
 applications of linearity.  Only rows are left out:
 every row that stays is still one of the engine's checked steps, in order.
+
+Repeated rows.  A row printed exactly like the row before it (``&= R`` after ``&= R``) is a step
+that shows nothing: :func:`drop_repeated_rows` leaves it out, whatever made it (two rules that
+rewrite a tree the same way on paper, a name or the author's spelling making two rows alike).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from dataclasses import replace
 from .expr.nodes import (Differential, Expm, Func, Identity, Mul, Named, Node, Num, Softmax, Sym, Trace, Transpose,
                          Vec)
 from .expr.writer import STYLE_MACROS, to_latex
+from .rules.build import transpose_chain
 
 #: A function written wider than this (rough glyphs) is named; a Hessian's rows repeat it in
 #: wider left-hand sides (d(∂f/∂X), ∂²f/∂vec X ∂vec Xᵀ), so it is named sooner.
@@ -93,7 +98,7 @@ def name_function(steps: Sequence[Step], f: Node, x: Sym, order: int) -> list[St
 
 def _plain(node: Node, identities: bool = True, x: Sym | None = None) -> Node:
     """``node`` with the differences trivial steps make undone: d(Xᵀ) as (dX)ᵀ, d(AXB) as A dX B
-    (A, B free of ``x``), tr(cA) and vec(cA) as c tr(A) and c vec(A), Iᵀ as I, and (``identities``) identity factors dropped from products."""
+    (A, B free of ``x``), tr(cA) and vec(cA) as c tr(A) and c vec(A), Iᵀ as I, (x xᵀ)ᵀ as x xᵀ, and (``identities``) identity factors dropped from products."""
     kids = node.children()
     if kids:
         node = node.with_children([_plain(kid, identities, x) for kid in kids])
@@ -116,6 +121,8 @@ def _plain(node: Node, identities: bool = True, x: Sym | None = None) -> Node:
         return Mul((node.arg.factors[0], replace(node, arg=rest[0] if len(rest) == 1 else Mul(tuple(rest)))))
     if isinstance(node, Transpose) and isinstance(node.arg, Identity) and identities:
         return node.arg
+    if isinstance(node, Transpose) and isinstance(node.arg, Mul) and _symmetric_product(node.arg):
+        return node.arg  # (x x^T)^T, (A^T A)^T: a product that is its own transpose
     if isinstance(node, Mul):
         factors = [g for f in node.factors for g in (f.factors if isinstance(f, Mul) else (f,))]
         if identities:
@@ -123,6 +130,15 @@ def _plain(node: Node, identities: bool = True, x: Sym | None = None) -> Node:
         if factors != list(node.factors):
             return factors[0] if len(factors) == 1 else Mul(tuple(factors))
     return node
+
+
+def _symmetric_product(product: Mul) -> bool:
+    """Whether ``product`` reads the same transposed, factor by factor (x x^T, A^T B A with B^T = B
+    written as such is not seen: only the letters count)."""
+    try:
+        return transpose_chain(product.factors) == product
+    except Exception:  # not a matrix chain
+        return False
 
 
 def _scalar_product(factors: Sequence[Node]) -> bool:
@@ -245,3 +261,21 @@ def name_repeats(steps: Sequence[Step], f: Node, x: Sym) -> list[Step]:
             steps[i] = Step(expr=expr, rule=step.rule, note=step.note, note_args=step.note_args, lhs=lhs,
                             defines=defines)
     return steps
+
+
+# ---------------------------------------------------------------- repeated rows
+
+
+def drop_repeated_rows(steps: Sequence[Step]) -> list[Step]:
+    """The steps without a continuation row printed exactly like the row before it.
+
+    A row with its own left-hand side always stays (it says something new: ``∂f/∂X = G`` after
+    ``&= G``); a dropped row's names ("记 s = ...") move to the row that stays."""
+    out: list[Step] = []
+    for step in steps:
+        if out and step.lhs is None and to_latex(step.expr) == to_latex(out[-1].expr):
+            if step.defines:
+                out[-1] = replace(out[-1], defines=out[-1].defines + step.defines)
+            continue
+        out.append(step)
+    return out

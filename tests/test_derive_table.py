@@ -291,8 +291,14 @@ def _symbol_values(d: Any, rng: np.random.Generator) -> tuple[dict[str, Any], di
         for dim in (sym.nrows, sym.ncols):
             for name in dim.names:
                 bindings.setdefault(name, 2 + len(bindings))
+    from matdiff_tex.check.numeric import integer_symbols
+
+    integers = integer_symbols(d.lhs) | integer_symbols(d.result)  # n in X^{n}: an integer (n = 3)
     values: dict[str, Any] = {}
     for name, sym in syms.items():
+        if name in integers:
+            values[name] = 3
+            continue
         if sym.kind == "scalar":
             values[name] = float(rng.uniform(0.5, 1.0))
             continue

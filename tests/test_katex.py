@@ -69,6 +69,12 @@ Inline: $\deriv[steps=none]<\boldsymbol{x}^{\top}\boldsymbol{x}><\boldsymbol{x}>
 > In a quote:
 >
 > \deriv<\sigma(\boldsymbol{W}\boldsymbol{x})><\boldsymbol{x}>
+
+An answer checked by the build, alone and inline:
+
+\answer<\boldsymbol{A}\boldsymbol{X}\boldsymbol{B}><\boldsymbol{X}><\boldsymbol{B}^{\top} \otimes \boldsymbol{A}>
+
+So $\answer[layout=denominator]<\boldsymbol{a}^{\top}\boldsymbol{x}><\boldsymbol{x}><\boldsymbol{a}>$.
 """
 
 SAMPLE_LATEX = r"""\documentclass{article}
@@ -86,6 +92,11 @@ Inside align*:
 \begin{align*}
   \deriv[layout=denominator]<\operatorname{tr}(\boldsymbol{X}\boldsymbol{X}^{\top})><\boldsymbol{X}>
 \end{align*}
+
+An answer:
+\begin{equation}
+  \answer<\boldsymbol{X}^{-1}><\boldsymbol{X}><-\boldsymbol{X}^{-\top} \otimes \boldsymbol{X}^{-1}>
+\end{equation}
 
 Inline \(\deriv[steps=none]<\det(\boldsymbol{X})><\boldsymbol{X}>\) and
 $\hessian[steps=none]<\boldsymbol{x}^{\top}\boldsymbol{x}><\boldsymbol{x}>$.
@@ -175,7 +186,7 @@ def test_math_finders_on_known_text() -> None:
 
 def directive_count(text: str) -> int:
     """How many directives a note holds outside inline code spans."""
-    return len(re.findall(r"\\(?:deriv|hessian)[\[<]", re.sub(r"`[^`\n]*`", "", text)))
+    return len(re.findall(r"\\(?:deriv|hessian|answer)[\[<]", re.sub(r"`[^`\n]*`", "", text)))
 
 
 def _note_files() -> list[Path]:
@@ -191,13 +202,16 @@ def _note_files() -> list[Path]:
 
 
 NOTES = _note_files()
+HOMEWORK = REPO_ROOT / "examples" / "homework.tex"
+STUDENT_COPY = "examples/homework.tex (student copy)"
 
 
-def _expansion_regions(origin: str, source: str, fmt: str, strict: bool) -> list[MathRegion]:
+def _expansion_regions(origin: str, source: str, fmt: str, strict: bool,
+                       options: dict[str, str] | None = None) -> list[MathRegion]:
     """Render one note; the math regions of the output that the input does not have."""
     from matdiff_tex.document import process_document
 
-    result = process_document(source, fmt, path=origin)
+    result = process_document(source, fmt, path=origin, options=options)
     if result.errors:
         if strict:
             raise AssertionError("\n".join(error.format() for error in result.errors))
@@ -227,6 +241,9 @@ def _all_regions() -> list[MathRegion]:
         strict = origin.startswith("examples/")
         source = path.read_text(encoding="utf-8").lstrip("\ufeff")
         regions += _expansion_regions(origin, source, FIXTURE_SUFFIXES[path.suffix], strict)
+    for sample, source, fmt in ((STUDENT_COPY, HOMEWORK.read_text(encoding="utf-8"), "latex"),
+                                ("sample.md (student copy)", SAMPLE_MARKDOWN, "markdown")):
+        regions += _expansion_regions(sample, source, fmt, True, {"solutions": "hide"})
     return regions
 
 
@@ -300,6 +317,15 @@ def test_samples_cover_every_placement(checked) -> None:
 
 @pytest.mark.parametrize("origin", ["sample.md", "sample.tex"])
 def test_sample_expansions_render(checked, origin: str) -> None:
+    assert not _failures(checked, origin), "\n\n".join(_failures(checked, origin))
+
+
+@pytest.mark.parametrize("origin", [STUDENT_COPY, "sample.md (student copy)"])
+def test_hidden_solutions_render(checked, origin: str) -> None:
+    """``--solutions hide``: the questions, the blank and the room under it typeset everywhere."""
+    regions = [region for region, _ in checked if region.origin == origin]
+    blanks = sum("\\underline{\\hspace{10em} }" in region.latex for region in regions)
+    assert blanks >= max(9, len(regions) - 1)  # the homework's "The answer is ..." keeps its answer
     assert not _failures(checked, origin), "\n\n".join(_failures(checked, origin))
 
 

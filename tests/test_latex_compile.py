@@ -32,15 +32,15 @@ INSTALL_HINT = ("install TeX Live: apt-get install --no-install-recommends "
 pytestmark = pytest.mark.slow
 
 
-def render(source: Path, out_dir: Path) -> Path:
+def render(source: Path, out_dir: Path, *options: str, name: str | None = None) -> Path:
     """``matdiff-tex render SOURCE -o OUT_DIR/NAME`` in a separate process; the output path."""
-    out = out_dir / source.name
+    out = out_dir / (name or source.name)
     done = subprocess.run(
-        [sys.executable, "-m", "matdiff_tex", "render", str(source), "-o", str(out)],
+        [sys.executable, "-m", "matdiff_tex", "render", str(source), "-o", str(out), *options],
         cwd=out_dir, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, f"matdiff-tex render {source.name} failed:\n{done.stderr}"
     text = out.read_text(encoding="utf-8")
-    assert not re.search(r"\\(deriv|hessian)\b", text), "a directive was left unexpanded"
+    assert not re.search(r"\\(deriv|hessian|answer)\b", text), "a directive was left unexpanded"
     return out
 
 
@@ -70,6 +70,13 @@ def compile_tex(engine: str, tex: Path) -> str:
 
 def test_homework_sheet_compiles_with_pdflatex(tmp_path: Path) -> None:
     out = render(HOMEWORK, tmp_path)
+    assert "\\checkmark" in out.read_text(encoding="utf-8")  # its hand-written key, checked
+    compile_tex("pdflatex", out)
+
+
+def test_homework_student_copy_compiles_with_pdflatex(tmp_path: Path) -> None:
+    out = render(HOMEWORK, tmp_path, "--solutions", "hide", name="homework-student.tex")
+    assert "\\rule[-" in out.read_text(encoding="utf-8")  # blank space where the solutions stood
     compile_tex("pdflatex", out)
 
 

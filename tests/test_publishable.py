@@ -204,3 +204,22 @@ def test_circ_and_mathrm_tr_stay_throughout(layout):
 def test_a_written_sum_is_grouped_in_the_numerator():
     d = derive(r"\boldsymbol{A}\boldsymbol{x} + \boldsymbol{b}", rf"{B}{{x}}")
     assert d.lhs_latex == r"\frac{\partial (\boldsymbol{A}\boldsymbol{x} + \boldsymbol{b})}{\partial \boldsymbol{x}}"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_leading_minus_is_reprinted_as_typed(layout, order):
+    """The f = F row of seed 001 例5 is the author's text, not -(y^T log(softmax(Wx))); no row or
+    left-hand side puts parentheses after a leading minus of a product."""
+    from matdiff_tex import render_text
+
+    f = r"-\boldsymbol{y}^{\top}\log\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x})"
+    d = derive(f, rf"{B}{{W}}", layout=layout, order=order)
+    assert (d.rows()[0].lhs, d.rows()[0].rhs) == ("f", f)
+    assert not any("-(" in text for text in _all_latex(d))
+    for lang in ("zh", "en"):
+        kind = "hessian" if order == 2 else "deriv"
+        out = render_text(rf"\{kind}[layout={layout},lang={lang}]<{f}><\boldsymbol{{W}}>" + "\n")
+        assert f"f &= {f} " in out and "-(" not in out
+    typed = r"-(\boldsymbol{y}^{\top}\log\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x}))"  # parentheses typed: kept
+    assert derive(typed, rf"{B}{{W}}", layout=layout, order=order).rows()[0].rhs == typed

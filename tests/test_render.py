@@ -85,7 +85,8 @@ def render(placement: Placement, fmt: str = "markdown", **options: object) -> st
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("key", sorted(NOTE_KEYS | engine_note_keys()))
 def test_every_note_key_has_a_text(key: str, lang: str) -> None:
-    text = note_text(key, {"var": r"\boldsymbol{X}", "layout": "numerator"}, lang=lang)
+    args = {"var": r"\boldsymbol{X}", "layout": "numerator", "power": "n", "value": "2"}  # power, value: X^{n}
+    text = note_text(key, args, lang=lang)
     assert text.strip() and "<<" not in text and "{{" not in text
 
 

@@ -138,3 +138,125 @@ def test_merged_rows_are_a_subsequence_of_the_engine_steps(monkeypatch: pytest.M
         expr = undo(step.expr)
         position = engine_exprs.index(expr, position + 1)
     assert d.steps[-1].expr == d.result or undo(d.steps[-1].expr) == d.result
+
+
+# ---------------------------------------------------------------- like terms collected before the trace trick
+
+W = r"\boldsymbol{W}"
+LAYOUTS = ("numerator", "denominator")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("order", [1, 2])
+def test_like_terms_are_collected_before_the_trace_trick(layout, order) -> None:
+    """-y^T (dW x - 1 p^T dW x): both terms end in dW x, so they are collected first and the trace
+    trick and the cyclic step each take one row with one trace (seed 001 例5 does the same)."""
+    d = derive(SOFTMAX, W, layout=layout, order=order)
+    rows = d.rows()
+    notes = [row.note for row in rows]
+    at = notes.index("trace_trick")
+    assert notes[at - 1: at + 2] == ["collect", "trace_trick", "cyclic"]
+    assert rows[at - 1].rhs == (r"(\boldsymbol{1}_{m}^{\top} \boldsymbol{y} \boldsymbol{p} - \boldsymbol{y})^{\top} "
+                                r"\mathrm{d}\boldsymbol{W} \boldsymbol{x}")
+    assert all(row.rhs.count(r"\operatorname{tr}") <= 1 for row in rows)
+    assert notes.count("collect") == 1, "the terms are collected once, not again after the trace trick"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_like_terms_that_cancel_give_a_zero_row_and_terms_with_other_tails_are_not_collected(layout) -> None:
+    zero = derive(r"\boldsymbol{a}^{\top}\boldsymbol{X}\boldsymbol{c} - \boldsymbol{a}^{\top}\boldsymbol{X}\boldsymbol{c}",
+                  r"\boldsymbol{X}", layout=layout)
+    assert [(row.rhs, row.note) for row in zero.rows()][1] == ("0", "collect")
+    assert zero.result_latex == (r"\boldsymbol{0}_{n \times m}" if layout == "numerator" else r"\boldsymbol{0}_{m \times n}")
+    apart = derive(r"\boldsymbol{a}^{\top}\boldsymbol{X}\boldsymbol{c} + \boldsymbol{b}^{\top}\boldsymbol{X}\boldsymbol{d}",
+                   r"\boldsymbol{X}", layout=layout)
+    traced = next(row for row in apart.rows() if row.note == "trace_trick")
+    assert traced.rhs.count(r"\operatorname{tr}") == 2  # dX c and dX d: nothing to collect before the trick
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_softmax_hessian_fits_in_fourteen_rows_with_a_symmetric_kronecker_factor(layout) -> None:
+    """(x x^T)^T ⊗ ... is written x x^T ⊗ ... on the sandwich row itself: x x^T is its own transpose;
+    a product that is not (B X C) keeps its transpose."""
+    d = derive(SOFTMAX, W, layout=layout, order=2)
+    rows = d.rows()
+    sandwich = next(row for row in rows if row.note == "expand_sandwich")
+    assert sandwich.rhs.startswith(r"\boldsymbol{1}_{m}^{\top} \boldsymbol{y} ((\boldsymbol{x} \boldsymbol{x}^{\top}) \otimes")
+    assert not any(r"\boldsymbol{x}^{\top})^{\top}" in row.rhs for row in rows)
+    assert not any(row.note == "simplify" for row in rows)
+    assert len(rows) <= 12 and r"\text{vec}" not in d.result_latex
+    other = derive(r"\boldsymbol{A}\boldsymbol{X}\boldsymbol{B}\boldsymbol{X}\boldsymbol{C}", r"\boldsymbol{X}")
+    assert any(r"(\boldsymbol{BXC})^{\top} \otimes" in row.rhs for row in other.rows())
+
+
+# ---------------------------------------------------------------- repeated rows
+
+
+def test_a_row_printed_like_the_one_before_is_dropped() -> None:
+    from matdiff_tex.derivation import Step
+    from matdiff_tex.expr.nodes import Sym
+    from matdiff_tex.shorten import drop_repeated_rows
+
+    a, b = Sym("a", "scalar"), Sym("b", "scalar")
+    named = Named(Sym("s", "scalar"), b)
+    steps = [Step(expr=a, rule="differential", lhs=b), Step(expr=a, rule="collect", note="simplify"),
+             Step(expr=b, rule="collect", defines=(named,)), Step(expr=b, rule="identify", lhs=a),
+             Step(expr=b, rule="collect", note="simplify", defines=(named,))]
+    out = drop_repeated_rows(steps)
+    assert [(s.rule, s.note) for s in out] == [("differential", None), ("collect", None), ("identify", None)]
+    assert out[2].defines == (named,), "the name a dropped row introduced moves to the row that stays"
+
+
+def test_the_engine_drops_rows_that_the_spelling_made_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row repeated after the rows were named and restyled is dropped before the line check."""
+    from matdiff_tex import engine
+
+    real = engine.keep_spelling
+
+    def doubled(steps, f, f_latex):  # a rule that would print its row twice
+        out = real(steps, f, f_latex)
+        at = next(i for i, s in enumerate(out) if s.lhs is None)
+        return [*out[: at + 1], out[at].__class__(expr=out[at].expr, rule="collect", note="simplify"), *out[at + 1:]]
+
+    monkeypatch.setattr(engine, "keep_spelling", doubled)
+    d = derive(SOFTMAX, W, order=2)
+    rows = [(row.lhs, row.rhs) for row in d.rows()]
+    assert all(not (b[0] is None and a[1] == b[1]) for a, b in zip(rows, rows[1:]))
+    assert "simplify" not in [row.note for row in d.rows()]
+
+
+def _printed_rows(block: str) -> list[tuple[str, str]]:
+    """(lhs, rhs) of each row of a display as printed: broken rows joined, notes left out."""
+    import re
+
+    body = re.sub(r"\\(begin|end)\{(aligned|equation\*?)\}", "", block)
+    rows: list[str] = []
+    for piece in (p.strip() for p in body.split("\\\\")):
+        if piece.startswith(r"&\quad") and rows:
+            rows[-1] += " " + piece[len(r"&\quad"):]
+        else:
+            rows.append(piece)
+    out = []
+    for row in rows:
+        lhs, _, rhs = row.split(r"\Longrightarrow")[0].replace(r"\qquad", "").partition("&=")
+        out.append((" ".join(lhs.split()), " ".join(rhs.split())))
+    return out
+
+
+@pytest.mark.parametrize("steps", ["full", "brief"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_no_seed_example_prints_a_row_twice(layout, steps) -> None:
+    """Every worked example of the seeds (tests/fixtures/seeds/worked_examples.md), rendered as an
+    author's note is: no row repeats the row before it."""
+    import re
+    from pathlib import Path
+
+    note = (Path(__file__).parent / "fixtures" / "seeds" / "worked_examples.md").read_text(encoding="utf-8")
+    note = note.replace("steps: full", f"steps: {steps}")
+    blocks = re.findall(r"^\$\$\n(.*?)\n\$\$$", render_text(note, fmt="markdown", layout=layout), re.S | re.M)
+    assert len(blocks) == len(re.findall(r"^\\(?:deriv|hessian)\b", note, re.M)) > 40
+    for block in blocks:
+        rows = _printed_rows(block)
+        assert len(rows) >= 1
+        for before, row in zip(rows, rows[1:]):
+            assert row[0] or row[1] != before[1], f"a row printed twice:\n{block}"

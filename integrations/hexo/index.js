@@ -41,7 +41,7 @@ const path = require('path');
 
 const PRIORITY = 9;
 const MARKDOWN = /\.(md|markdown)$/i;
-const TRIGGERS = ['\\deriv', '\\hessian', 'matdiff-tex'];
+const TRIGGERS = ['\\deriv', '\\hessian', '\\answer', 'matdiff-tex'];
 // What may hold a derivative claim for `lint` (the same list as matdiff_tex.check.lint).
 const CLAIM_TRIGGERS = ['\\partial', '\\nabla', '\\mathrm{d}', '\\mathrm d', '\\sum', '\\otimes',
   '\\operatorname{vec}'];

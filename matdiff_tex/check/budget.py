@@ -21,10 +21,11 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from ..expr.nodes import Commutation, Det, Expm, Integral, Inverse, Kron, Mul, Node, Power, Sym
+from ..expr.nodes import Commutation, Det, Expm, Integral, Inverse, Kron, Mul, Node, Power, Sum, Sym, SymbolicPower
 
 BYTES_PER_NUMBER = 16  # complex128
 QUADRATURE_POINTS = 24  # numeric.QUADRATURE_NODES, without importing numpy here
+SUM_TERMS = 8  # terms of a finite sum as the checks evaluate it (n = 1, 2, 3, 5)
 
 
 def _memory_budget() -> int:
@@ -111,9 +112,11 @@ def estimate(node: Node, bindings: Mapping[str, int], *, batch: int = 1, x_name:
                     work += float(acc[0]) * acc[1] * c * copies
                     temporary = max(temporary, float(acc[0]) * c * copies * BYTES_PER_NUMBER)
                     acc = (acc[0], c)
-        elif isinstance(n, (Inverse, Det, Power, Expm)) and rows > 1:
+        elif isinstance(n, (Inverse, Det, Power, SymbolicPower, Expm)) and rows > 1:
             repeat = 20 if isinstance(n, Expm) else 2
             work += repeat * float(rows) ** 3 * copies
+        elif isinstance(n, Sum):  # the body once per term; the checks sum a handful (n <= 5)
+            work *= SUM_TERMS
         peak = max(peak, held + out + temporary)
         return depends, peak, out, work
 

@@ -6,7 +6,9 @@ of the derivative of ``e^{X}``) and the notation of SPEC section 3.  Sizes come 
 values: a 1-D array is a column vector, a Python or numpy scalar is a scalar.  Dimension
 names in subscripts (``\\boldsymbol{I}_{n}``) are bound by the reader's shape inference; a
 name that no value fixes (``\\boldsymbol{I}_{n} \\otimes \\boldsymbol{A}``) can be given as an
-integer in ``values`` (``{"n": 4}``) or in ``dims``.
+integer in ``values`` (``{"n": 4}``) or in ``dims``.  Symbolic integer powers
+(``\\boldsymbol{A}^{n-1-k}``) and finite sums (``\\sum_{k=0}^{n-1}``) take the integer n from
+``values`` or from ``dims`` too.
 
 The arithmetic is float; a logarithm, root or fractional power of a negative number switches
 to complex (principal branches) and the result is complex only if its imaginary part is not
@@ -49,6 +51,9 @@ def evaluate(latex: str, values: Mapping[str, Any], dims: Mapping[str, int] | No
     for name, fns in callables.items():
         kinds.setdefault(name, _probe_kind(fns))
     wanted = _symbol_names(latex, kinds)
+    for key, value in (dims or {}).items():  # an integer symbol (n in X^{n}, \\sum_{k=0}^{n-1}) from dims
+        if symbol_key(key) in wanted and symbol_key(key) not in named:
+            named[symbol_key(key)] = int(value)
     missing = sorted(wanted - set(named))
     if missing:
         raise MatdiffError(

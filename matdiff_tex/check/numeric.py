@@ -67,7 +67,9 @@ from ..expr.nodes import (
     Partial,
     Power,
     Softmax,
+    Sum,
     Sym,
+    SymbolicPower,
     Trace,
     Transpose,
     Vec,
@@ -78,6 +80,8 @@ Mode = Literal["plain", "check"]
 
 #: Gauss-Legendre nodes for integrals over [0, 1] (exact for polynomials of degree 47).
 QUADRATURE_NODES = 24
+#: A finite sum longer than this is not evaluated.
+MAX_SUM_TERMS = 10_000
 #: In ``check`` mode, ``cond(A)`` estimates above this make a point unusable.
 MAX_CONDITION = 1e10
 
@@ -338,6 +342,52 @@ def _power(ev: Evaluator, node: Power) -> np.ndarray:
     return np.linalg.matrix_power(a, k)
 
 
+def integer_value(ev: Evaluator, node: Node, what: str) -> int:
+    """The value of an integer expression (an exponent, a bound of a sum): one integer, not a batch."""
+    value = np.asarray(ev.run(node))
+    first = complex(value.reshape(-1)[0]) if value.size else complex("nan")
+    if (not value.size or np.any(value != value.reshape(-1)[0]) or first.imag != 0
+            or first.real != round(first.real) or abs(first.real) > 10**6):
+        raise MatdiffError(f"{what} must be an integer; give its symbols integer values")
+    return int(round(first.real))
+
+
+def _symbolic_power(ev: Evaluator, node: SymbolicPower) -> np.ndarray:
+    k = integer_value(ev, node.exponent, "an exponent")
+    a = ev.run(node.arg)
+    if node.arg.shape == SCALAR:
+        return ev._power(a, Fraction(k))
+    if k < 0:
+        return np.linalg.matrix_power(ev._inverse(a), -k)
+    if k == 0:
+        return np.broadcast_to(_eye(a.shape[-1]), a.shape).copy()
+    return np.linalg.matrix_power(a, k)
+
+
+def _sum(ev: Evaluator, node: Sum) -> np.ndarray:
+    """``sum_{k=lower}^{upper} body``, the index bound to each integer in turn (empty: a zero)."""
+    lower = integer_value(ev, node.lower, "the lower bound of a sum")
+    upper = integer_value(ev, node.upper, "the upper bound of a sum")
+    if upper - lower > MAX_SUM_TERMS:
+        raise UnsupportedError(f"a sum of {upper - lower + 1} terms is too long to evaluate")
+    name = node.var.name
+    saved = ev.values.get(name)
+    total: np.ndarray | None = None
+    try:
+        for k in range(lower, upper + 1):
+            ev.values[name] = np.full((1, 1), float(k))
+            term = ev.run(node.body)
+            total = term if total is None else total + term
+    finally:
+        if saved is None:
+            ev.values.pop(name, None)
+        else:
+            ev.values[name] = saved
+    if total is None:
+        return np.zeros((ev.size(node.rows), ev.size(node.cols)))
+    return total
+
+
 def _hadamard_power(ev: Evaluator, node: HadamardPower) -> np.ndarray:
     return ev._power(ev.run(node.arg), node.exponent)
 
@@ -452,8 +502,49 @@ def using_assumptions(assumptions: Sequence[tuple[str, str, float]]) -> Iterator
         _ASSUMPTIONS.reset(token)
 
 
+#: Values of the integer symbols (``n`` in ``X^{n}``) at which the checks run; set with
+#: :func:`using_integers`.
+_INTEGERS: ContextVar[Mapping[str, int]] = ContextVar("matdiff_integers", default={})
+
+
+@contextmanager
+def using_integers(values: Mapping[str, int]) -> Iterator[None]:
+    """Give these integer symbols these values at every random point (:func:`satisfy_assumptions`)."""
+    token = _INTEGERS.set(dict(values))
+    try:
+        yield
+    finally:
+        _INTEGERS.reset(token)
+
+
+def integer_symbols(node: Node) -> frozenset[str]:
+    """The free symbols that stand for integers: in a symbolic exponent or a bound of a sum."""
+    bound = {n.var.name for n in node.walk() if isinstance(n, Sum)}
+    places = [n.exponent for n in node.walk() if isinstance(n, SymbolicPower)]
+    places += [b for n in node.walk() if isinstance(n, Sum) for b in (n.lower, n.upper)]
+    return frozenset(n.name for place in places for n in place.walk() if isinstance(n, Sym) and n.name not in bound)
+
+
+#: The integers substituted for a symbolic exponent n when a derivation is checked.
+INTEGER_POINTS = (1, 2, 3, 5)
+
+
+def integer_points(node: Node) -> list[dict[str, int]]:
+    """Assignments of the integer symbols of ``node`` to check at (``[{}]`` when it has none): each
+    symbol takes 1, 2, 3 and 5, several symbols in staggered order."""
+    names = sorted(integer_symbols(node))
+    if not names:
+        return [{}]
+    count = len(INTEGER_POINTS)
+    return [{name: INTEGER_POINTS[(i + j) % count] for j, name in enumerate(names)} for i in range(count)]
+
+
 def satisfy_assumptions(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Move random values onto the assumptions in use: entries summing to c, orthonormal columns or rows."""
+    """Move random values onto the assumptions in use: entries summing to c, orthonormal columns or rows;
+    the integer symbols get the integers in use."""
+    for name, value in _INTEGERS.get().items():
+        if name in values:
+            values[name] = np.full((1, 1), float(value))
     for kind, name, value in _ASSUMPTIONS.get():
         if name not in values:
             continue
@@ -591,6 +682,8 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Transpose: _transpose,
     Inverse: _inverse,
     Power: _power,
+    SymbolicPower: _symbolic_power,
+    Sum: _sum,
     HadamardPower: _hadamard_power,
     Frac: _frac,
     Hadamard: _hadamard,
@@ -623,7 +716,7 @@ def symbols_of(node: Node) -> dict[str, Sym]:
     def visit(n: Node, bound: frozenset[str]) -> None:
         if isinstance(n, Sym) and n.name not in bound:
             found.setdefault(n.name, n)
-        if isinstance(n, Integral):
+        if isinstance(n, (Integral, Sum)):
             bound = bound | {n.var.name}
         for kid in n.children():
             visit(kid, bound)

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set as AbstractSet
 
+from fractions import Fraction
+
 import numpy as np
 
 from ..derivation import Step, chains
 from ..errors import InternalError, MatdiffError
 from ..expr.dims import Dim
-from ..expr.nodes import Colored, Differential, Integral, Node, Partial, Sym, Vec
+from ..expr.nodes import Add, Colored, Differential, Integral, Node, Num, Partial, Sum, Sym, Vec, Zero
 from ..expr.writer import to_latex
 from .budget import Cost, estimate
 from .numeric import Evaluator, OutOfDomain, evaluate_node, satisfy_assumptions, symbols_of
@@ -110,8 +112,23 @@ def _value(node: Node, x: Sym, values: dict, direction: np.ndarray | None, sizes
 
     if any(isinstance(n, Integral) and _differential_of(n.body, n.var) for n in node.walk()):
         raise MatdiffError("a differential of an expression in the integration variable")
+    node = unroll_sums(node, values, sizes)  # a partial derivative in Σ_k is one per k
     result = evaluate_node(replace(node), bound, sizes, dtype=complex, mode="check")
     return np.real(result)
+
+
+def unroll_sums(node: Node, values: dict, sizes: dict[str, int]) -> Node:
+    """Every finite sum whose terms hold a differential or a partial derivative written out term by
+    term (the index replaced by each integer), so that each term's derivative is its own."""
+    if isinstance(node, Sum) and (_has(node.body, Partial) or _has(node.body, Differential)):
+        bounds = [int(round(float(np.real(evaluate_node(b, values, sizes)[0, 0])))) for b in (node.lower, node.upper)]
+        terms = [unroll_sums(_substitute(node.body, node.var, Num(Fraction(k))), values, sizes)
+                 for k in range(bounds[0], bounds[1] + 1)]
+        if not terms:
+            return Zero(node.rows, node.cols)
+        return terms[0] if len(terms) == 1 else Add(tuple(terms))
+    kids = node.children()
+    return node.with_children([unroll_sums(k, values, sizes) for k in kids]) if kids else node
 
 
 def _directional(g: Node, x: Sym, values: dict, direction: np.ndarray, sizes: dict[str, int],

@@ -259,6 +259,39 @@ class Power(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class SymbolicPower(Node):
+    """``X^{n}``, ``X^{n-1-k}``: a square matrix (or a scalar) to a symbolic integer power.
+
+    ``exponent`` is a scalar expression of integer symbols (``n``, a summation index ``k``) and
+    integers; it is a non-negative integer wherever it is evaluated."""
+
+    arg: Node
+    exponent: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg", "exponent")
+
+    def _shape(self) -> Shape:
+        _require(self.arg.is_square, lambda: f"cannot raise a non-square {shape_text(self.arg.shape)} matrix to a power")
+        _require(self.exponent.is_scalar, "an exponent must be a scalar")
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Sum(Node):
+    """``\\sum_{k=lower}^{upper} body`` over an integer index (empty when upper < lower)."""
+
+    var: Sym
+    lower: Node
+    upper: Node
+    body: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("lower", "upper", "body")
+
+    def _shape(self) -> Shape:
+        return self.body.shape
+
+
+@dataclass(frozen=True, slots=True)
 class HadamardPower(Node):
     """An element-wise power ``U^{\\circ k}``."""
 

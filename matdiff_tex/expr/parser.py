@@ -502,13 +502,31 @@ class Parser:
                            span, UnsupportedError)
         value = self.exponent_value(tokens, span)
         if value is None:
-            raise self.err(
-                f"cannot read the exponent {self.text(span)}: exponents are numbers (^{{2}}, ^{{-1}}, ^{{1/2}}), "
-                "^{\\top}, ^{-\\top} or ^{\\circ k}",
-                span,
-                UnsupportedError,
-            )
+            exponent = self.integer_expression(tokens, span)
+            if exponent is None:
+                raise self.err(
+                    f"cannot read the exponent {self.text(span)}: exponents are numbers (^{{2}}, ^{{-1}}, ^{{1/2}}), "
+                    "symbolic integers (^{n}, ^{n-1}, ^{2n+1}), ^{\\top}, ^{-\\top} or ^{\\circ k}",
+                    span,
+                    UnsupportedError,
+                )
+            return Raw("spow", (node, exponent), whole)
         return self.power(node, value, whole)
+
+    def integer_expression(self, tokens: list[Tok], span: tuple[int, int]) -> Raw | None:
+        """``n``, ``n-1-k``, ``2n+1``: a linear expression of plain one-letter scalars and integers
+        (a symbolic integer exponent or summation bound), or None."""
+        tokens = _unwrap(tokens)
+        if not tokens or not all(t.kind == "char" and (t.text.isdigit() or t.text in "+-" or (
+                t.text.isascii() and t.text.islower())) for t in tokens):
+            return None
+        try:
+            self.nest(span)
+            tree = Parser(self.src, self.field, tokens, bound=self.bound, extent=span, depth=self.depth + 1,
+                          functions=self.functions).parse_all()
+        except MatdiffError:
+            return None
+        return tree if _is_integer_expression(tree) else None
 
     def power(self, node: Raw, value: Fraction, span: tuple[int, int]) -> Raw:
         self.check_exponent(value, span)
@@ -766,6 +784,8 @@ class Parser:
             return self.parse_bars()
         if name == "int":
             return self.parse_integral(tok)
+        if name == "sum":
+            return self.parse_sum_symbol(tok)
         if name == "textcolor":
             self.grab_arg(tok)
             content = self.grab_arg(tok)
@@ -925,7 +945,60 @@ class Parser:
         return Raw("int", (body,), (tok.start, var.end), var.text)
 
 
+    def parse_sum_symbol(self, tok: Tok) -> Raw:
+        """``\\sum_{k=0}^{n-1} body``: the body runs to the end of the term (the next ``+`` or ``-``
+        outside brackets), as a reader takes it; ``k`` is bound in the body."""
+        usage = "write a finite sum as \\sum_{k=0}^{n-1} with a letter k and integer bounds"
+        scripts: dict[str, tuple[list[Tok], tuple[int, int]]] = {}
+        while (op := self.peek()) is not None and op.is_char("_", "^") and op.text not in scripts:
+            self.i += 1
+            scripts[op.text] = self.grab_script(op)
+        if set(scripts) != {"_", "^"}:
+            raise self.err(usage, tok.span, UnsupportedError)
+        low_toks, low_span = scripts["_"]
+        low_toks = _unwrap(low_toks)
+        if (len(low_toks) < 3 or not low_toks[1].is_char("=") or low_toks[0].kind != "char"
+                or not (low_toks[0].text.isascii() and low_toks[0].text.islower())):
+            raise self.err(usage, low_span, UnsupportedError)
+        var = low_toks[0].text
+        lower = self.integer_expression(low_toks[2:], (low_toks[2].start, low_toks[-1].end))
+        upper = self.integer_expression(*scripts["^"])
+        if lower is None or upper is None or any(n.op == "sym" and n.value.name == var
+                                                 for n in (*lower.walk(), *upper.walk())):
+            raise self.err(usage, (tok.start, scripts["^"][1][1]), UnsupportedError)
+        if self.peek() is None:
+            raise self.err("the sum has no body", tok.span)
+        saved = self.bound
+        self.bound = saved | {var}
+        try:
+            body = self.parse_kron()
+        finally:
+            self.bound = saved
+        for node in body.walk():  # x_k: entries are not read, and a symbol x_k would not vary with k
+            if node.op == "sym" and "_" in node.value.name and var in node.value.name.split("_", 1)[1]:
+                raise self.err(f"entries indexed by the summation index {var} are not supported; the terms "
+                               "of a sum may depend on it through exponents only (\\boldsymbol{A}^{k})",
+                               node.span, UnsupportedError)
+        return Raw("sum", (lower, upper, body), (tok.start, body.span[1]), var)
+
+
 # ---------------------------------------------------------------- helpers
+
+
+def _is_integer_expression(node: Raw) -> bool:
+    """Sums and differences of integers, one-letter plain scalars and integer multiples of them."""
+    if node.op == "num":
+        return node.value.denominator == 1
+    if node.op == "bvar":
+        return True
+    if node.op == "sym":
+        return node.value.kind == "scalar" and node.value.style == "plain" and len(node.value.name) == 1
+    if node.op in ("add", "neg"):
+        return all(_is_integer_expression(kid) for kid in node.kids)
+    if node.op == "mul" and not node.value:
+        letters = [kid for kid in node.kids if kid.op != "num"]
+        return len(letters) <= 1 and all(_is_integer_expression(kid) for kid in node.kids)
+    return False
 
 
 def _kind(upper: bool, style: str | None) -> Kind:

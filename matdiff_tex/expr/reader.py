@@ -66,7 +66,9 @@ from .nodes import (
     Ones,
     Power,
     Softmax,
+    Sum,
     Sym,
+    SymbolicPower,
     Trace,
     Transpose,
     Vec,
@@ -459,6 +461,16 @@ class _Builder:
     def integral(self, node: Raw, kids: list[Node]) -> Node:
         return Integral(Sym(node.value, "scalar", style="plain"), kids[0])
 
+    def symbolic_power(self, node: Raw, kids: list[Node]) -> Node:
+        """``X^{n}``; an exponent that is a number after all (``^{n-n+2}``) is a plain power."""
+        base, exponent = kids
+        if isinstance(exponent, Num):
+            return Power(base, exponent.value) if exponent.value != -1 or base.is_scalar else Inverse(base)
+        return SymbolicPower(base, exponent)
+
+    def finite_sum(self, node: Raw, kids: list[Node]) -> Node:
+        return Sum(Sym(node.value, "scalar", style="plain"), kids[0], kids[1], kids[2])
+
     def commutation(self, node: Raw, kids: list[Node]) -> Node:
         style, m, n = node.value
         solver = self.context.solver  # the labels exist since inference: spec() finds them
@@ -532,5 +544,7 @@ BUILDERS: dict[str, Build] = {
     "vec": lambda b, n, k: Vec(k[0]),
     "diag": lambda b, n, k: Diag(k[0]),
     "int": _Builder.integral,
+    "spow": _Builder.symbolic_power,
+    "sum": _Builder.finite_sum,
     "diff": lambda b, n, k: Differential(k[0]),
 }

@@ -562,6 +562,15 @@ class Inference:
         self.square(node, arg, "a matrix power")
         return arg.shape
 
+    def _spow(self, node: Raw) -> TermShape:
+        arg = node.kids[0]
+        if not self.solver.is_scalar(arg.shape):
+            self.square(node, arg, "a matrix power")
+        return arg.shape
+
+    def _sum(self, node: Raw) -> TermShape:
+        return node.kids[2].shape
+
     def _hpow(self, node: Raw) -> TermShape:
         return node.kids[0].shape
 

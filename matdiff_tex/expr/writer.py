@@ -46,7 +46,9 @@ from .nodes import (
     Partial,
     Power,
     Softmax,
+    Sum,
     Sym,
+    SymbolicPower,
     Trace,
     Transpose,
     Vec,
@@ -178,8 +180,10 @@ def precedence(node: Node) -> int:
         return MUL
     if isinstance(node, Num):
         return ATOM if node.value >= 0 and node.value.denominator == 1 else MUL
-    if isinstance(node, (Transpose, Inverse, Power, HadamardPower)):
+    if isinstance(node, (Transpose, Inverse, Power, HadamardPower, SymbolicPower)):
         return POSTFIX
+    if isinstance(node, Sum):  # its body runs to the end of the term: parentheses in any product
+        return ADD
     if isinstance(node, Integral):
         return APPLY
     if isinstance(node, Frac):
@@ -202,7 +206,7 @@ def _postfix_base(node: Node) -> str:
     """The base of ``^{...}``: atoms and function calls as they are, the rest in parentheses."""
     if isinstance(node, Partial):  # (∂f/∂X)^T: parentheses as tall as the fraction
         return f"\\left({_write(node)}\\right)"
-    if isinstance(node, (Transpose, Inverse, Power, HadamardPower, NormSq, Expm)) or precedence(node) < ATOM:
+    if isinstance(node, (Transpose, Inverse, Power, HadamardPower, SymbolicPower, NormSq, Expm)) or precedence(node) < ATOM:
         return f"({_write(node)})"
     if isinstance(node, Func) and isinstance(node.arg, Det):  # \log|X|^{2} would read as log(|X|^2)
         return f"({_write(node)})"
@@ -361,6 +365,19 @@ def _(node: Power) -> str:
         positive = node.arg if node.exponent == -1 else Power(node.arg, -node.exponent)
         return f"\\frac{{1}}{{{_write(positive)}}}"
     return f"{_postfix_base(node.arg)}^{{{exponent(node.exponent)}}}"
+
+
+@_write.register
+def _(node: SymbolicPower) -> str:
+    return f"{_postfix_base(node.arg)}^{{{_write(node.exponent)}}}"
+
+
+@_write.register
+def _(node: Sum) -> str:
+    body = _write(node.body)
+    if precedence(node.body) < KRON or body.startswith("-"):
+        body = f"\\left({body}\\right)"
+    return f"\\sum_{{{_write(node.var)}={_write(node.lower)}}}^{{{_write(node.upper)}}} {body}"
 
 
 @_write.register

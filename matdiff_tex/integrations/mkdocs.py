@@ -9,6 +9,7 @@ matter ``matdiff:`` and each directive's ``[options]`` override them)::
           layout: denominator        # numerator | denominator
           steps: full                # full | brief | none
           lang: en                   # zh | en
+          solutions: hide            # show (default) | hide: questions and blank space, no solutions
           shapes: {A: 3x4}           # optional
           templates: my-templates    # optional folder, relative to mkdocs.yml
           fail_on_error: true        # false: warn and leave the page as written
@@ -42,7 +43,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.utils.meta import get_data
 
-from ..document import process_body
+from ..document import TRIGGERS, process_body
 from ..errors import ConfigError, MatdiffError
 from ..options import CHOICES, parse_items, site_options
 from ..scan.frontmatter import FRONT_MATTER_KEYS as FRONT_KEYS
@@ -60,6 +61,7 @@ class MatdiffConfig(base.Config):
     layout = c.Optional(c.Choice(CHOICES["layout"]))
     steps = c.Optional(c.Choice(CHOICES["steps"]))
     lang = c.Optional(c.Choice(CHOICES["lang"]))
+    solutions = c.Optional(c.Choice(CHOICES["solutions"]))  # hide: a student's copy of the site
     number = c.Optional(c.Type(bool))
     width = c.Optional(c.Type((int, str)))
     shapes = c.Optional(c.Type((dict, str)))
@@ -86,7 +88,8 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
 
     def on_config(self, config: Any) -> Any:
         """Check the site options once, before any page is read."""
-        options = {key: self.config[key] for key in ("layout", "steps", "lang", "number", "width", "shapes")}
+        options = {key: self.config[key]
+                   for key in ("layout", "steps", "lang", "number", "width", "shapes", "solutions")}
         templates = self.config["templates"]
         options["templates_dir"] = os.path.abspath(templates) if templates else None
         if CONTAINER_EXTENSIONS & set(_extension_names(config.get("markdown_extensions"))):
@@ -119,7 +122,7 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
         """The page's Markdown with every directive expanded (unchanged when one fails)."""
         if self.config["lint"] != "off":
             self._lint(markdown, page)
-        if "\\deriv" not in markdown and "\\hessian" not in markdown and "matdiff-tex" not in markdown:
+        if not any(trigger in markdown for trigger in TRIGGERS):
             return markdown
         display = self._display_path(page)
         prefix, front = self._front_matter(page)

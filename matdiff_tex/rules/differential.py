@@ -492,3 +492,6 @@ def tidy(node: Node) -> Node:
 def is_expanded(node: Node, x: Sym) -> bool:
     """True when the only differentials left are ``dX`` itself."""
     return all(_is_variable(n.arg, x) for n in node.walk() if isinstance(n, Differential))
+
+
+from . import powers  # noqa: E402,F401  (registers d(X^{n}), which builds on differential_rule above)

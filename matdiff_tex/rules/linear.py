@@ -36,7 +36,7 @@ from ..expr.nodes import (
     Transpose,
     Vec,
 )
-from .build import has_differential, identity, mul, num, segments, transpose, transpose_chain, vec_of
+from .build import add, has_differential, identity, mul, num, segments, transpose, transpose_chain, vec_of
 from ..expr.writer import to_latex
 from .registry import register
 
@@ -167,6 +167,38 @@ def _chain_parts(rest: Mul) -> tuple[list[Node], list[Node], Node, list[Node]]:
 
 
 # ---------------------------------------------------------------- trace trick (scalar f)
+
+
+@register("trace", note="collect", example=(
+    r"\boldsymbol{a}^{\top}\boldsymbol{X}\boldsymbol{c} - 2\boldsymbol{b}^{\top}\boldsymbol{A}\boldsymbol{X}\boldsymbol{c}",
+    r"\boldsymbol{X}"))
+def collect_like_terms(states: list[TermState], x: Sym) -> tuple[Node, tuple[Node, ...]] | None:
+    """c_1 L_1 dX R + c_2 L_2 dX R = (c_1 L_1 + c_2 L_2) dX R
+
+    The terms of a scalar differential that share what follows ``dX`` are collected before the
+    trace trick, which then moves one term instead of each (seed 001 例5 writes
+    ``-y^T (dW x - 1 p^T dW x)`` as ``(p - y)^T dW x``).  Returns the summed left factor
+    ``c_1 L_1 + c_2 L_2`` (unsimplified) and the factors of R, or None when the terms do not all
+    have that form."""
+    if len(states) < 2:
+        return None
+    tail: tuple[Node, ...] | None = None
+    lefts: list[Node] = []
+    for state in states:
+        if state.integrals or state.left is not None or not isinstance(state.rest, Mul):
+            return None
+        factors = state.rest.factors
+        held = [i for i, f in enumerate(factors) if has_differential(f)]
+        if len(held) != 1 or factors[held[0]] != Differential(x) or len(segments(factors)) != 1:
+            return None
+        before, after = factors[: held[0]], factors[held[0] + 1 :]
+        if tail is None:
+            tail = after
+        elif after != tail:
+            return None
+        lefts.append(mul(state.coeff, *before) if before else mul(state.coeff, identity(x.rows, x.style)))
+    return add(*lefts), tail  # type: ignore[return-value]
+
 
 
 @register("trace", note="cyclic", example=(r"\boldsymbol{a}^{\top}\boldsymbol{X}\boldsymbol{b}", r"\boldsymbol{X}"))

@@ -59,4 +59,4 @@ def rules(family: str | None = None) -> list[Rule]:
 
 
 def _load_all() -> None:
-    from . import differential, elementwise, linear, scalars, simplify, symmetric  # noqa: F401  (registration side effects)
+    from . import differential, elementwise, linear, powers, scalars, simplify, symmetric  # noqa: F401  (registration side effects)

@@ -1,6 +1,7 @@
-"""Reading one directive: ``\\deriv[options]<F><X>`` and ``\\hessian[options]<f><X>``.
+"""Reading one directive: ``\\deriv[options]<F><X>``, ``\\hessian[options]<f><X>`` and
+``\\answer[options]<F><X><R>`` (R: a result someone claims, graded by the build).
 
-A directive is the control word ``\\deriv`` or ``\\hessian`` followed *immediately*
+A directive is the control word ``\\deriv``, ``\\hessian`` or ``\\answer`` followed *immediately*
 by ``[`` or ``<``.  Anything else (``\\deriv{f}{x}`` of the LaTeX ``derivative``
 package, ``\\derivative``, a bare ``\\deriv``) is not a directive and is left alone.
 Inside ``<...>`` braces nest and ``\\x`` escapes are skipped, so ``\\left|X\\right|``,
@@ -14,7 +15,9 @@ from ..errors import DirectiveError
 from ..options import OptionItem, parse_items
 from .model import Directive, Placement
 
-DIRECTIVE_START = re.compile(r"\\(deriv|hessian)(?![A-Za-z])(?=[\[<])")
+DIRECTIVE_START = re.compile(r"\\(deriv|hessian|answer)(?![A-Za-z])(?=[\[<])")
+#: What each directive holds, in order, as the error messages name it.
+GROUPS = {"deriv": ("F", "X"), "hessian": ("f", "X"), "answer": ("F", "X", "R")}
 
 
 class Problem(Exception):
@@ -62,7 +65,8 @@ def _skip_blanks(text: str, pos: int, limit: int) -> int:
 def _group(text: str, pos: int, limit: int, what: str, name: str) -> tuple[str, int, int]:
     """Read ``<...>`` at ``pos``: its content, the content's offset and the offset after it."""
     if pos >= limit or text[pos] != "<":
-        raise Problem(pos, f"expected <{what}> after \\{name}: write \\{name}<F><X>")
+        usage = "".join(f"<{group}>" for group in GROUPS[name])
+        raise Problem(pos, f"expected <{what}> after \\{name}: write \\{name}{usage}")
     end = _close(text, pos + 1, limit, ">")
     if end == -2:
         raise Problem(pos, f"unbalanced braces in <{what}> of \\{name}: a '}}' has no '{{'")
@@ -99,9 +103,14 @@ def read_directive(text: str, pos: int, limit: int, placement: Placement) -> Dir
         )
         options_start = i + 1
         i = _skip_blanks(text, close + 1, limit)
-    f, f_start, i = _group(text, i, limit, "F" if name == "deriv" else "f", name)
-    x, x_start, end = _group(text, _skip_blanks(text, i, limit), limit, "X", name)
-    return Directive(name, pos, end, f, f_start, x, x_start, items, options_start, placement)
+    what = GROUPS[name]
+    f, f_start, i = _group(text, i, limit, what[0], name)
+    x, x_start, end = _group(text, _skip_blanks(text, i, limit), limit, what[1], name)
+    answer, answer_start = None, None
+    if name == "answer":
+        answer, answer_start, end = _group(text, _skip_blanks(text, end, limit), limit, what[2], name)
+    return Directive(name, pos, end, f, f_start, x, x_start, items, options_start, placement,
+                     answer=answer, answer_start=answer_start)
 
 
 def error_of(problem: Problem) -> DirectiveError:

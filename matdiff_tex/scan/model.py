@@ -29,7 +29,8 @@ class MarkerStyle(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Directive:
-    """One ``\\deriv[options]<F><X>`` or ``\\hessian[...]<f><X>``; offsets into the file."""
+    """One ``\\deriv[options]<F><X>``, ``\\hessian[...]<f><X>`` or ``\\answer[...]<F><X><R>``;
+    offsets into the file."""
 
     kind: str
     start: int
@@ -43,6 +44,8 @@ class Directive:
     placement: Placement
     math_region: tuple[int, int] | None = None  # the inline math ($...$) holding it, if any
     math_start: int | None = None  # where the math region holding it (of any kind) begins
+    answer: str | None = None  # \answer: the claimed result R
+    answer_start: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

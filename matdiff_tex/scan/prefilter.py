@@ -20,7 +20,7 @@ import re
 from .directive import DIRECTIVE_START
 from .frontmatter import markdown_front_matter
 
-_TRIGGER = re.compile(r"\\deriv|\\hessian|matdiff-tex")
+_TRIGGER = re.compile(r"\\deriv|\\hessian|\\answer|matdiff-tex")
 # Anything whose Markdown meaning this module does not follow: HTML blocks and comments, Hexo
 # tags, front matter options, MkDocs containers.  (Patterns that start with a line end run at C
 # speed over a text with one line end put in front.)

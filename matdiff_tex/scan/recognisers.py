@@ -371,7 +371,7 @@ def _marker_source(w: Walker, start: int, end: int, placement: Placement) -> lis
         start += 1
     found = read_directive(w.text, start, end, placement)
     if found is None or w.text[found.end : end].strip():
-        raise Problem(start, "a matdiff-tex marker must keep exactly one \\deriv or \\hessian directive")
+        raise Problem(start, "a matdiff-tex marker must keep exactly one \\deriv, \\hessian or \\answer directive")
     return [found]
 
 
