@@ -187,10 +187,7 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) 
     outside parentheses and at sums rather than inside products.  When giving the note a line of its
     own is cheaper than breaking the row for it, it gets one (the last line is then empty); a short
     expression is never cut.  A piece too wide for any line stays whole."""
-    from .expr.writer import break_points
-
-    pieces, marks = break_points(marked)
-    sizes = [visual_width(piece) for piece in pieces]
+    pieces, marks, sizes = (list(part) for part in _measured(marked))
     if sum(sizes) <= SHORT_ROW:  # a short expression is never cut: the note moves instead
         pieces, marks, sizes = [" ".join(pieces)], [], [sum(sizes)]
     lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width)
@@ -200,6 +197,16 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) 
         if alone_cost < cost:
             return (*alone, "")
     return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _measured(marked: str) -> tuple[tuple[str, ...], tuple[tuple[int, bool], ...], tuple[int, ...]]:
+    """A marked row's pieces, break marks and piece widths (measured once per process: a derivation
+    shown in several forms writes the same rows with other notes and lead widths)."""
+    from .expr.writer import break_points
+
+    pieces, marks = break_points(marked)
+    return tuple(pieces), tuple(marks), tuple(visual_width(piece) for piece in pieces)
 
 
 def _pack(pieces: list[str], marks: list[tuple[int, bool]], sizes: list[int], lead: int, tail: int,
