@@ -366,11 +366,77 @@ def test_seed_000_the_exponential_series_with_n_plus_1_factorial() -> None:
     assert "is not equal to \\exp(\\boldsymbol{A})" in errors[0][1]
 
 
-def test_seed_003_two_a_x_for_a_general_a() -> None:
-    # mixed layout, as the seed writes: gradients as columns (dy/dx = [...]^T), Jacobians as dAx/dx = A
+def block_derivative(fn: Callable[[np.ndarray], np.ndarray], X: np.ndarray) -> np.ndarray:
+    """Seed 003's ∂Y/∂X = [∂Y_kl/∂X] (line 111), entry by entry of X with central differences:
+    block (k, l), shaped like X, holds ∂Y_kl/∂X_ij at (i, j)."""
+    m, n = X.shape
+    p, q = np.atleast_2d(fn(X)).shape
+    out = np.zeros((p * m, q * n))
+    h = 1e-6
+    for i in range(m):
+        for j in range(n):
+            step = np.zeros_like(X)
+            step[i, j] = h
+            dY = (np.atleast_2d(fn(X + step)) - np.atleast_2d(fn(X - step))) / (2 * h)
+            for k in range(p):
+                for l in range(q):
+                    out[k * m + i, l * n + j] = dY[k, l]
+    return out
+
+
+def seed_003_e(m: int, n: int) -> np.ndarray:
+    """Seed 003's E (lines 113-114): the block matrix [E_ij] of the m x n unit matrices E_ij."""
+    E = np.zeros((m * m, n * n))
+    for i in range(m):
+        for j in range(n):
+            E[i * m:(i + 1) * m, j * n:(j + 1) * n][i, j] = 1.0
+    return E
+
+
+def test_seed_003_claims_checked_in_the_seed_s_own_block_layout() -> None:
+    """∂X^T/∂X = E^T and ∂(A⊗B)/∂A = E⊗B are wrong in the layout the seed defines; ∂(A⊗B)/∂B = A⊗E is right."""
+    X, A, B = gauss(3, 4), gauss(2, 3), gauss(4, 5)
+    assert same(block_derivative(lambda V: V, X), seed_003_e(3, 4))  # E is ∂X/∂X, as the seed says
+    assert block_derivative(lambda V: V.T, X).shape != seed_003_e(3, 4).T.shape  # E^T: not even the size
+    by_b = block_derivative(lambda V: np.kron(A, V), B)
+    assert same(by_b, np.kron(A, seed_003_e(4, 5)))
+    by_a = block_derivative(lambda V: np.kron(V, B), A)
+    assert by_a.shape == np.kron(seed_003_e(2, 3), B).shape and not same(by_a, np.kron(seed_003_e(2, 3), B), 1e-2)
+    note = "\n".join([
+        r"Define $\frac{\partial Y}{\partial X} = \left[\begin{matrix} \frac{\partial Y_{11}}{\partial X} & "
+        r"\frac{\partial Y_{12}}{\partial X} \\ \frac{\partial Y_{21}}{\partial X} & \frac{\partial Y_{22}}{\partial X}"
+        r"\end{matrix}\right]$.",
+        "",
+        "$$\\frac{\\partial X}{\\partial X} = \\left[\\begin{matrix} E_{11} & E_{12} \\\\ E_{21} & E_{22} \\end{matrix}\\right]$$",
+        r"定义这个矩阵为$E \in \mathbb{R}^{m^2 \times n^2}$。",
+        "",
+        r"$$\frac{\partial X^T}{\partial X} = E^T$$",
+        "",
+        r"$$\frac{\partial A \otimes B}{\partial B} = A \otimes E$$",
+        "",
+        r"$$\frac{\partial A \otimes B}{\partial A} = E \otimes B$$",
+        "",
+        r"$$\frac{\partial A \otimes B}{\partial A} = K$$",  # K: not a name the page gave; skipped
+    ])
+    report = lint_report(note, "markdown", layout="numerator")
+    assert [f.line for f in report.errors] == [6, 10], [f.format() for f in report.findings]
+    assert "does not have the size of the derivative" in report.errors[0].message
+    assert "E = ∂X/∂X as on line 4" in report.errors[0].message and "∂Y/∂X = [∂Y_kl/∂X]" in report.errors[1].message
+    assert "E = ∂A/∂A" in report.errors[1].message
+    assert report.checked == 3 and [f.line for f in report.skipped] == [1, 3, 12], [f.format() for f in report.skipped]
+    # without the page's definition of its layout, E means nothing: nothing is checked, nothing flagged
+    bare = lint_report("\n".join(note.splitlines()[2:]), "markdown", layout="numerator")
+    assert not bare.errors and bare.checked == 0
+
+
+def test_seed_003_as_it_is() -> None:
+    # mixed layout, as the seed writes: gradients as columns (dy/dx = [...]^T), Jacobians as dAx/dx = A;
+    # matrices by matrices in the block layout the seed defines on line 111
     errors = _seed_errors("003", "mixed")
-    assert [line for line, _ in errors] == [100], errors
+    assert [line for line, _ in errors] == [100, 115, 180], errors
     assert "for a general A the derivative is (A + A^{\\top}) x; 2Ax needs A symmetric" in errors[0][1]
+    assert "E^T does not have the size of the derivative" in errors[1][1]
+    assert "E = ∂A/∂A as on line 114" in errors[2][1]
 
 
 def test_seed_004_the_hessian_of_log_det_misses_the_commutation_matrix() -> None:

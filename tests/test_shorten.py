@@ -163,6 +163,29 @@ def test_like_terms_are_collected_before_the_trace_trick(layout, order) -> None:
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_wrongly_collected_row_is_refused_by_the_line_check(layout) -> None:
+    """The collected row is one of the checked rows: with a term lost from its sum (-y^T dW x for
+    (1^T y p - y)^T dW x) the line check refuses the derivation."""
+    from dataclasses import replace
+
+    from matdiff_tex.check.verify_steps import check_steps
+    from matdiff_tex.expr.nodes import Add, Mul, Transpose
+
+    d = derive(SOFTMAX, W, layout=layout, order=2)
+    x = d.lhs.den.arg  # vec(W) in the Hessian's denominator
+    check_steps(d.steps, x, layout=layout)  # as derived: accepted
+    at = next(i for i, step in enumerate(d.steps) if step.note == "collect")
+    collected = d.steps[at].expr
+    assert isinstance(collected, Mul) and isinstance(collected.factors[0], Transpose)
+    difference = collected.factors[0].arg
+    assert isinstance(difference, Add)
+    lossy = Mul((Transpose(difference.terms[1]), *collected.factors[1:]))  # -y alone: a term lost
+    steps = [*d.steps[:at], replace(d.steps[at], expr=lossy), *d.steps[at + 1:]]
+    with pytest.raises(InternalError, match="line check failed"):
+        check_steps(steps, x, layout=layout)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_like_terms_that_cancel_give_a_zero_row_and_terms_with_other_tails_are_not_collected(layout) -> None:
     zero = derive(r"\boldsymbol{a}^{\top}\boldsymbol{X}\boldsymbol{c} - \boldsymbol{a}^{\top}\boldsymbol{X}\boldsymbol{c}",
                   r"\boldsymbol{X}", layout=layout)

@@ -51,6 +51,14 @@ POINTS = 2
 LARGEST = 8
 _NAMES_FOR_HOLE = ("Z", "Q", "W", "V", "U")
 REPEAT = "repeat"  # a verdict: the row equals the wrong row before it (reported once, there)
+#: A page's own layout for matrices by matrices: ∂Y/∂X = [∂Y_kl/∂X], each block shaped like X (seed 003).
+BLOCK = "block"
+
+
+def block_arrangement(jacobian: np.ndarray, f_shape: tuple[int, int], x_shape: tuple[int, int]) -> np.ndarray:
+    """∂vec Y/∂(vec X)^T rearranged as [∂Y_kl/∂X]: entry (k·m + i, l·n + j) is ∂Y_kl/∂X_ij."""
+    (p, q), (m, n) = f_shape, x_shape
+    return jacobian.reshape(p, q, m, n, order="F").transpose(0, 2, 1, 3).reshape(p * m, q * n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +207,18 @@ class _Numbers:
         x_shape = self.shapes[self.x.name]
         return _Point(values, rng.uniform(-1.0, 1.0, x_shape))
 
+    @property
+    def f_shape(self) -> tuple[int, int]:
+        return self.f.rows.value(self.sizes), self.f.cols.value(self.sizes)
+
+    def name_identity_derivative(self, name: str) -> None:
+        """Give ``name`` the value ∂X/∂X of the claim's variable in the block layout (seed 003's E)."""
+        m, n = self.shapes[self.x.name]
+        value = block_arrangement(np.eye(m * n), (m, n), (m, n))
+        self.shapes[name] = value.shape
+        for point in self.points:
+            point.values[name] = value
+
     def symmetrised(self, name: str) -> "_Numbers":
         twin = object.__new__(_Numbers)
         twin.__dict__.update(self.__dict__)
@@ -218,6 +238,8 @@ class _Numbers:
                 return _hessian(sizing, point.values)[0]
             jac = _jacobian(sizing, point.values)[0]
         m, n = self.shapes[self.x.name]
+        if layout == BLOCK:
+            return block_arrangement(jac, self.f_shape, (m, n))
         if self.f.rows.value(self.sizes) == 1 == self.f.cols.value(self.sizes) and not vec_x:
             numerator = jac.reshape(n, m)
         else:
@@ -426,8 +448,9 @@ class _Linter:
                     raise
                 continue
             scalar = numbers.f.rows.value(numbers.sizes) == 1 == numbers.f.cols.value(numbers.sizes)
-            checker = _Checker(numbers, layout or ("denominator" if scalar else "numerator"), claim, f_read, x_text,
-                               self.layout)
+            block = self._block_layout(chain, claim, numbers, members)
+            checker = _Checker(numbers, BLOCK if block else layout or ("denominator" if scalar else "numerator"),
+                               claim, f_read, x_text, self.layout, context=block)
             for k, member in enumerate(members):
                 if verdicts.get(k, (None, None))[0] is True:
                     continue
@@ -440,6 +463,25 @@ class _Linter:
                     verdicts[k] = (verdict, message)
                     checker.record(k, verdict)
         self._report_chain(chain, verdicts, last_skip, as_words)
+
+    def _block_layout(self, chain: Chain, claim: Derivative, numbers: _Numbers, members: list[str]) -> str:
+        """When the page defined ∂Y/∂X of matrices as [∂Y_kl/∂X] before this claim (by matrices, in no
+        stated layout), say so in words, after naming the page's ∂X/∂X (E) in the rows; else ''."""
+        facts = [f for f in self.page.facts if f.offset < chain.head.start]
+        defined = [f for f in facts if f.kind == "block_layout"]
+        if not defined or claim.layout is not None or chain.layout is not None or claim.order != 1:
+            return ""
+        if min(*numbers.f_shape, *numbers.shapes[numbers.x.name]) < 2:
+            return ""  # only matrices by matrices
+        line = _position(self.text, defined[-1].offset)[0]
+        said = [f"this page's layout of line {line}, ∂Y/∂X = [∂Y_kl/∂X]"]
+        for fact in facts:
+            if (fact.kind == "identity_derivative" and fact.name not in numbers.shapes
+                    and any(re.search(rf"(?<![\\A-Za-z]){fact.name}(?![A-Za-z])", m) for m in members)):
+                numbers.name_identity_derivative(fact.name)
+                x = numbers.x.name
+                said.append(f"{fact.name} = ∂{x}/∂{x} as on line {_position(self.text, fact.offset)[0]}")
+        return f"(in {'; '.join(said)})"
 
     def _report_chain(self, chain: Chain, verdicts: dict[int, tuple[bool | None, str | None]],
                       skips: dict[int, str], as_words: bool = False,
@@ -610,8 +652,10 @@ class _Checker:
     """Judges the rows of one claim against the true value, and tells why a wrong one is wrong."""
 
     def __init__(self, numbers: _Numbers, layout: str, claim: Derivative | None, f_text: str, x_text: str,
-                 page_layout: str, targets: list[np.ndarray] | None = None, identity: bool = False) -> None:
+                 page_layout: str, targets: list[np.ndarray] | None = None, identity: bool = False,
+                 context: str = "") -> None:
         self.n = numbers
+        self.context = context  # the page's own conventions the verdict rests on, said in every message
         self.layout = layout
         self.claim = claim
         self.f_text = f_text
@@ -671,7 +715,11 @@ class _Checker:
         if self.history and self.history[-1][0] is False and self.history[-1][1] is not None:
             if _matches(values, self.history[-1][1], self.rtol, self.fixed is not None) is True:
                 return REPEAT, None  # it repeats the wrong row before it: reported there
-        return False, self._why(node, written, values, targets)
+        why = self._why(node, written, values, targets)
+        if self.context:
+            message, _, correct = why.partition("\x00")
+            why = f"{message} {self.context}\x00{correct}"
+        return False, why
 
     def _nested(self, claim: Derivative, text: str) -> tuple[bool | None, str | None]:
         """A row that is itself a derivative (``\\frac{\\partial \\text{vec}(AXB)}{\\partial \\text{vec}(X)}``)."""
@@ -697,6 +745,8 @@ class _Checker:
     # -- why a row is wrong
 
     def _why(self, node: Node, text: str, values: list[np.ndarray], targets: list[np.ndarray]) -> str:
+        if self.layout == BLOCK and values[0].shape != targets[0].shape:
+            return f"wrong: {text} does not have the size of the derivative\x00"
         correct = self._correct()
         tail = f"; the right result is {correct}" if correct else ""
         if self.claim is not None and self.claim.layout is None:
@@ -749,8 +799,8 @@ class _Checker:
         return to_latex(sym)
 
     def _correct(self) -> str | None:
-        if self.claim is None:
-            return None
+        if self.claim is None or self.layout == BLOCK:
+            return None  # matdiff-tex derives in numerator and denominator layout only
         if hasattr(self, "_correct_cache"):
             return self._correct_cache  # type: ignore[has-type]
         from ..engine import derive

@@ -71,7 +71,7 @@ class Chain:
 class Fact:
     """A fact stated by the note at ``offset``: a declaration, an assumption or a definition."""
 
-    kind: str  # "vector" | "matrix" | "scalar" | "symmetric"
+    kind: str  # "vector" | "matrix" | "scalar" | "symmetric" | "block_layout" | "identity_derivative"
     name: str
     offset: int
 
@@ -100,7 +100,8 @@ def read_page(text: str, fmt: str) -> Page:
         page.chains += _bare_lines(text, [(c, d) for _, _, c, d, _ in regions])
     page.chains.sort(key=lambda chain: chain.head.start)
     _stated_layouts(text, page.chains)
-    page.facts = sorted(_declarations(text) + _assumptions(text, regions), key=lambda f: f.offset)
+    page.facts = sorted(_declarations(text) + _assumptions(text, regions) + _block_definitions(page.chains)
+                        + _derivative_names(text, page.chains), key=lambda f: f.offset)
     return page
 
 
@@ -398,4 +399,45 @@ def _assumptions(text: str, regions: list[tuple[int, int, int, int, str]]) -> li
     for pattern in (_ASSUMPTION_AFTER, _ASSUMPTION_BEFORE):
         for m in pattern.finditer(text):
             facts.append(Fact("symmetric", m.group(1) or m.group(2), m.start()))
+    return facts
+
+
+# ---------------------------------------------------------------- a page's own conventions
+
+_FRACTION = re.compile(r"\\frac\s*\{\s*\\partial\s*([^{}]*(?:\{[^{}]*\}[^{}]*)*?)\s*\}\s*\{\s*\\partial\s*([^{}]*(?:\{[^{}]*\}[^{}]*)*?)\s*\}")
+#: "define this matrix as E" (seed 003: 定义这个矩阵为$E \in \mathbb{R}^{m^2 \times n^2}$) right after a display.
+_NAMES_IT = re.compile(
+    r"(?:定义这个矩阵为|记这个矩阵为|define this matrix as|call this matrix|denote this matrix by)[^\n$]*?\$?\s*"
+    r"(?<![A-Za-z\\])([A-Z])\s*(?=\\in(?![A-Za-z])|\$|。|，|,|\.|;|\s|$)", re.I)
+
+
+def _block_definitions(chains: list[Chain]) -> list[Fact]:
+    """Where a page defines ∂Y/∂X of matrices as the block matrix [∂Y_kl/∂X] (seed 003's layout):
+    ``\\frac{\\partial Y}{\\partial X} = [\\frac{\\partial Y_{11}}{\\partial X} ...]``."""
+    facts = []
+    for chain in chains:
+        head = _FRACTION.fullmatch(chain.head.text.strip())
+        if head is None or not chain.members or "matrix" not in chain.members[0][0].text:
+            continue
+        y, x = symbol_name(head.group(1)), symbol_name(head.group(2))
+        first = _FRACTION.search(chain.members[0][0].text)
+        if y is None or x is None or y == x or first is None or symbol_name(first.group(2)) != x:
+            continue
+        entry = re.fullmatch(r"\s*(.+?)\s*_\s*\{?\s*11\s*\}?\s*", first.group(1))
+        if entry is not None and symbol_name(entry.group(1)) == y:
+            facts.append(Fact("block_layout", f"{y}/{x}", chain.head.start))
+    return facts
+
+
+def _derivative_names(text: str, chains: list[Chain]) -> list[Fact]:
+    """A name given to the derivative of a matrix by itself, ∂X/∂X, in the display just before."""
+    facts = []
+    for m in _NAMES_IT.finditer(text):
+        before = [c for c in chains if c.display and c.head.start < m.start()]
+        if not before or "\n\n" in text[before[-1].end or before[-1].head.start:m.start()].replace("\r", ""):
+            continue
+        head = _FRACTION.fullmatch(before[-1].head.text.strip())
+        if head is not None and symbol_name(head.group(1)) is not None and \
+                symbol_name(head.group(1)) == symbol_name(head.group(2)):
+            facts.append(Fact("identity_derivative", m.group(1), m.start(1)))
     return facts

@@ -201,11 +201,12 @@ class Evaluator:
     def run(self, node: Node) -> np.ndarray:
         handler = _HANDLERS.get(type(node))
         if handler is None:
+            from ..expr.writer import to_latex
+
             if isinstance(node, (Partial, Differential)):
-                raise UnsupportedError(
-                    f"{type(node).__name__} is presentation-only and has no numeric value"
-                )
-            raise UnsupportedError(f"cannot evaluate a {type(node).__name__} node")
+                what = "a differential" if isinstance(node, Differential) else "a derivative written out"
+                raise UnsupportedError(f"{to_latex(node)} is {what}, not a value: it cannot be evaluated")
+            raise UnsupportedError(f"cannot evaluate {to_latex(node)}")
         value = handler(self, node)
         if self.mode == "check" and np.iscomplexobj(value):
             # The complex step's derivative of every intermediate value: a derivative that is

@@ -483,8 +483,9 @@ class Inference:
     def _comm(self, node: Raw) -> TermShape:
         style, m, n = node.value
         origin = self.origin(self.text(node), node)
-        size = mul(self.solver.spec(m, origin), self.solver.spec(n, origin))
-        return (size, size)
+        rows, cols = self.solver.spec(m, origin), self.solver.spec(n, origin)
+        # K_{mn} vec(A) = vec(A^T) for an m x n A; vec sizes list the columns first (see _vec)
+        return (mul(rows, cols), mul(cols, rows))
 
     def _mul(self, node: Raw) -> TermShape:
         solver = self.solver
@@ -647,7 +648,7 @@ class Inference:
 
     def _vec(self, node: Raw) -> TermShape:
         rows, cols = node.kids[0].shape
-        return (mul(rows, cols), ONE)
+        return (mul(cols, rows), ONE)  # cols first: (A ⊗ B) vec(X) reads as vec(B X A^T), A beside the columns
 
     def _diag(self, node: Raw) -> TermShape:
         self.column(node, node.kids[0], "diag")

@@ -27,6 +27,7 @@ from ..expr.nodes import (
     Hadamard,
     Identity,
     Integral,
+    Inverse,
     Kron,
     Mul,
     Node,
@@ -113,7 +114,8 @@ def linear_terms(node: Node) -> list[Node]:
         return linear_terms(node.arg)
     if isinstance(node, Differential):
         return [node]
-    raise UnsupportedError(f"cannot take {type(node).__name__} apart in a differential")
+    raise UnsupportedError(f"not supported yet: cannot take {to_latex(node)} apart in a differential "
+                           "(it must be linear in the differential of the variable)")
 
 
 # ---------------------------------------------------------------- term states
@@ -257,9 +259,121 @@ def trace_kronecker(state: TermState, x: Sym) -> tuple[TermState, str]:
     """tr(G ⊗ dF) = tr(G) tr(dF)"""
     node: Kron = state.rest  # type: ignore[assignment]
     if state.left is not None:
-        raise UnsupportedError("a Kronecker product inside a trace with other factors is not supported")
+        if node.left.cols.is_one and node.right.cols.is_one or node.left.rows.is_one and node.right.rows.is_one:
+            return trace_kron_vectors(state, x)
+        return trace_kron_mixed(state, x)
     held, other = (node.left, node.right) if has_differential(node.left) else (node.right, node.left)
     return replace(state, coeff=mul(state.coeff, Trace(other)), rest=held), "kron_trace"
+
+
+def kron_factors(node: Node) -> tuple[list[Node], Node, Node] | None:
+    """``node`` as ``c (P ⊗ Q)``: (scalars, P, Q) — a Kronecker product, its inverse or transpose, or a
+    product of such whose sizes fit the mixed-product rule (A ⊗ B)(C ⊗ D) = AC ⊗ BD; else None."""
+    if isinstance(node, Kron):
+        return [], node.left, node.right
+    if isinstance(node, Inverse) and isinstance(node.arg, Kron):  # (A ⊗ B)^{-1} = A^{-1} ⊗ B^{-1}
+        return [], Inverse(node.arg.left), Inverse(node.arg.right)
+    if isinstance(node, Transpose) and isinstance(node.arg, Kron):  # (A ⊗ B)^T = A^T ⊗ B^T
+        return [], transpose(node.arg.left), transpose(node.arg.right)
+    if not isinstance(node, Mul):
+        return None
+    scalars: list[Node] = []
+    pair: tuple[Node, Node] | None = None
+    for factor in node.factors:
+        if factor.is_scalar:
+            scalars.append(factor)
+            continue
+        found = kron_factors(factor)
+        if found is None:
+            return None
+        scalars.extend(found[0])
+        if pair is None:
+            pair = found[1], found[2]
+        elif pair[0].cols == found[1].rows and pair[1].cols == found[2].rows:
+            pair = mul(pair[0], found[1]), mul(pair[1], found[2])
+        else:
+            return None
+    return None if pair is None else (scalars, pair[0], pair[1])
+
+
+@register("trace", note="kron_mixed", example=(r"\log\det(\boldsymbol{A} \otimes \boldsymbol{X})", r"\boldsymbol{X}"))
+def trace_kron_mixed(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """tr((P ⊗ Q)(G ⊗ dF)) = tr(PG ⊗ Q dF) = tr(PG) tr(Q dF)"""
+    from .simplify import simplify
+
+    node: Kron = state.rest  # type: ignore[assignment]
+    found = kron_factors(state.left) if state.left is not None else None
+    if found is None or found[1].cols != node.left.rows or found[2].cols != node.right.rows:
+        raise UnsupportedError(
+            f"not supported yet: the trace trick cannot take the Kronecker product {to_latex(node)} apart after "
+            f"{to_latex(state.left) if state.left is not None else ''}; supported inside a trace are a Kronecker "
+            "product alone, one multiplied by Kronecker products of fitting sizes, and one of two vectors")
+    scalars, p, q = found
+    coeff = mul(state.coeff, *scalars)
+    if has_differential(node.right):
+        return replace(state, coeff=mul(coeff, simplify(Trace(mul(p, node.left)))), left=q, rest=node.right), "kron_mixed"
+    return replace(state, coeff=mul(coeff, simplify(Trace(mul(q, node.right)))), left=p, rest=node.left), "kron_mixed"
+
+
+@register("trace", note="kron_vectors", example=(r"(\boldsymbol{x} \otimes \boldsymbol{x})^{\top}\operatorname{vec}(\boldsymbol{A})", r"\boldsymbol{x}"))
+def trace_kron_vectors(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """a ⊗ b = vec(b a^T) for column vectors a, b (and a^T ⊗ b^T = vec(b a^T)^T)"""
+    node: Kron = state.rest  # type: ignore[assignment]
+    if node.left.cols.is_one:
+        return replace(state, rest=Vec(mul(node.right, transpose(node.left)))), "kron_vectors"
+    return replace(state, rest=Transpose(Vec(mul(transpose(node.right), node.left)))), "kron_vectors"
+
+
+def unvec(column: Node) -> Node | None:
+    """M with ``column = vec(M)``: (A ⊗ B) vec(M) = vec(B M A^T), K vec(M) = vec(M^T); None otherwise."""
+    if isinstance(column, Add):
+        parts = [unvec(t) for t in column.terms]
+        return None if any(p is None for p in parts) else add(*parts)  # type: ignore[arg-type]
+    if isinstance(column, Transpose):  # a row written as a transpose: (vec(M)^T)^T
+        return unvec(column.arg) if column.arg.rows.is_one else None
+    factors = list(column.factors) if isinstance(column, Mul) else [column]
+    scalars = [f for f in factors if f.is_scalar]
+    chain = [f for f in factors if not f.is_scalar and not isinstance(f, Identity)]
+    if not chain or not isinstance(chain[-1], Vec):
+        return None
+    m = chain[-1].arg
+    for factor in reversed(chain[:-1]):
+        if isinstance(factor, Transpose) and isinstance(factor.arg, Kron):
+            factor = Kron(transpose(factor.arg.left), transpose(factor.arg.right))
+        if isinstance(factor, Kron) and factor.left.cols == m.cols and factor.right.cols == m.rows:
+            m = mul(factor.right, m, transpose(factor.left))
+        elif isinstance(factor, Commutation) and factor.m == m.rows and factor.n == m.cols:
+            m = transpose(m)
+        else:
+            return None
+    return mul(*scalars, m)
+
+
+def unvec_row(row: Node) -> Node | None:
+    """M with ``row = vec(M)^T`` (see :func:`unvec`)."""
+    if isinstance(row, Add):
+        parts = [unvec_row(t) for t in row.terms]
+        return None if any(p is None for p in parts) else add(*parts)  # type: ignore[arg-type]
+    if isinstance(row, Mul):
+        return unvec(mul(*(transpose(f) for f in reversed(row.factors))))
+    return unvec(transpose(row))
+
+
+@register("trace", note="vec_trace", example=(
+    r"\operatorname{vec}(\boldsymbol{X})^{\top}(\boldsymbol{A}\otimes\boldsymbol{B})\operatorname{vec}(\boldsymbol{X})",
+    r"\boldsymbol{X}"))
+def trace_vec(state: TermState, x: Sym) -> tuple[TermState, str]:
+    """vec(M)^T vec(dF) = tr(M^T dF), with (A ⊗ B)^T vec(M) = vec(B^T M A)"""
+    node: Vec = state.rest  # type: ignore[assignment]
+    if node.arg.cols.is_one:  # vec of a column vector is the vector itself
+        return replace(state, rest=node.arg), "vec_of_vector"
+    m = unvec_row(state.left) if state.left is not None else None
+    if m is None:
+        raise UnsupportedError(
+            f"not supported yet: the trace trick cannot take {to_latex(node)} apart after "
+            f"{to_latex(state.left) if state.left is not None else 'nothing'}; it can after "
+            "\\operatorname{vec}(M)^{\\top} times Kronecker products and commutation matrices")
+    return replace(state, left=transpose(m), rest=node.arg), "vec_trace"
 
 
 @register("trace", note="hadamard_trace")
@@ -280,6 +394,7 @@ TRACE_PEELS: dict[type, Peel] = {
     Integral: trace_integral,
     Kron: trace_kronecker,
     Diag: trace_diag,
+    Vec: trace_vec,
 }
 
 
