@@ -30,6 +30,7 @@ from .expr.nodes import (
     Identity,
     Colored,
     Differential,
+    Expm,
     Kron,
     Mul,
     Node,
@@ -71,6 +72,7 @@ def simplify(node: Node) -> Node:
     return _simplify(simplify_elementwise(simplify_scalars(_simplify(node))))
 
 LAYOUTS = ("numerator", "denominator")
+METHODS = ("integral", "series")  # e^{X}: the one-line integral rule, or seed 000's power series
 COLORS = ("red", "blue", "teal", "orange", "purple", "magenta", "brown", "olive")
 NOTE_PRIORITY = (
     "norm_l1",  # carries its condition of validity: never hidden behind another note
@@ -109,6 +111,7 @@ class Lines:
 
     x: Sym
     steps: list[Step] = field(default_factory=list)
+    method: str = "integral"  # how e^{X} is differentiated: the integral rule, or seed 000's series
 
     def add(self, expr: Node, rule: str, note: str | None = None, *, lhs: Node | None = None, var: bool = False,
             args: tuple[tuple[str, Node], ...] = ()) -> None:
@@ -131,6 +134,8 @@ def _pick_note(notes: list[str | None]) -> str | None:
 def differential_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -> Node:
     """Write dF = ... expanding one rule per line; return the expanded differential."""
     head = lhs if lhs is not None else Differential(f)
+    if lines.method == "series" and isinstance(f, Expm) and f.arg == x:
+        return series_differential_lines(f, x, lines, head)
     current: Node = Differential(f)
     if is_expanded(current, x):
         lines.add(current, "differential", "differential", lhs=head)
@@ -143,6 +148,16 @@ def differential_lines(f: Node, x: Sym, lines: Lines, lhs: Node | None = None) -
         lines.add(current, "differential", note, lhs=head if first else None, var=note == "product_rule")
         first = False
     return current
+
+
+def series_differential_lines(f: Expm, x: Sym, lines: Lines, head: Node) -> Node:
+    """``method=series`` (seed 000): d e^{X} from the power series, re-indexed, through the Beta
+    integral to ∫_0^1 e^{sX} dX e^{(1-s)X} ds, the integral rule's differential, which is returned."""
+    for i, (expr, note) in enumerate(powers.series_rows(x, Differential(x), f)):
+        lines.add(expr, "differential", note, lhs=head if i == 0 else None, var=note == "expm_series")
+    expanded = expand_once(Differential(f), x, [])  # d_matrix_exponential: the same s, the same form
+    lines.add(expanded, "differential", "expm_series_sum")
+    return expanded
 
 
 def _peel_all(states: list[TermState], x: Sym, peel, display, lines: Lines, rule: str) -> list[TermState]:
@@ -551,6 +566,7 @@ def derive_nodes(
     symmetric: AbstractSet[str] = frozenset(),
     functions: Mapping[str, str] | None = None,
     assumptions: Sequence[Assumption] = (),
+    method: str = "integral",
 ) -> Derivation:
     """Derive and check, on trees already read.
 
@@ -573,7 +589,13 @@ def derive_nodes(
             f"{x_latex or 'X'} occurs {copies} times in F; at most {MAX_VARIABLE_COPIES} copies are "
             "supported (each step of the product rule grows with the cube of that number): write "
             "repeated factors as a power (X^{k}, X^{\\circ k}) or name a part with a letter", field="F")
-    lines = Lines(x)
+    if method not in METHODS:
+        raise MatdiffError(f"unknown method {method!r}: use {' or '.join(METHODS)}")
+    if method == "series" and not (isinstance(f, Expm) and f.arg == x and order == 1 and x.name not in symmetric):
+        raise UnsupportedError("method=series is seed 000's power-series derivation of \\deriv<e^{\\boldsymbol{X}}>"
+                               "<\\boldsymbol{X}> (the exponential of the variable itself, first derivative); "
+                               "leave method out otherwise", field="F")
+    lines = Lines(x, method=method)
     if x.is_scalar or order == 2 or x.name in symmetric or not (
             power_of_variable(f, x) or powers.is_trace_of_power(f, x)):
         refuse_symbolic_powers(f, x)
@@ -687,8 +709,12 @@ def derive(
     symmetric: Iterable[str] = (),
     functions: Mapping[str, str] | None = None,
     where: Iterable[str] = (),
+    method: str = "integral",
 ) -> Derivation:
     """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation.
+
+    ``method="series"`` differentiates ``e^{X}`` by X through its power series (seed 000) instead
+    of the one-line integral rule.
 
     ``symmetric``: names of symmetric matrices (``{"X", "S"}``, ``\\boldsymbol{S}`` also accepted).
     ``functions``: abstract functions, ``{r"\\ell": "scalar", "f": "elementwise"}``.
@@ -713,7 +739,7 @@ def derive(
     try:
         derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
                                   dims=parsed.dims, symmetric=names, functions=kinds,
-                                  assumptions=[a for a in stated if a.kind != "symmetric"])
+                                  assumptions=[a for a in stated if a.kind != "symmetric"], method=method)
     except OverflowError:  # 99999^{64} 99999^{64}: exact in the algebra, beyond float64 in the check
         raise UnsupportedError("a constant of this expression is too large to be checked numerically "
                                "(beyond floating point): scale it or name it with a letter", field="F") from None

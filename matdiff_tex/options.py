@@ -26,6 +26,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "layout": ("numerator", "denominator"),
     "steps": ("full", "brief", "none"),
     "lang": ("zh", "en"),
+    "method": ("integral", "series"),  # e^{X}: the integral rule, or seed 000's power series
     "solutions": ("show", "hide"),  # hide: the question and blank space (a student's copy)
 }
 
@@ -75,6 +76,7 @@ class ResolvedOptions:
     symmetric: tuple[str, ...] = ()  # names of symmetric matrices (merged across the layers)
     functions: tuple[tuple[str, str], ...] = ()  # abstract functions: (name, scalar | elementwise)
     where: tuple[str, ...] = ()  # stated assumptions, each "L = R" in LaTeX
+    method: str = "integral"  # how e^{X} is differentiated (engine.METHODS)
     solutions: str = "show"  # "hide": the question (the derivative to find) and blank space
     claimed: str | None = None  # \answer<F><X><R>: the result R someone claims (set by the document)
 
@@ -379,5 +381,6 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         symmetric=tuple(sorted(symmetric)),
         functions=tuple(sorted(functions.items())),
         where=tuple(where),
+        method=merged.get("method", "integral"),
         solutions=merged.get("solutions", "show"),
     )

@@ -166,3 +166,91 @@ def test_evaluate_reads_sums_and_symbolic_exponents() -> None:
     assert_close(empty, np.zeros((3, 3)), 0, "an empty sum is zero")
     with pytest.raises(matdiff_tex.MatdiffError, match="integer"):
         _evaluate(r"\boldsymbol{A}^{n}", {"A": a, "n": 1.5})
+
+
+# ----------------------------------------------------------------------------- method=series: e^{X}
+
+
+def _expm_by_eig(a: np.ndarray) -> np.ndarray:
+    """e^A from the eigendecomposition (numpy only; the random A here is diagonalizable)."""
+    values, vectors = np.linalg.eig(a)
+    return np.real(vectors @ np.diag(np.exp(values)) @ np.linalg.inv(vectors))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_series_method_result_matches_finite_differences(layout: str) -> None:
+    series = derive(r"e^{\boldsymbol{A}}", r"\boldsymbol{A}", layout=layout, method="series")
+    integral = derive(r"e^{\boldsymbol{A}}", r"\boldsymbol{A}", layout=layout)
+    assert series.result_latex == integral.result_latex
+    rng = np.random.default_rng(23)
+    for size in (2, 3, 4):
+        a = 0.6 * rng.standard_normal((size, size))
+        want = _fd(_expm_by_eig, a, layout)
+        assert_close(_evaluate(series.result_latex, {"A": a}), want, 1e-6, f"e^A by A, {size}x{size}, {layout}")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_series_rows_follow_seed000_and_are_all_checked(layout: str) -> None:
+    """d(Σ X^n/n!), d(X^n) summed, re-indexed, the Beta integral, the integral form; each row of
+    every chain is compared with its left-hand side (series truncated at convergence)."""
+    from dataclasses import replace
+
+    from matdiff_tex.check.verify_steps import check_steps
+    from matdiff_tex.derivation import chains
+    from matdiff_tex.errors import InternalError
+    from matdiff_tex.expr.nodes import Add, Factorial, Num
+
+    d = derive(r"e^{\boldsymbol{A}}", r"\boldsymbol{A}", layout=layout, method="series")
+    text = "\n".join(row.rhs for row in d.rows())
+    for piece in (r"\sum_{n=0}^{\infty} \frac{1}{n!} \boldsymbol{A}^{n}", r"\frac{1}{(p + q + 1)!}",
+                  r"\int_{0}^{1} s^{p} (1 - s)^{q} \, \mathrm{d}s",
+                  r"\int_{0}^{1} e^{s \boldsymbol{A}} \mathrm{d}\boldsymbol{A} \boldsymbol{E} \, \mathrm{d}s"):
+        assert piece in text
+    notes = [step.note for step in d.steps]
+    assert notes[:6] == ["expm_series", "series_term", "reindex", "beta_integral", "swap_sum_integral",
+                         "expm_series_sum"]
+    steps = list(d.steps)
+    x = d.lhs.den
+    assert check_steps(steps, x, layout=layout) == len(chains(steps)) == 3
+    # seed 000's definition with (n+1)! instead of n! is caught on the first row
+    first = steps[0].expr.arg
+    wrong = replace(first, body=first.body.with_children([
+        replace(first.body.factors[0], den=Factorial(Add((first.var, Num(1))))), *first.body.factors[1:]]))
+    steps[0] = replace(steps[0], expr=replace(steps[0].expr, arg=wrong))
+    with pytest.raises(InternalError, match="line check failed"):
+        check_steps(steps, x, layout=layout)
+
+
+def test_the_reindexed_series_is_the_integral() -> None:
+    """evaluate() sums seed 000's double series to convergence: Σ_p Σ_q (A^T)^p ⊗ A^q / (p+q+1)!
+    and its Beta form equal ∫_0^1 e^{sA^T} ⊗ e^{(1-s)A} ds (which numpy computes here by eig)."""
+    a = 0.5 * np.random.default_rng(29).standard_normal((3, 3))
+    nodes, weights = np.polynomial.legendre.leggauss(30)
+    s_values, w = (nodes + 1) / 2, weights / 2
+    want = sum(wk * np.kron(_expm_by_eig(sk * a.T), _expm_by_eig((1 - sk) * a)) for sk, wk in zip(s_values, w))
+    double = (r"\sum_{p=0}^{\infty} \sum_{q=0}^{\infty} \frac{1}{(p+q+1)!} (\boldsymbol{A}^{\top})^{p} "
+              r"\otimes \boldsymbol{A}^{q}")
+    beta = (r"\sum_{p=0}^{\infty} \sum_{q=0}^{\infty} \frac{1}{p! q!} \int_0^1 s^{p} (1-s)^{q} \, \mathrm{d}s \, "
+            r"(\boldsymbol{A}^{\top})^{p} \otimes \boldsymbol{A}^{q}")
+    assert_close(_evaluate(double, {"A": a}), want, 1e-12, "the re-indexed double series")
+    assert_close(_evaluate(beta, {"A": a}), want, 1e-12, "the Beta form")
+
+
+@pytest.mark.parametrize("f, x, kwargs", [
+    (r"e^{\boldsymbol{A}\boldsymbol{X}}", r"\boldsymbol{X}", {}),
+    (r"\operatorname{tr}(e^{\boldsymbol{X}})", r"\boldsymbol{X}", {}),
+    (r"e^{\boldsymbol{X}}", r"\boldsymbol{X}", {"symmetric": {"X"}}),
+])
+def test_series_method_elsewhere_is_declined(f: str, x: str, kwargs: dict) -> None:
+    with pytest.raises(UnsupportedError, match="method=series"):
+        derive(f, x, method="series", **kwargs)
+
+
+def test_series_method_as_a_directive_option() -> None:
+    from matdiff_tex import render_text
+
+    out = render_text("\\deriv[method=series, lang=en]<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n")
+    assert "Beta integral" in out and "truncated at convergence" in out
+    assert r"\int_{0}^{1} e^{(1 - s) \boldsymbol{X}^{\top}} \otimes e^{s \boldsymbol{X}}" in out.replace("} }", "}}")
+    with pytest.raises(matdiff_tex.MatdiffError, match="method"):
+        render_text("\\deriv[method=taylor]<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n")

@@ -26,6 +26,7 @@ evaluated that way (``d log|u| = u^{-1} du`` is the formula being checked).
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from contextvars import ContextVar
 from fractions import Fraction
@@ -67,6 +68,8 @@ from ..expr.nodes import (
     Partial,
     Power,
     Softmax,
+    Factorial,
+    Infinity,
     Sum,
     Sym,
     SymbolicPower,
@@ -82,6 +85,11 @@ Mode = Literal["plain", "check"]
 QUADRATURE_NODES = 24
 #: A finite sum longer than this is not evaluated.
 MAX_SUM_TERMS = 10_000
+#: A series is summed until SERIES_QUIET terms in a row change no part of the total by more than
+#: SERIES_RTOL of it, within MAX_SERIES_TERMS terms (else the point is unusable: OutOfDomain).
+SERIES_RTOL = 1e-17
+SERIES_QUIET = 3
+MAX_SERIES_TERMS = 400
 #: In ``check`` mode, ``cond(A)`` estimates above this make a point unusable.
 MAX_CONDITION = 1e10
 
@@ -365,9 +373,22 @@ def _symbolic_power(ev: Evaluator, node: SymbolicPower) -> np.ndarray:
     return np.linalg.matrix_power(a, k)
 
 
+def _factorial(ev: Evaluator, node: Factorial) -> np.ndarray:
+    k = integer_value(ev, node.arg, "the argument of a factorial")
+    if k < 0:
+        raise MatdiffError(f"the factorial of a negative number ({k}!)")
+    return np.full((1, 1), float(math.factorial(k)) if k <= 170 else np.inf)
+
+
 def _sum(ev: Evaluator, node: Sum) -> np.ndarray:
-    """``sum_{k=lower}^{upper} body``, the index bound to each integer in turn (empty: a zero)."""
+    """``sum_{k=lower}^{upper} body``, the index bound to each integer in turn (empty: a zero).
+
+    A series (``upper`` is ``\\infty``) is summed until its terms stop changing the total: the
+    real and imaginary parts of :data:`SERIES_QUIET` terms in a row below ``SERIES_RTOL`` times the
+    total's (the imaginary part is a complex-step derivative, which must converge too)."""
     lower = integer_value(ev, node.lower, "the lower bound of a sum")
+    if isinstance(node.upper, Infinity):
+        return _series(ev, node, lower)
     upper = integer_value(ev, node.upper, "the upper bound of a sum")
     if upper - lower > MAX_SUM_TERMS:
         raise UnsupportedError(f"a sum of {upper - lower + 1} terms is too long to evaluate")
@@ -387,6 +408,36 @@ def _sum(ev: Evaluator, node: Sum) -> np.ndarray:
     if total is None:
         return np.zeros((ev.size(node.rows), ev.size(node.cols)))
     return total
+
+
+def _series(ev: Evaluator, node: Sum, lower: int) -> np.ndarray:
+    name = node.var.name
+    saved = ev.values.get(name)
+    total: np.ndarray | None = None
+    quiet = 0
+    try:
+        for k in range(lower, lower + MAX_SERIES_TERMS):
+            ev.values[name] = np.full((1, 1), float(k))
+            term = ev.run(node.body)
+            total = term if total is None else total + term
+            quiet = quiet + 1 if _negligible(term, total) else 0
+            if quiet >= SERIES_QUIET:
+                return total
+    finally:
+        if saved is None:
+            ev.values.pop(name, None)
+        else:
+            ev.values[name] = saved
+    raise OutOfDomain(f"the series over {name} did not converge in {MAX_SERIES_TERMS} terms")
+
+
+def _negligible(term: np.ndarray, total: np.ndarray) -> bool:
+    parts = [(term.real, total.real)] + ([(term.imag, total.imag)] if np.iscomplexobj(total) else [])
+    for t, s in parts:
+        size = _max_abs(s)
+        if _max_abs(t) > SERIES_RTOL * size and (size > 0 or _max_abs(t) > 0):
+            return False
+    return True
 
 
 def _hadamard_power(ev: Evaluator, node: HadamardPower) -> np.ndarray:
@@ -684,6 +735,7 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Inverse: _inverse,
     Power: _power,
     SymbolicPower: _symbolic_power,
+    Factorial: _factorial,
     Sum: _sum,
     HadamardPower: _hadamard_power,
     Frac: _frac,

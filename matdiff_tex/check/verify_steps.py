@@ -26,7 +26,7 @@ import numpy as np
 from ..derivation import Step, chains
 from ..errors import InternalError, MatdiffError
 from ..expr.dims import Dim
-from ..expr.nodes import Add, Colored, Differential, Integral, Node, Num, Partial, Sum, Sym, Vec, Zero
+from ..expr.nodes import Add, Colored, Differential, Infinity, Integral, Node, Num, Partial, Sum, Sym, Vec, Zero
 from ..expr.writer import to_latex
 from .budget import Cost, estimate
 from .numeric import Evaluator, OutOfDomain, evaluate_node, satisfy_assumptions, symbols_of
@@ -120,7 +120,7 @@ def _value(node: Node, x: Sym, values: dict, direction: np.ndarray | None, sizes
 def unroll_sums(node: Node, values: dict, sizes: dict[str, int]) -> Node:
     """Every finite sum whose terms hold a differential or a partial derivative written out term by
     term (the index replaced by each integer), so that each term's derivative is its own."""
-    if isinstance(node, Sum) and (_has(node.body, Partial) or _has(node.body, Differential)):
+    if isinstance(node, Sum) and _varies_with_index(node):
         bounds = [int(round(float(np.real(evaluate_node(b, values, sizes)[0, 0])))) for b in (node.lower, node.upper)]
         terms = [unroll_sums(_substitute(node.body, node.var, Num(Fraction(k))), values, sizes)
                  for k in range(bounds[0], bounds[1] + 1)]
@@ -129,6 +129,19 @@ def unroll_sums(node: Node, values: dict, sizes: dict[str, int]) -> Node:
         return terms[0] if len(terms) == 1 else Add(tuple(terms))
     kids = node.children()
     return node.with_children([unroll_sums(k, values, sizes) for k in kids]) if kids else node
+
+
+def _varies_with_index(node: Sum) -> bool:
+    """Whether a term's partial derivative or differential depends on the index (dX does not)."""
+    varies = any(isinstance(n, Partial) or (isinstance(n, Differential) and _mentions(n.arg, node.var))
+                 for n in node.body.walk())
+    if varies and isinstance(node.upper, Infinity):
+        raise MatdiffError("a series whose terms hold derivatives cannot be checked term by term")
+    return varies
+
+
+def _mentions(node: Node, var: Sym) -> bool:
+    return any(isinstance(n, Sym) and n.name == var.name for n in node.walk())
 
 
 def _directional(g: Node, x: Sym, values: dict, direction: np.ndarray, sizes: dict[str, int],

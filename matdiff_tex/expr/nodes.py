@@ -278,7 +278,8 @@ class SymbolicPower(Node):
 
 @dataclass(frozen=True, slots=True)
 class Sum(Node):
-    """``\\sum_{k=lower}^{upper} body`` over an integer index (empty when upper < lower)."""
+    """``\\sum_{k=lower}^{upper} body`` over an integer index (empty when upper < lower; a series when
+    ``upper`` is :class:`Infinity`, evaluated by truncation once its terms stop mattering)."""
 
     var: Sym
     lower: Node
@@ -289,6 +290,22 @@ class Sum(Node):
 
     def _shape(self) -> Shape:
         return self.body.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Factorial(Node):
+    """``n!``, ``(p + q + 1)!`` of a non-negative integer expression (a scalar)."""
+
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+
+@dataclass(frozen=True, slots=True)
+class Infinity(Node):
+    """``\\infty``: the upper bound of an infinite series (a :class:`Sum`), nothing else."""
+
+    shape: Shape = field(init=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

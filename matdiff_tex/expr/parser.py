@@ -72,7 +72,8 @@ SUPPORTED = (
     "supported: \\boldsymbol \\mathbf \\bm \\vec, Greek letters, numbers, \\frac, \\sqrt, "
     "\\exp \\log \\ln \\sin \\cos \\tanh \\sigma, \\det, \\operatorname{tr|vec|diag|softmax|expm}, "
     "^{\\top} ^{-1} ^{-\\top} ^{k} ^{\\circ k}, \\odot \\circ \\otimes \\cdot \\times, |X| \\lvert \\rvert, "
-    "\\|x\\|_2^2, ( ) [ ] \\left \\right \\bigl \\bigr, e^{X}, \\int_0^1 \\,\\mathrm{d}s, \\textcolor"
+    "\\|x\\|_2^2, ( ) [ ] \\left \\right \\bigl \\bigr, e^{X}, \\int_0^1 \\,\\mathrm{d}s, \\textcolor, "
+    "\\sum_{k=0}^{n-1}"
 )
 CHAIN_STOP_MACROS = frozenset(["odot", "circ", "otimes", "rvert", "rVert"])
 _SUB_NAME = re.compile(r"[A-Za-z0-9]+")
@@ -462,6 +463,9 @@ class Parser:
                 node = self.subscript(node, tokens, span)
             elif tok.is_char("'"):
                 raise self.prime_error(tok)
+            elif tok.is_char("!"):
+                self.i += 1
+                node = Raw("fact", (node,), (node.span[0], tok.end))
             else:
                 break
         return node
@@ -948,7 +952,7 @@ class Parser:
     def parse_sum_symbol(self, tok: Tok) -> Raw:
         """``\\sum_{k=0}^{n-1} body``: the body runs to the end of the term (the next ``+`` or ``-``
         outside brackets), as a reader takes it; ``k`` is bound in the body."""
-        usage = "write a finite sum as \\sum_{k=0}^{n-1} with a letter k and integer bounds"
+        usage = "write a sum as \\sum_{k=0}^{n-1} (or \\sum_{k=0}^{\\infty}) with a letter k and integer bounds"
         scripts: dict[str, tuple[list[Tok], tuple[int, int]]] = {}
         while (op := self.peek()) is not None and op.is_char("_", "^") and op.text not in scripts:
             self.i += 1
@@ -962,7 +966,9 @@ class Parser:
             raise self.err(usage, low_span, UnsupportedError)
         var = low_toks[0].text
         lower = self.integer_expression(low_toks[2:], (low_toks[2].start, low_toks[-1].end))
-        upper = self.integer_expression(*scripts["^"])
+        up_toks, up_span = scripts["^"]
+        infinite = len(_unwrap(up_toks)) == 1 and _unwrap(up_toks)[0].is_macro("infty")
+        upper = Raw("infty", (), up_span) if infinite else self.integer_expression(up_toks, up_span)
         if lower is None or upper is None or any(n.op == "sym" and n.value.name == var
                                                  for n in (*lower.walk(), *upper.walk())):
             raise self.err(usage, (tok.start, scripts["^"][1][1]), UnsupportedError)

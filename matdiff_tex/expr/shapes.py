@@ -569,6 +569,14 @@ class Inference:
             self.square(node, arg, "a matrix power")
         return arg.shape
 
+    def _fact(self, node: Raw) -> TermShape:
+        if not self.solver.is_scalar(node.kids[0].shape):
+            raise self.error(ShapeError, f"a factorial needs an integer, got {self.described(node.kids[0])}", node.span)
+        return (ONE, ONE)
+
+    def _infty(self, node: Raw) -> TermShape:
+        return (ONE, ONE)
+
     def _sum(self, node: Raw) -> TermShape:
         return node.kids[2].shape
 

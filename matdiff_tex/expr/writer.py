@@ -46,6 +46,8 @@ from .nodes import (
     Partial,
     Power,
     Softmax,
+    Factorial,
+    Infinity,
     Sum,
     Sym,
     SymbolicPower,
@@ -180,7 +182,7 @@ def precedence(node: Node) -> int:
         return MUL
     if isinstance(node, Num):
         return ATOM if node.value >= 0 and node.value.denominator == 1 else MUL
-    if isinstance(node, (Transpose, Inverse, Power, HadamardPower, SymbolicPower)):
+    if isinstance(node, (Transpose, Inverse, Power, HadamardPower, SymbolicPower, Factorial)):
         return POSTFIX
     if isinstance(node, Sum):  # its body runs to the end of the term: parentheses in any product
         return ADD
@@ -206,7 +208,8 @@ def _postfix_base(node: Node) -> str:
     """The base of ``^{...}``: atoms and function calls as they are, the rest in parentheses."""
     if isinstance(node, Partial):  # (∂f/∂X)^T: parentheses as tall as the fraction
         return f"\\left({_write(node)}\\right)"
-    if isinstance(node, (Transpose, Inverse, Power, HadamardPower, SymbolicPower, NormSq, Expm)) or precedence(node) < ATOM:
+    if isinstance(node, (Transpose, Inverse, Power, HadamardPower, SymbolicPower, Factorial, NormSq, Expm)) \
+            or precedence(node) < ATOM:
         return f"({_write(node)})"
     if isinstance(node, Func) and isinstance(node.arg, Det):  # \log|X|^{2} would read as log(|X|^2)
         return f"({_write(node)})"
@@ -373,9 +376,19 @@ def _(node: SymbolicPower) -> str:
 
 
 @_write.register
+def _(node: Factorial) -> str:
+    return f"{_postfix_base(node.arg)}!"
+
+
+@_write.register
+def _(node: Infinity) -> str:
+    return "\\infty"
+
+
+@_write.register
 def _(node: Sum) -> str:
     body = _write(node.body)
-    if precedence(node.body) < KRON or body.startswith("-"):
+    if (precedence(node.body) < KRON and not isinstance(node.body, Sum)) or body.startswith("-"):
         body = f"\\left({body}\\right)"
     return f"\\sum_{{{_write(node.var)}={_write(node.lower)}}}^{{{_write(node.upper)}}} {body}"
 

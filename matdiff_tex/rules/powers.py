@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..expr.nodes import Add, Kron, Mul, Node, Num, Power, Sum, Sym, SymbolicPower, Trace, Transpose
+from ..expr.nodes import (Add, Differential, Factorial, Frac, Infinity, Integral, Kron, Mul, Node, Num, Power, Sum, Sym,
+                          SymbolicPower, Trace, Transpose)
 from .build import is_zero, mul, num, zero_like
 from .differential import D, differential_rule
 from .registry import register
@@ -167,3 +168,50 @@ def is_trace_of_power(f: Node, x: Sym) -> SymbolicPower | None:
     if isinstance(f, Trace) and isinstance(f.arg, SymbolicPower) and f.arg.arg == x:
         return f.arg
     return None
+
+
+# ---------------------------------------------------------------- the exponential as a power series
+
+
+def inverse_factorial(*args: Node) -> Node:
+    """``1/(a! b! ...)``."""
+    facts = [Factorial(a) for a in args]
+    return Frac(num(1), facts[0] if len(facts) == 1 else Mul(tuple(facts)))
+
+
+@register("differential", note="expm_series", example=None)
+def exponential_series(x: Node, n: Sym) -> Sum:
+    """e^{X} = Σ_{n=0}^{∞} X^n / n! (n!, where seed 000 misprints (n+1)!)"""
+    return Sum(n, num(0), Infinity(), mul(inverse_factorial(n), SymbolicPower(x, n)))
+
+
+def series_rows(x: Node, dx: Node, taken: Node) -> list[tuple[Node, str]]:
+    """Seed 000's derivation of d e^{X} from the power series, each row with its note key:
+    Σ_n d(X^n)/n!, re-indexed to Σ_p Σ_q X^p dX X^q/(p+q+1)!, the Beta integral, the sums
+    taken inside the integral, ∫_0^1 e^{sX} dX e^{(1-s)X} ds."""
+    used = {n.name for n in taken.walk() if isinstance(n, Sym)}
+    n, k, p, q, s = (Sym(_free(name, used), "scalar", style="plain") for name in "nkpqs")
+    one_minus_s = Add((num(1), mul(num(-1), s)))
+    rows: list[tuple[Node, str]] = [(Differential(exponential_series(x, n)), "expm_series")]
+    inner = mul(inverse_factorial(n), power(x, k), dx, power(x, shifted(n, -1, minus=k)))
+    rows.append((Sum(n, num(1), Infinity(), upto(n, k, inner)), "series_term"))
+    pq = shifted(Add((p, q)), 1)
+    rows.append((Sum(p, num(0), Infinity(), Sum(q, num(0), Infinity(), mul(inverse_factorial(pq), power(x, p), dx,
+                                                                             power(x, q)))), "reindex"))
+    beta = Integral(s, mul(SymbolicPower(s, p), SymbolicPower(one_minus_s, q)))
+    rows.append((Sum(p, num(0), Infinity(), Sum(q, num(0), Infinity(), mul(inverse_factorial(p, q), beta,
+                                                                             power(x, p), dx, power(x, q)))),
+                 "beta_integral"))
+    left = Sum(p, num(0), Infinity(), mul(inverse_factorial(p), SymbolicPower(mul(s, x), p)))
+    right = Sum(q, num(0), Infinity(), mul(inverse_factorial(q), SymbolicPower(mul(one_minus_s, x), q)))
+    rows.append((Integral(s, mul(left, dx, right)), "swap_sum_integral"))
+    return rows
+
+
+def _free(name: str, used: set[str]) -> str:
+    if name not in used:
+        return name
+    k = 1
+    while f"{name}_{k}" in used:
+        k += 1
+    return f"{name}_{k}"
