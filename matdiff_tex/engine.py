@@ -367,11 +367,16 @@ def script_sandwich(f: Node, x: Sym, layout: str, lines: Lines, factors: list[No
     return result
 
 
-def power_of_variable(f: Node, x: Sym) -> SymbolicPower | None:
-    """X^{n} when F is a symbolic integer power of the matrix variable itself."""
-    if isinstance(f, SymbolicPower) and f.arg == x and not x.cols.is_one:
-        return f
-    return None
+def power_of_variable(f: Node, x: Sym) -> tuple[list[Node], SymbolicPower, list[Node]] | None:
+    """(L, X^{n}, R) when F is L X^{n} R: a symbolic power of the matrix variable between constants."""
+    if x.cols.is_one:
+        return None
+    factors = list(f.factors) if isinstance(f, Mul) else [f]
+    places = [i for i, g in enumerate(factors) if isinstance(g, SymbolicPower) and g.arg == x]
+    if len(places) != 1 or any(depends_on(g, x) for i, g in enumerate(factors) if i != places[0]):
+        return None
+    i = places[0]
+    return factors[:i], factors[i], factors[i + 1 :]  # type: ignore[return-value]
 
 
 def _pattern_rows(node: SymbolicPower, x: Sym, layout: str, lines: Lines) -> None:
@@ -388,14 +393,19 @@ def _pattern_rows(node: SymbolicPower, x: Sym, layout: str, lines: Lines) -> Non
                                 lhs=Partial(Power(x, Fraction(m)), x)))
 
 
-def script_symbolic_power(f: Node, x: Sym, layout: str, lines: Lines, node: SymbolicPower) -> Node:
+def script_symbolic_power(f: Node, x: Sym, layout: str, lines: Lines,
+                          parts: tuple[list[Node], SymbolicPower, list[Node]]) -> Node:
     """Seed 000: ∂X^n/∂X — the pattern at n = 2, 3, then the product rule over the n copies of X in
-    one sum, each sandwich opened: Σ_{k=0}^{n-1} (X^T)^k ⊗ X^{n-1-k} (numerator layout)."""
-    _pattern_rows(node, x, layout, lines)
+    one sum, each sandwich opened: Σ_{k=0}^{n-1} (X^T)^k ⊗ X^{n-1-k} (numerator layout); between
+    constants, ∂(L X^n R)/∂X = Σ_k R^T (X^T)^k ⊗ L X^{n-1-k}."""
+    outer_left, node, outer_right = parts
+    if not outer_left and not outer_right:
+        _pattern_rows(node, x, layout, lines)
     n = node.exponent
     k = powers.fresh_index(f)
     copy = Colored(x, COLORS[0])
-    left, right = powers.power(x, powers.shifted(n, -1, minus=k)), powers.power(x, k)
+    left = mul(*outer_left, powers.power(x, powers.shifted(n, -1, minus=k)))
+    right = mul(powers.power(x, k), *outer_right)
     lines.add(Partial(Vec(f), Vec(x)), "vectorize", "vectorize", lhs=Partial(f, x))
     lines.add(powers.upto(n, k, Partial(Vec(mul(left, copy, right)), Vec(copy))), "product_rule",
               "product_rule_n", var=True, args=(("power", n),))
@@ -403,28 +413,40 @@ def script_symbolic_power(f: Node, x: Sym, layout: str, lines: Lines, node: Symb
     lines.add(powers.upto(n, k, Partial(mul(kron, Vec(copy)), Vec(copy))), "separate", "expand_sandwich")
     if layout == "numerator":
         lines.add(powers.upto(n, k, kron), "identify", None)
-        result = powers.upto(n, k, Kron(powers.transpose_of_power(Transpose(right)), left))
+        result = powers.upto(n, k, Kron(powers.transposed(right), left))
     else:  # ∂(M vec X)/∂ vec X is M^T in denominator layout; (P ⊗ Q)^T = P^T ⊗ Q^T term by term
         lines.add(Transpose(powers.upto(n, k, kron)), "identify", "layout_transpose")
         lines.add(powers.upto(n, k, Kron(right, Transpose(left))), "identify", "kron_transpose")
-        result = powers.upto(n, k, Kron(right, powers.transpose_of_power(Transpose(left))))
+        result = powers.upto(n, k, Kron(right, powers.transposed(left)))
     lines.add(result, "simplify", "power_transpose")
     return result
 
 
-def script_trace_power(f: Node, x: Sym, layout: str, lines: Lines, node: SymbolicPower) -> Node:
+def script_trace_power(f: Node, x: Sym, layout: str, lines: Lines,
+                       parts: tuple[list[Node], SymbolicPower, list[Node]]) -> Node:
     """tr(X^n): d tr(X^n) = Σ_k tr(X^{n-1-k} dX X^k) = n tr(X^{n-1} dX), so ∂/∂X = n X^{n-1}
-    (numerator layout; n (X^{n-1})^T in denominator layout)."""
+    (numerator layout; n (X^{n-1})^T in denominator layout).  tr(L X^n R): the sum stays,
+    ∂/∂X = Σ_k X^k R L X^{n-1-k} (numerator layout)."""
+    outer_left, node, outer_right = parts
     n = node.exponent
     k = powers.fresh_index(f)
     dx = Differential(x)
     left, right = powers.power(x, powers.shifted(n, -1, minus=k)), powers.power(x, k)
-    lines.add(Trace(Differential(node), f.style), "differential", "linearity", lhs=Differential(f))
-    lines.add(Trace(powers.upto(n, k, mul(left, dx, right)), f.style), "differential", "product_rule", var=True)
-    lines.add(powers.upto(n, k, Trace(mul(left, dx, right), f.style)), "trace", "trace_linearity")
-    lines.add(powers.upto(n, k, Trace(mul(right, left, dx), f.style)), "trace", "cyclic")
+    style = f.style  # type: ignore[attr-defined]
+    lines.add(Trace(mul(*outer_left, Differential(node), *outer_right), style), "differential", "linearity",
+              lhs=Differential(f))
+    lines.add(Trace(mul(*outer_left, powers.upto(n, k, mul(left, dx, right)), *outer_right), style),
+              "differential", "product_rule", var=True)
+    lines.add(powers.upto(n, k, Trace(mul(*outer_left, left, dx, right, *outer_right), style)), "trace",
+              "trace_linearity")
+    lines.add(powers.upto(n, k, Trace(mul(right, *outer_right, *outer_left, left, dx), style)), "trace", "cyclic")
+    if outer_left or outer_right:
+        gradient = mul(right, *outer_right, *outer_left, left)  # numerator layout: G with df = tr(G dX)
+        result = powers.upto(n, k, gradient if layout == "numerator" else powers.transposed(gradient))
+        lines.add(result, "identify", "identify", lhs=Partial(f, x))
+        return result
     whole = powers.power(x, powers.shifted(n, -1))
-    same = powers.upto(n, k, Trace(mul(whole, dx), f.style))
+    same = powers.upto(n, k, Trace(mul(whole, dx), style))
     lines.add(same, "trace", "power_product")
     counted = powers.sum_of_constant(same)
     assert counted is not None
@@ -440,8 +462,8 @@ def refuse_symbolic_powers(f: Node, x: Sym) -> None:
         if isinstance(node, SymbolicPower) and depends_on(node.arg, x):
             raise UnsupportedError(
                 f"a symbolic power {to_latex(node)} of an expression in the variable is differentiated only as "
-                "\\deriv<\\boldsymbol{X}^{n}><\\boldsymbol{X}> and \\deriv<\\operatorname{tr}(\\boldsymbol{X}^{n})>"
-                "<\\boldsymbol{X}> (first derivatives); write a number for the exponent otherwise", field="F")
+                "L X^{n} R and tr(L X^{n} R) with constant L, R (first derivatives, X not symmetric), e.g. "
+                "\\deriv<\\boldsymbol{X}^{n}><\\boldsymbol{X}>; write a number for the exponent otherwise", field="F")
 
 
 def script_hessian(f: Node, x: Sym, layout: str, lines: Lines) -> Node:
@@ -597,7 +619,7 @@ def derive_nodes(
                                "leave method out otherwise", field="F")
     lines = Lines(x, method=method)
     if x.is_scalar or order == 2 or x.name in symmetric or not (
-            power_of_variable(f, x) or powers.is_trace_of_power(f, x)):
+            power_of_variable(f, x) or (isinstance(f, Trace) and power_of_variable(f.arg, x))):
         refuse_symbolic_powers(f, x)
     if x.is_scalar:
         lhs = Partial(f, x, x) if order == 2 else Partial(f, x)
@@ -612,10 +634,10 @@ def derive_nodes(
         lhs = Partial(f, x)
         if not depends_on(f, x):
             result = script_zero(f, x, layout, lines)
-        elif (power := power_of_variable(f, x)) is not None and x.name not in symmetric:
-            result = script_symbolic_power(f, x, layout, lines, power)
-        elif (power := powers.is_trace_of_power(f, x)) is not None and x.name not in symmetric:
-            result = script_trace_power(f, x, layout, lines, power)
+        elif (parts := power_of_variable(f, x)) is not None and x.name not in symmetric:
+            result = script_symbolic_power(f, x, layout, lines, parts)
+        elif isinstance(f, Trace) and (parts := power_of_variable(f.arg, x)) is not None and x.name not in symmetric:
+            result = script_trace_power(f, x, layout, lines, parts)
         elif f.is_scalar:
             result = script_trace(f, x, layout, lines)
         elif x.name not in symmetric and (factors := sandwich_factors(f, x)) is not None:

@@ -241,3 +241,19 @@ def test_in_place_never_keeps_a_hidden_answer_in_a_marker(tmp_path: Path) -> Non
     _assert_only_questions(only_deriv, re.sub(r"<!--.*?-->", "", once.text))
     twice = process_document(once.text, "markdown", markers=True, options={"solutions": "hide", "lang": "en"})
     assert twice.text == once.text
+
+
+def test_a_warm_cache_never_hands_a_solution_to_the_student_copy(tmp_path: Path) -> None:
+    """The same note rendered with the solutions, then hidden, through one cache folder."""
+    from matdiff_tex.cache import open_cache
+
+    note = rf"\deriv<{B}{{A}}{B}{{X}}{B}{{B}}><{B}{{X}}>" + "\n\n" + rf"\answer<{B}{{A}}{B}{{x}}><{B}{{x}}><{B}{{A}}>" + "\n"
+    cache = open_cache(str(tmp_path / "cache"), enabled=True)
+    shown = process_document(note, "markdown", cache=cache, options={"lang": "en"})
+    assert r"\otimes" in shown.text and r"\checkmark" in shown.text
+    for _ in range(2):  # cold for the hidden copy, then warm
+        hidden = process_document(note, "markdown", cache=cache, options={"lang": "en", "solutions": "hide"})
+        assert not hidden.errors and r"\otimes" not in hidden.text and r"\checkmark" not in hidden.text
+        _assert_only_questions(note, hidden.text)
+    again = process_document(note, "markdown", cache=cache, options={"lang": "en"})
+    assert again.text == shown.text

@@ -146,9 +146,33 @@ def test_every_row_is_checked_at_every_n() -> None:
         check_steps(steps, x)
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_power_between_constants(layout: str) -> None:
+    """∂(A X^n B)/∂X = Σ_k B^T (X^T)^k ⊗ A X^{n-1-k} (numerator), distinct sizes A 2x3, X 3x3, B 3x4."""
+    d = derive(r"\boldsymbol{A}\boldsymbol{X}^{n}\boldsymbol{B}", r"\boldsymbol{X}", layout=layout)
+    rng = np.random.default_rng(31)
+    for n in NS:
+        a, x, b = rng.standard_normal((2, 3)), _square(rng, 3), rng.standard_normal((3, 4))
+        want = _fd(lambda v: a @ np.linalg.matrix_power(v, n) @ b, x, layout)
+        assert_close(_evaluate(d.result_latex, {"A": a, "X": x, "B": b, "n": n}), want, 1e-6, f"A X^n B, n = {n}")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_trace_of_power_between_constants(layout: str) -> None:
+    """d tr(A X^n B) = Σ_k tr(X^k B A X^{n-1-k} dX): the sum stays (A 4x3, X 3x3, B 3x4)."""
+    d = derive(r"\operatorname{tr}(\boldsymbol{A}\boldsymbol{X}^{n}\boldsymbol{B})", r"\boldsymbol{X}", layout=layout)
+    rng = np.random.default_rng(37)
+    for n in NS:
+        a, x, b = rng.standard_normal((4, 3)), _square(rng, 3), rng.standard_normal((3, 4))
+        want = _fd(lambda v: np.array([[np.trace(a @ np.linalg.matrix_power(v, n) @ b)]]), x, layout)
+        assert_close(_evaluate(d.result_latex, {"A": a, "X": x, "B": b}, {"n": n}), want, 1e-6,
+                     f"tr(A X^n B), n = {n}")
+
+
 @pytest.mark.parametrize("f, x, kwargs", [
-    (r"\boldsymbol{A}\boldsymbol{X}^{n}", r"\boldsymbol{X}", {}),
-    (r"\operatorname{tr}(\boldsymbol{A}\boldsymbol{X}^{n})", r"\boldsymbol{X}", {}),
+    (r"\boldsymbol{X}^{n}\boldsymbol{X}", r"\boldsymbol{X}", {}),
+    (r"(\boldsymbol{A}\boldsymbol{X})^{n}", r"\boldsymbol{X}", {}),
+    (r"\boldsymbol{X}^{n} + \boldsymbol{X}", r"\boldsymbol{X}", {}),
     (r"\operatorname{tr}(\boldsymbol{X}^{n})", r"\boldsymbol{X}", {"order": 2}),
     (r"\boldsymbol{X}^{n}", r"\boldsymbol{X}", {"symmetric": {"X"}}),
 ])

@@ -29,7 +29,7 @@
  *
  *     matdiff_tex:
  *       python: .venv/bin/python   # default: $MATDIFF_TEX_PYTHON, else python3
- *       layout: denominator        # site defaults: layout, steps, lang, shapes, templates
+ *       layout: denominator        # site defaults: layout, steps, lang, shapes, templates, solutions
  *       lang: en
  *       raw: auto                  # auto (raw with hexo-renderer-marked) | true | false
  *       fail_on_error: true        # default: true for generate, false for server

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from ..expr.nodes import (Add, Differential, Factorial, Frac, Infinity, Integral, Kron, Mul, Node, Num, Power, Sum, Sym,
                           SymbolicPower, Trace, Transpose)
-from .build import is_zero, mul, num, zero_like
+from .build import is_zero, mul, num, transpose, zero_like
 from .differential import D, differential_rule
 from .registry import register
 
@@ -136,6 +136,12 @@ def transpose_of_power(node: Node) -> Node:
     return node
 
 
+def transposed(node: Node) -> Node:
+    """node^T with the transpose pushed onto the factors of a product: (A X^k)^T = (X^T)^k A^T."""
+    factors = list(node.factors) if isinstance(node, Mul) else [node]
+    return mul(*(transpose_of_power(transpose(f)) for f in reversed(factors)))
+
+
 @register("trace", note="cyclic", example=None)
 def cyclic_power(left_exponent: Node, right_exponent: Node) -> Node:
     """tr(X^{a} dX X^{b}) = tr(X^{a+b} dX): the exponents add"""
@@ -161,13 +167,6 @@ def _constant(node: Node) -> int:
     form = linear_form(node)
     assert form is not None and not form[0], "sums start at a number"
     return form[1]
-
-
-def is_trace_of_power(f: Node, x: Sym) -> SymbolicPower | None:
-    """X^{n} when ``f`` is ``tr(X^{n})``."""
-    if isinstance(f, Trace) and isinstance(f.arg, SymbolicPower) and f.arg.arg == x:
-        return f.arg
-    return None
 
 
 # ---------------------------------------------------------------- the exponential as a power series
