@@ -176,23 +176,36 @@ def wrap_terms(terms: Sequence[str], lead: int, note: str | None, width: int = W
 #: more for each level, a break between the factors of a product more than one at a + or ⊗.
 BREAK_COST, DEPTH_COST, PRODUCT_COST, OVERFLOW_COST = 100, 70, 40, 10_000
 SHORT_ROW = 12  # glyphs: an expression this short stays on one line
+#: A product is not split where it would leave a few factors (``A dx``, ``K vec(dX)``, ``s^T``: at
+#: most this many glyphs of the product) on one side of the break, unless nothing else fits: such
+#: a break costs more than several extra lines (the note on a line of its own, a break at a sum),
+#: less than any overflow.  A long product split between wide factors costs PRODUCT_COST.
+SHORT_FACTORS, SHORT_FACTORS_COST = 12, 1_000
 
 
-def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
+#: A derivation longer than this many lines (issue 7's target) may cut products next to a few factors
+#: after all, in the rows nearest its result, when that saves lines (see :func:`render_derivation`).
+ROW_BUDGET = 14
+
+
+def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH,
+             keep_products: bool = True) -> tuple[str, ...]:
     """Break a row written with break marks (:func:`matdiff_tex.expr.writer.to_latex_breakable`)
     into lines that fit ``width`` after the ``lead`` of the alignment column (the widest left-hand
     side); continuation lines are indented by a ``\\quad``, the last line also holds the note.
 
     The breaks are chosen together (dynamic programming): as few lines as possible, then breaks
-    outside parentheses and at sums rather than inside products.  When giving the note a line of its
-    own is cheaper than breaking the row for it, it gets one (the last line is then empty); a short
-    expression is never cut.  A piece too wide for any line stays whole."""
+    outside parentheses and at sums rather than inside products; a product is cut next to a few
+    factors only when no other choice fits.  When giving the note a line of its own is cheaper than breaking the row
+    for it, it gets one (the last line is then empty); a short expression is never cut.  A piece too
+    wide for any line stays whole.  ``keep_products=False`` prices every cut in a product alike
+    (PRODUCT_COST), for a derivation over its ROW_BUDGET."""
     pieces, marks, sizes = (list(part) for part in _measured(marked))
     if sum(sizes) <= SHORT_ROW:  # a short expression is never cut: the note moves instead
         pieces, marks, sizes = [" ".join(pieces)], [], [sum(sizes)]
-    lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width)
+    lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width, keep_products)
     if cost and note:
-        alone, alone_cost = _pack(pieces, marks, sizes, lead, 0, width)  # the note on a line of its own
+        alone, alone_cost = _pack(pieces, marks, sizes, lead, 0, width, keep_products)  # the note on a line of its own
         alone_cost += BREAK_COST + max(0, lead + 4 + note_width(note) - width) * OVERFLOW_COST
         if alone_cost < cost:
             return (*alone, "")
@@ -209,10 +222,35 @@ def _measured(marked: str) -> tuple[tuple[str, ...], tuple[tuple[int, bool], ...
     return tuple(pieces), tuple(marks), tuple(visual_width(piece) for piece in pieces)
 
 
+def product_sides(marks: Sequence[tuple[int, bool]], sizes: Sequence[int]) -> list[int]:
+    """For each break mark of :func:`matdiff_tex.expr.writer.break_points`: how wide the narrower of
+    the two parts of the product it would split is (0 for a mark at a sum).  A product is the run of
+    pieces around the mark joined by product marks at its depth (deeper marks are inside its
+    factors); a sum at that depth or a mark outside its parentheses ends it."""
+    def inside(other: tuple[int, bool], depth: int) -> bool:
+        return other[0] > depth or (other[0] == depth and other[1])
+
+    sides = []
+    for at, (depth, product) in enumerate(marks):
+        if not product:
+            sides.append(0)
+            continue
+        first = at
+        while first > 0 and inside(marks[first - 1], depth):
+            first -= 1
+        last = at + 1
+        while last < len(marks) and inside(marks[last], depth):
+            last += 1
+        # mark k lies between pieces k and k + 1
+        sides.append(min(sum(sizes[first : at + 1]), sum(sizes[at + 1 : last + 1])))
+    return sides
+
+
 def _pack(pieces: list[str], marks: list[tuple[int, bool]], sizes: list[int], lead: int, tail: int,
-          width: int) -> tuple[tuple[str, ...], int]:
+          width: int, keep_products: bool = True) -> tuple[tuple[str, ...], int]:
     """The cheapest lines for :func:`wrap_row` and what they cost."""
     count = len(pieces)
+    sides = product_sides(marks, sizes)
 
     def line_cost(start: int, end: int) -> int:
         used = lead + (4 if start else 0) + sum(sizes[start:end]) + (tail if end == count else 0)
@@ -220,7 +258,11 @@ def _pack(pieces: list[str], marks: list[tuple[int, bool]], sizes: list[int], le
 
     def break_cost(at: int) -> int:
         depth, product = marks[at - 1]
-        return BREAK_COST + DEPTH_COST * depth + (PRODUCT_COST if product else 0)
+        if product:
+            extra = SHORT_FACTORS_COST if keep_products and sides[at - 1] <= SHORT_FACTORS else PRODUCT_COST
+        else:
+            extra = 0
+        return BREAK_COST + DEPTH_COST * depth + extra
 
     best: list[tuple[int, int]] = [(0, -1)] + [(1 << 62, -1)] * count  # (cost, where the line starts)
     for end in range(1, count + 1):
@@ -364,8 +406,18 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     tag = layout_tag(derivation.layout, options.lang, options.templates_dir)
     measured = [*notes[:-1], ((notes[-1] or "") + tag) or None]  # the last row also carries the layout tag
     style = flavor(options.flavor)
-    rows = [RowView(row.lhs, row.rhs, style.note(note), wrap_row(row.marked or row.rhs, lead, size, options.width))
-            for row, note, size in zip(selected, notes, measured)]
+    wrapped = [wrap_row(row.marked or row.rhs, lead, size, options.width) for row, size in zip(selected, measured)]
+    extra, shorter = sum(map(len, wrapped)) - ROW_BUDGET, {}
+    for at in reversed(range(len(selected))):  # over the budget: rows nearest the result may cut a product
+        if extra <= 0:
+            break
+        loose = wrap_row(selected[at].marked or selected[at].rhs, lead, measured[at], options.width, keep_products=False)
+        if len(loose) < len(wrapped[at]):
+            extra -= len(wrapped[at]) - len(loose)
+            shorter[at] = loose
+    if extra <= 0:  # only when that brings the derivation within the budget
+        wrapped = [shorter.get(at, lines) for at, lines in enumerate(wrapped)]
+    rows = [RowView(row.lhs, row.rhs, style.note(note), lines) for row, note, lines in zip(selected, notes, wrapped)]
     return _fill(derivation, rows, derivation.result_latex, options, placement, fmt, kind)
 
 

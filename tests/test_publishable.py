@@ -223,3 +223,35 @@ def test_a_leading_minus_is_reprinted_as_typed(layout, order):
         assert f"f &= {f} " in out and "-(" not in out
     typed = r"-(\boldsymbol{y}^{\top}\log\operatorname{softmax}(\boldsymbol{W}\boldsymbol{x}))"  # parentheses typed: kept
     assert derive(typed, rf"{B}{{W}}", layout=layout, order=order).rows()[0].rhs == typed
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize(("f", "x"), [
+    (r"(\boldsymbol{X}+\boldsymbol{I})^{-1}", r"\boldsymbol{X}"),
+    (r"\operatorname{tr}((\boldsymbol{X}+\boldsymbol{I})^{-1}\boldsymbol{A})", r"\boldsymbol{X}"),
+    (r"\log\det(\boldsymbol{I} + \boldsymbol{X}^{\top}\boldsymbol{X})", r"\boldsymbol{X}"),
+    (r"(\boldsymbol{I} - \boldsymbol{A}) \boldsymbol{x}", r"\boldsymbol{x}"),
+])
+def test_an_identity_written_without_a_size_is_reprinted_without_one(f, x, layout):
+    """Item 4: the author's \\boldsymbol{I} stays \\boldsymbol{I} in every row that reprints the
+    author's expression (no invented I_n); the rows are the checked rows (derive verifies them)."""
+    d = derive(f, x, layout=layout)
+    texts = _all_latex(d)
+    assert any(r"\boldsymbol{I}" in t for t in texts[2:])
+    for text in texts:
+        assert r"\boldsymbol{I}_" not in text.replace(r"\boldsymbol{I}_{n} \otimes", "").replace(
+            r"\otimes \boldsymbol{I}_{", ""), text
+    sized = derive(f.replace(r"\boldsymbol{I}", r"\boldsymbol{I}_{n}"), x, layout=layout)
+    assert sized.result_latex == d.result_latex.replace(r"\boldsymbol{I} ", r"\boldsymbol{I}_{n} ").replace(
+        r"\boldsymbol{I})", r"\boldsymbol{I}_{n})")  # the author's I_n stays I_n
+
+
+def test_an_identity_factor_of_a_kronecker_product_keeps_its_size():
+    """Where the size is needed (I ⊗ A), the author's \\boldsymbol{I} is written with it."""
+    d = derive(r"\boldsymbol{A}\boldsymbol{X}\boldsymbol{I}", rf"{B}{{X}}")
+    assert d.result_latex == r"\boldsymbol{I}_{n} \otimes \boldsymbol{A}"
+    assert any(r"(\boldsymbol{I}_{n}^{\top} \otimes \boldsymbol{A})" in row.rhs for row in d.rows())
+    d = derive(r"\boldsymbol{I}\boldsymbol{X}", rf"{B}{{X}}")
+    rows = [row.rhs for row in d.rows()]
+    assert any(r"\text{vec}(\boldsymbol{I} \boldsymbol{X} \boldsymbol{I}_{n})" in rhs for rhs in rows)  # inserted: sized
+    assert any(r"\boldsymbol{I}_{n}^{\top} \otimes \boldsymbol{I}_{m}" in rhs for rhs in rows)

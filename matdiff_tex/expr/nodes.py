@@ -126,6 +126,9 @@ class Identity(Node):
 
     n: Dim
     style: str = field(default="boldsymbol", compare=False)  # notation only: I is I however it is written
+    #: notation only: False for the author's ``\boldsymbol{I}`` written without a size, printed so
+    #: (the writer adds the size where nothing else gives it: a factor of a Kronecker product)
+    sized: bool = field(default=True, compare=False)
     shape: Shape = field(init=False, compare=False, repr=False)
 
     def _shape(self) -> Shape:

@@ -518,7 +518,7 @@ BUILDERS: dict[str, Build] = {
     "sym": _Builder.sym,
     "bvar": _Builder.bvar,
     "num": lambda b, n, k: Num(n.value, span=n.span),
-    "ident": lambda b, n, k: Identity(_shape_of(b, n)[0], n.value[0]),
+    "ident": lambda b, n, k: Identity(_shape_of(b, n)[0], n.value[0], sized=n.value[1] is not None),
     "ones": lambda b, n, k: Ones(_shape_of(b, n)[0], n.value[0]),
     "zero": lambda b, n, k: Zero(*_shape_of(b, n), n.value[0]),
     "comm": _Builder.commutation,

@@ -237,7 +237,17 @@ def _(node: Num) -> str:
 
 @_write.register
 def _(node: Identity) -> str:
-    return _styled("I", node.style) + _sub(node.n.latex())
+    return _styled("I", node.style) + (_sub(node.n.latex()) if node.sized else "")
+
+
+def _with_size(node: Node) -> Node:
+    """``node`` with an identity written without its size (the author's ``\\boldsymbol{I}``) given
+    one: a factor of a Kronecker product, where no neighbour tells the size."""
+    if isinstance(node, Identity) and not node.sized:
+        return Identity(node.n, node.style)
+    if isinstance(node, Transpose) and isinstance(node.arg, Identity) and not node.arg.sized:
+        return Transpose(Identity(node.arg.n, node.arg.style))
+    return node
 
 
 @_write.register
@@ -411,8 +421,8 @@ def _(node: Hadamard) -> str:
 
 @_write.register
 def _(node: Kron) -> str:
-    left = _write(node.left) if isinstance(node.left, Kron) else _wrap(node.left, APPLY)  # associative
-    return f"{left} {_mark(BREAK_PRODUCT)}\\otimes {_wrap(node.right, APPLY)}"
+    left = _write(node.left) if isinstance(node.left, Kron) else _wrap(_with_size(node.left), APPLY)  # associative
+    return f"{left} {_mark(BREAK_PRODUCT)}\\otimes {_wrap(_with_size(node.right), APPLY)}"
 
 
 @_write.register
