@@ -32,6 +32,7 @@ def derive(
     symmetric: Any = (),
     functions: dict[str, str] | None = None,
     where: Any = (),
+    vech: bool = False,
     method: str = "integral",
 ) -> "Derivation":
     """Differentiate the LaTeX expression ``f`` by the variable ``x``; the result is checked.
@@ -40,12 +41,13 @@ def derive(
     X is differentiated along symmetric directions (the gradient ``(G + G^T)/2``).
     ``functions`` declares abstract functions: ``{r"\\ell": "scalar", "f": "elementwise"}``.
     ``where`` states assumptions: ``[r"\\boldsymbol{1}^{\\top}\\boldsymbol{y} = 1"]``.
+    ``vech=True``: the derivative by vech(X) of a symmetric X (the Jacobian times the duplication matrix D_n).
     ``method="series"`` derives ``e^{X}`` by X through its power series (seed 000).
     """
     from .engine import derive as _derive
 
     return _derive(f, x, layout=layout, shapes=shapes, order=order, symmetric=symmetric, functions=functions,
-                   where=where, method=method)
+                   where=where, vech=vech, method=method)
 
 
 def evaluate(latex: str, values: dict[str, Any], dims: dict[str, int] | None = None,

@@ -42,6 +42,7 @@ from .expr.nodes import (
     Trace,
     Transpose,
     Vec,
+    Vech,
     Zero,
 )
 from .rules.build import add, depends_on, identity, is_zero, mul, num, transpose, zero_like
@@ -64,7 +65,8 @@ from .rules.elementwise import simplify_elementwise
 from .rules.scalars import simplify_scalars
 from .rules.simplify import simplify as _simplify
 from .rules.assumptions import Assumption, classify, replace_subtree, use_assumption
-from .rules.symmetric import distribute_number, drop_symmetric_transposes, restrict_to_symmetric, symmetric_part
+from .rules.symmetric import (absorb_projection, by_vech, distribute_number, drop_symmetric_transposes, gradient_row, hessian_by_vech,
+                              restrict_to_symmetric, symmetric_part)
 
 
 def simplify(node: Node) -> Node:
@@ -496,7 +498,7 @@ def _symmetric_values(node: Node, names: frozenset[str]) -> Node:
     return spread if len(str(spread)) < len(str(reduced)) else reduced
 
 
-def script_symmetric_hessian(f: Node, x: Sym, lines: Lines, names: frozenset[str]) -> Node:
+def script_symmetric_hessian(f: Node, x: Sym, lines: Lines, names: frozenset[str], restrict: bool = True) -> Node:
     """The Hessian by a symmetric X: G_s = (G + G^T)/2, then H_s = d vec(G_s) / d (vec X)^T (I + K)/2.
 
     H_s = P H P with P = (I + K)/2 the projection onto symmetric directions: the matrix of the second
@@ -515,6 +517,8 @@ def script_symmetric_hessian(f: Node, x: Sym, lines: Lines, names: frozenset[str
         lines.add(result, "zero", "zero", lhs=hess_head, var=True)
         return result
     matrix = vec_derivative_lines(gradient_s, x, lines, lhs=Differential(partial), vec_lhs=Vec(Differential(partial)))
+    if not restrict:  # by vech(X): D^T J D, with D = P D (see vech_lines)
+        return matrix
     raw_h = restrict_to_symmetric(matrix, x)
     lines.add(raw_h, "symmetric", "symmetric_jacobian", lhs=hess_head, var=True)
     result = _symmetric_values(simplify(raw_h), names)
@@ -548,6 +552,38 @@ def symmetric_lines(f: Node, x: Sym, result: Node, layout: str, order: int, name
     if lines.steps and reduced != lines.steps[-1].expr:
         lines.add(reduced, "symmetric", "symmetric_values")
     return reduced
+
+
+def vech_lines(f: Node, x: Sym, result: Node, layout: str, order: int, names: frozenset[str], lines: Lines) -> Node:
+    """The derivative by vech(X) of a symmetric X (``vech=true``): vec(dX) = D_n vech(dX), so the
+    Jacobian J (any one that is right along symmetric directions) becomes J D_n, a gradient G
+    becomes vec(G)^T D_n (numerator layout; the transpose in denominator layout), a Hessian H
+    becomes D_n^T H D_n (both layouts)."""
+    last = lines.steps[-1] if lines.steps else None
+    if last is not None and last.rule in ("identify", "zero") and isinstance(last.lhs, Partial) and order == 1:
+        lines.steps.pop()  # ∂F/∂X for an unconstrained X: replaced by the derivative by vech(X)
+    den = Vech(x)
+    lhs = Partial(f, den, transpose(den)) if order == 2 else Partial(f, den)
+    if order == 2:
+        raw = hessian_by_vech(result, x)
+        note = "vech_hessian"
+    else:
+        numerator = result if layout == "numerator" else simplify(transpose(result))
+        if f.is_scalar:  # the numerator result is the gradient transposed
+            numerator = gradient_row(simplify(transpose(numerator)))
+        raw = by_vech(numerator, x)
+        raw = raw if layout == "numerator" else transpose(raw)
+        note = "vech_jacobian"
+    if is_zero(result):
+        zero = Zero(*simplify(raw).shape, x.style)
+        lines.add(zero, "zero", "zero", lhs=lhs, var=True)
+        return zero
+    lines.add(raw, "symmetric", note, lhs=lhs, var=True)
+    tidy = simplify(absorb_projection(simplify(raw)))
+    lines.add(tidy, "simplify", "simplify")
+    out = _symmetric_values(tidy, names)
+    lines.add(out, "symmetric", "symmetric_values")
+    return out
 
 
 def _numerator_shape(f: Node, x: Sym) -> tuple[Dim, Dim]:
@@ -588,6 +624,7 @@ def derive_nodes(
     symmetric: AbstractSet[str] = frozenset(),
     functions: Mapping[str, str] | None = None,
     assumptions: Sequence[Assumption] = (),
+    vech: bool = False,
     method: str = "integral",
 ) -> Derivation:
     """Derive and check, on trees already read.
@@ -596,6 +633,11 @@ def derive_nodes(
     :mod:`matdiff_tex.rules.symmetric` for the convention).
     """
     present = {n.name for tree in (f, x) for n in tree.walk() if isinstance(n, Sym)}
+    if vech:
+        if x.cols.is_one or not x.is_square or not x.rows.is_atom:
+            raise UnsupportedError(f"vech=true needs a square matrix variable with one size; {x_latex or x.name} is "
+                                   f"{x.rows.latex()} x {x.cols.latex()}", field="X")
+        symmetric = frozenset(symmetric) | {x.name}
     symmetric = frozenset(symmetric) & present
     if layout not in LAYOUTS:
         raise MatdiffError(f"unknown layout {layout!r}: use numerator or denominator")
@@ -626,7 +668,7 @@ def derive_nodes(
         result = script_second_by_scalar(f, x, lines) if order == 2 else script_by_scalar(f, x, layout, lines)
     elif order == 2:
         if x.name in symmetric:
-            result = script_symmetric_hessian(f, x, lines, symmetric)
+            result = script_symmetric_hessian(f, x, lines, symmetric, restrict=not vech)
         else:
             result = script_hessian(f, x, layout, lines)
         lhs = Partial(f, x if x.cols.is_one else Vec(x), transpose(x if x.cols.is_one else Vec(x)))
@@ -644,8 +686,11 @@ def derive_nodes(
             result = script_sandwich(f, x, layout, lines, factors)
         else:
             result = script_vectorize(f, x, layout, lines)
-    if symmetric:
+    if symmetric and not vech:
         result = symmetric_lines(f, x, result, layout, order, symmetric, lines)
+    if vech:
+        result = vech_lines(f, x, result, layout, order, symmetric, lines)
+        lhs = Partial(f, Vech(x), transpose(Vech(x))) if order == 2 else Partial(f, Vech(x))
     for assumption in assumptions:
         used = simplify(use_assumption(result, assumption))
         if used != result:
@@ -669,7 +714,7 @@ def derive_nodes(
             for integers in integer_points(f):  # n in X^{n}: the same rows at n = 1, 2, 3, 5
                 with using_integers(integers):
                     check_derivative(f, x, result, layout=layout, order=order, dims=dict(dims or {}),
-                                     symmetric=symmetric)
+                                     symmetric=symmetric, vech=vech)
                     check_steps(steps, x, layout=layout, symmetric=symmetric)
     shape = tuple(d.coeff if d.is_int else d.latex() for d in result.shape)
     lhs, result = restyled(lhs, f, f_latex), restyled(result, f, f_latex, as_typed=False)
@@ -731,6 +776,7 @@ def derive(
     symmetric: Iterable[str] = (),
     functions: Mapping[str, str] | None = None,
     where: Iterable[str] = (),
+    vech: bool = False,
     method: str = "integral",
 ) -> Derivation:
     """Read ``f`` and ``x`` (LaTeX), derive, check, and return the derivation.
@@ -742,6 +788,7 @@ def derive(
     ``functions``: abstract functions, ``{r"\\ell": "scalar", "f": "elementwise"}``.
     ``where``: stated assumptions, ``[r"\\boldsymbol{1}^{\\top}\\boldsymbol{y} = 1"]`` (see
     :mod:`matdiff_tex.rules.assumptions`).
+    ``vech``: the derivative by vech(X) for a symmetric X (``J D_n``; see :mod:`matdiff_tex.rules.symmetric`).
     """
     from .expr.reader import read_derivative_input
     from .expr.shapes import symbol_key
@@ -753,6 +800,12 @@ def derive(
     names = frozenset(symbol_key(name) for name in symmetric)
     kinds = function_kinds(functions)
     parsed = read_derivative_input(f, x, shapes, names, kinds)
+    if vech and parsed.x.name not in names:  # by vech(X): X is symmetric, read again as square
+        if parsed.x.kind != "matrix":
+            raise UnsupportedError(f"vech=true needs a square matrix variable; {x.strip()} is a {parsed.x.kind}",
+                                   field="X", span=(len(x) - len(x.lstrip()), len(x.rstrip())))
+        names = names | {parsed.x.name}
+        parsed = read_derivative_input(f, x, shapes, names, kinds)
     stated = read_assumptions([where] if isinstance(where, str) else list(where), x, parsed, shapes, names, kinds)
     extra = {a.name for a in stated if a.kind == "symmetric"} - names
     if extra:  # A^T = A: a symmetric matrix, read again as square
@@ -761,7 +814,8 @@ def derive(
     try:
         derivation = derive_nodes(parsed.f, parsed.x, layout=layout, order=order, f_latex=f, x_latex=x,
                                   dims=parsed.dims, symmetric=names, functions=kinds,
-                                  assumptions=[a for a in stated if a.kind != "symmetric"], method=method)
+                                  assumptions=[a for a in stated if a.kind != "symmetric"], vech=vech,
+                                  method=method)
     except OverflowError:  # 99999^{64} 99999^{64}: exact in the algebra, beyond float64 in the check
         raise UnsupportedError("a constant of this expression is too large to be checked numerically "
                                "(beyond floating point): scale it or name it with a letter", field="F") from None

@@ -49,7 +49,7 @@ DOCUMENT_CHOICES: dict[str, tuple[str, ...]] = {
     "markdown": ("commonmark", "mkdocs"),
     "flavor": tuple(FLAVORS),
 }
-DIRECTIVE_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "functions", "where", "label")
+DIRECTIVE_KEYS = (*CHOICES, "number", "width", "shapes", "symmetric", "vech", "functions", "where", "label")
 SITE_KEYS = (*CHOICES, *DOCUMENT_CHOICES, "number", "width", "shapes", "symmetric", "functions", "templates_dir",
              "templates")
 
@@ -76,6 +76,7 @@ class ResolvedOptions:
     symmetric: tuple[str, ...] = ()  # names of symmetric matrices (merged across the layers)
     functions: tuple[tuple[str, str], ...] = ()  # abstract functions: (name, scalar | elementwise)
     where: tuple[str, ...] = ()  # stated assumptions, each "L = R" in LaTeX
+    vech: bool = False  # the derivative by vech(X) of a symmetric X (with the duplication matrix D_n)
     method: str = "integral"  # how e^{X} is differentiated (engine.METHODS)
     solutions: str = "show"  # "hide": the question (the derivative to find) and blank space
     claimed: str | None = None  # \answer<F><X><R>: the result R someone claims (set by the document)
@@ -294,7 +295,7 @@ def check_value(key: str, value: Any) -> Any:
             choices = "|".join(allowed)
             raise ValueError(f"{key}={value} is not allowed: {key} is one of {choices}")
         return value
-    if key == "number":
+    if key in ("number", "vech"):
         return parse_bool(key, value)
     if key == "width":
         return parse_width(value)
@@ -381,6 +382,7 @@ def resolve(*layers: Mapping[str, Any]) -> ResolvedOptions:
         symmetric=tuple(sorted(symmetric)),
         functions=tuple(sorted(functions.items())),
         where=tuple(where),
+        vech=merged.get("vech", False),
         method=merged.get("method", "integral"),
         solutions=merged.get("solutions", "show"),
     )

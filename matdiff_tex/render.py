@@ -480,7 +480,7 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
 
     An ``\\answer`` (``options.claimed`` holds its R) is graded first: a wrong R is an error."""
     derivation = derived(2 if kind == "hessian" else 1, f, x, options.layout, options.shapes, options.symmetric,
-                         options.functions, options.where, options.method)
+                         options.functions, options.where, options.method, options.vech)
     if kind == "answer":
         from .check.answer import grade_answer
 
@@ -496,7 +496,8 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
 
 @functools.lru_cache(maxsize=256)
 def derived(order: int, f: str, x: str, layout: str, shapes: tuple[Any, ...], symmetric: tuple[str, ...],
-            functions: tuple[tuple[str, str], ...], where: tuple[str, ...], method: str) -> "Derivation":
+            functions: tuple[tuple[str, str], ...], where: tuple[str, ...], method: str,
+            vech: Any) -> "Derivation":
     """The checked derivation of a directive, computed once per process for all the directives that
     differ only in how it is written out (steps, lang, placement, label, templates, an answer or a
     hidden solution): a note or a site that shows one derivative in several forms derives and checks
@@ -504,4 +505,4 @@ def derived(order: int, f: str, x: str, layout: str, shapes: tuple[Any, ...], sy
     from .engine import derive
 
     return derive(f, x, layout=layout, shapes=dict(shapes) or None, order=order, symmetric=symmetric,
-                  functions=dict(functions) or None, where=where, method=method)
+                  functions=dict(functions) or None, where=where, vech=vech, method=method)

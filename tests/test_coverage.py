@@ -338,6 +338,85 @@ def test_seed004_trace_hessian_with_a_symmetric_a() -> None:
     assert hd.result_latex == r"2 (\mathbf{I}_{n} \otimes \mathbf{A})"
 
 
+def _unvech(v: np.ndarray, n: int) -> np.ndarray:
+    """The symmetric n x n matrix whose entries on and below the diagonal (column by column) are v."""
+    x = np.zeros((n, n))
+    k = 0
+    for j in range(n):
+        for i in range(j, n):
+            x[i, j] = x[j, i] = v[k]
+            k += 1
+    return x
+
+
+def _vech(x: np.ndarray) -> np.ndarray:
+    return np.array([x[i, j] for j in range(x.shape[0]) for i in range(j, x.shape[0])])
+
+
+VECH = [
+    (rf"\log|{B}{{X}}|", {"X": "spd"}, lambda v: np.linalg.slogdet(v["X"])[1]),
+    (rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", {"X": "sym", "A": "any"}, lambda v: np.trace(v["A"] @ v["X"])),
+    (rf"{B}{{X}}^{{-1}}", {"X": "spd"}, lambda v: np.linalg.inv(v["X"])),
+    (rf"{B}{{A}}{B}{{X}}{B}{{X}}", {"X": "sym", "A": "any"}, lambda v: v["A"] @ v["X"] @ v["X"]),
+    (rf"{B}{{a}}^{{\top}}{B}{{X}}^{{-1}}{B}{{a}}", {"X": "spd", "a": "vec"},
+     lambda v: (v["a"].T @ np.linalg.inv(v["X"]) @ v["a"]).item()),
+]
+
+
+@pytest.mark.parametrize("f,kinds,fn", VECH, ids=[r[0] for r in VECH])
+def test_derivative_by_vech(f, kinds, fn) -> None:
+    """vech=True: d vec F / d vech(X)^T (numerator), its transpose (denominator), against central differences
+    in the free entries x_ij (i >= j) of a symmetric X; the Hessian of a scalar f as well."""
+    values = _draw(kinds, n=3)
+    v0, h = _vech(values["X"]), 1e-6
+
+    def f_of(v: np.ndarray) -> np.ndarray:
+        return np.atleast_2d(fn({**values, "X": _unvech(v, 3)})).reshape(-1, order="F")
+
+    jac = np.array([(f_of(v0 + h * e) - f_of(v0 - h * e)) / (2 * h) for e in np.eye(6)]).T  # pq x 6
+    for layout in ("numerator", "denominator"):
+        d = derive(f, rf"{B}{{X}}", layout=layout, vech=True)
+        got = evaluated(d.result_latex, values, {"n": 3})
+        assert_close(got, jac if layout == "numerator" else jac.T, 1e-6, f"{f} ({layout}) = {d.result_latex}")
+        assert r"\text{vech}" in d.lhs_latex
+    if jac.shape[0] == 1:
+        def grad(v: np.ndarray) -> np.ndarray:
+            return np.array([(f_of(v + h * e) - f_of(v - h * e))[0] / (2 * h) for e in np.eye(6)])
+        g = 1e-4
+        hess = np.array([(grad(v0 + g * e) - grad(v0 - g * e)) / (2 * g) for e in np.eye(6)])
+        d = derive(f, rf"{B}{{X}}", order=2, vech=True)
+        assert_close(evaluated(d.result_latex, values, {"n": 3}), (hess + hess.T) / 2, 1e-4, d.result_latex)
+
+
+def test_vech_results_are_magnus_neudecker() -> None:
+    """d vec(X^{-1}) / d vech(X)^T = -(X^{-1} ⊗ X^{-1}) D_n and ∇² log|X| by vech(X) = -D_n^T (X^{-1} ⊗ X^{-1}) D_n;
+    ∂ tr(AX) / ∂ vech(X) = D_n^T vec(A^T): the G + G^T - diag(G) entries (partials by x_ij, i >= j)."""
+    d = derive(rf"{B}{{X}}^{{-1}}", rf"{B}{{X}}", vech=True)
+    assert d.result_latex == rf"-({B}{{X}}^{{-1}} \otimes {B}{{X}}^{{-1}}) {B}{{D}}_{{n}}"
+    d = derive(rf"\log|{B}{{X}}|", rf"{B}{{X}}", order=2, vech=True)
+    assert d.result_latex == rf"-{B}{{D}}_{{n}}^{{\top}} ({B}{{X}}^{{-1}} \otimes {B}{{X}}^{{-1}}) {B}{{D}}_{{n}}"
+    assert d.shape == ("n(n+1)/2", "n(n+1)/2")
+    a = RNG.normal(size=(3, 3))
+    d = derive(rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", layout="denominator", vech=True)
+    got = evaluated(d.result_latex, {"A": a, "X": _sym(3)}).ravel()
+    assert np.allclose(got, _vech(a + a.T - np.diag(np.diag(a))))
+
+
+def test_vech_from_a_directive_and_its_errors() -> None:
+    from matdiff_tex import render_text
+
+    out = render_text(rf"\deriv[vech=true, lang=en]<{B}{{X}}^{{-1}}><{B}{{X}}>" + "\n")
+    assert r"\frac{\partial \boldsymbol{X}^{-1} }{\partial \text{vech}(\boldsymbol{X})}" in out
+    assert "duplication matrix" in out and rf"{B}{{D}}_{{n}}" in out
+    with pytest.raises(MatdiffError, match="square matrix"):
+        derive(rf"{B}{{A}}{B}{{x}}", rf"{B}{{x}}", vech=True)
+    with pytest.raises(MatdiffError, match="vech"):
+        render_text(rf"\deriv[vech=maybe]<{B}{{X}}><{B}{{X}}>" + "\n")
+    # in F a D_n is the author's symbol; in what derive() writes (read by evaluate) it is the duplication matrix
+    d = derive(rf"\operatorname{{tr}}({B}{{D}}_{{n}}{B}{{X}})", rf"{B}{{X}}")
+    assert d.result_latex == rf"{B}{{D}}_{{n}}"
+
+
 # ----------------------------------------------------------------------------- item 6: by a scalar
 
 from derive_cases import expm as np_expm  # noqa: E402 - an independent series implementation

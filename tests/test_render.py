@@ -230,15 +230,15 @@ def test_expand_calls_the_engine_with_its_options(monkeypatch: pytest.MonkeyPatc
     calls = []
 
     def derive(f: str, x: str, *, layout: str, shapes: object, order: int, symmetric: object,
-               functions: object, where: object, method: str) -> Fake:
-        calls.append((f, x, layout, shapes, order, symmetric, method))
+               functions: object, where: object, vech: bool, method: str) -> Fake:
+        calls.append((f, x, layout, shapes, order, symmetric, vech, method))
         return Fake()
 
     monkeypatch.setitem(sys.modules, "matdiff_tex.engine", types.SimpleNamespace(derive=derive))
     options = ResolvedOptions(layout="denominator", shapes=(("A", (3, 4)),), lang="en", symmetric=("S",),
                               method="series")
     text = expand("hessian", "f", "X", options, Placement.INLINE, "markdown")
-    assert calls == [("f", "X", "denominator", {"A": (3, 4)}, 2, ("S",), "series")]
+    assert calls == [("f", "X", "denominator", {"A": (3, 4)}, 2, ("S",), False, "series")]
     assert text == render(Placement.INLINE)
     assert hash(("hessian", "f", "X", options, Placement.INLINE, "markdown"))  # a cache key
 

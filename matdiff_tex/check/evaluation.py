@@ -97,7 +97,13 @@ def _by_symbol_name(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _symbol_names(latex: str, functions: Mapping[str, str] | None = None) -> set[str]:
     """The names of the symbols written in ``latex`` (integration variables excluded)."""
-    return {node.value.name for node in read_raw(latex, "F", functions).walk() if node.op == "sym"}
+    from ..expr.parser import RESULT_NOTATION
+
+    token = RESULT_NOTATION.set(True)  # D_n is the duplication matrix, as read_expression() reads it
+    try:
+        return {node.value.name for node in read_raw(latex, "F", functions).walk() if node.op == "sym"}
+    finally:
+        RESULT_NOTATION.reset(token)
 
 
 def _probe_kind(fns: Any) -> str:

@@ -44,6 +44,7 @@ from ..expr.nodes import (
     Add,
     Colored,
     Commutation,
+    Duplication,
     Det,
     Diag,
     Differential,
@@ -76,6 +77,7 @@ from ..expr.nodes import (
     Trace,
     Transpose,
     Vec,
+    Vech,
     Zero,
 )
 
@@ -110,6 +112,27 @@ def commutation_matrix(m: int, n: int) -> np.ndarray:
     k[(j + i * n).ravel(), (i + j * m).ravel()] = 1.0
     k.flags.writeable = False
     return k
+
+
+@lru_cache(maxsize=64)
+def duplication_matrix(n: int) -> np.ndarray:
+    """``D_n`` (n^2 x n(n+1)/2): ``D vech(S) = vec(S)`` for a symmetric S, vech taking the entries on and
+    below the diagonal column by column."""
+    d = np.zeros((n * n, n * (n + 1) // 2))
+    column = 0
+    for j in range(n):
+        for i in range(j, n):
+            d[i + j * n, column] = d[j + i * n, column] = 1.0
+            column += 1
+    d.flags.writeable = False
+    return d
+
+
+def vech(a: np.ndarray) -> np.ndarray:
+    """The entries on and below the diagonal, column by column, as a column (batched like ``vec``)."""
+    n = a.shape[-1]
+    rows, cols = np.triu_indices(n)  # (j, i) with i >= j: column j, rows i = j..n-1
+    return a[..., cols, rows][..., None]
 
 
 @lru_cache(maxsize=64)
@@ -682,6 +705,14 @@ def _vec(ev: Evaluator, node: Vec) -> np.ndarray:
     return vec(ev.run(node.arg))
 
 
+def _vech(ev: Evaluator, node: Vech) -> np.ndarray:
+    return vech(ev.run(node.arg))
+
+
+def _duplication(ev: Evaluator, node: Duplication) -> np.ndarray:
+    return duplication_matrix(ev.size(node.n))
+
+
 def _diag(ev: Evaluator, node: Diag) -> np.ndarray:
     v = ev.run(node.arg)
     return v * _eye(v.shape[-2])
@@ -729,6 +760,7 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Zero: _zero,
     Ones: _ones,
     Commutation: _commutation,
+    Duplication: _duplication,
     Add: _add,
     Mul: _mul,
     Transpose: _transpose,
@@ -751,6 +783,7 @@ _HANDLERS: dict[type, Callable[[Evaluator, Any], np.ndarray]] = {
     Gradient: _gradient,
     Expm: _expm,
     Vec: _vec,
+    Vech: _vech,
     Diag: _diag,
     Integral: _integral,
     Colored: _colored,

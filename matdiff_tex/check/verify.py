@@ -52,9 +52,9 @@ import numpy as np
 
 from ..errors import InternalError, LimitError, MatdiffError, ShapeError
 from ..expr.dims import SCALAR, Dim
-from ..expr.nodes import Commutation, Identity, Node, Ones, Sym, Zero
+from ..expr.nodes import Commutation, Duplication, Identity, Node, Ones, Sym, Zero
 from .budget import Cost, budget_words, estimate
-from .numeric import Evaluator, OutOfDomain, satisfy_assumptions, symbols_of
+from .numeric import Evaluator, OutOfDomain, duplication_matrix, satisfy_assumptions, symbols_of
 
 Layout = Literal["numerator", "denominator"]
 
@@ -84,6 +84,7 @@ class _Sizing:
     result: Node
     bindings: dict[str, int]
     symmetric: frozenset[str] = frozenset()
+    vech: bool = False  # the derivative by vech(X) (X symmetric): the Jacobian times D_n
 
     def shape(self, node: Node) -> str:
         return f"{node.rows.value(self.bindings)}x{node.cols.value(self.bindings)}"
@@ -103,6 +104,7 @@ def check_derivative(
     dims: Mapping[str, int | str] | None = None,
     seed: int = 0,
     symmetric: AbstractSet[str] = frozenset(),
+    vech: bool = False,
 ) -> None:
     """Raise :class:`InternalError` unless ``result`` is the derivative of ``f`` by ``x``.
 
@@ -111,6 +113,8 @@ def check_derivative(
     for dimension names (an int, or another name meaning "the same size").  ``symmetric``
     names symmetric matrices: their values are drawn symmetric and, when X is one of them, X
     is perturbed along symmetric directions only (the derivative is then ``J (I + K)/2``).
+    ``vech``: the derivative by vech(X) of a symmetric X, ``J D_n`` in numerator layout (``D_n^T J^T``
+    in denominator layout, ``D_n^T H D_n`` for a Hessian).
     """
     if layout not in ("numerator", "denominator"):
         raise ValueError(f"layout must be 'numerator' or 'denominator', not {layout!r}")
@@ -126,7 +130,7 @@ def check_derivative(
 
     rng = np.random.default_rng(seed)
     sizings, shrunk = _affordable_sizings(f, x, result, dims or {}, order, rng)
-    sizings = [replace(s, symmetric=frozenset(symmetric)) for s in sizings]
+    sizings = [replace(s, symmetric=frozenset(symmetric) | ({x.name} if vech else set()), vech=vech) for s in sizings]
     try:
         _run_attempts(sizings, layout, order, rng)
     except InternalError:
@@ -136,7 +140,7 @@ def check_derivative(
         # shrinking the sizes breaks: confirm the failure at the true sizes when affordable.
         try:
             full, _ = _sizings(f, x, result, dims or {}, order, rng, shrink=False)
-            full = [replace(s, symmetric=frozenset(symmetric)) for s in full]
+            full = [replace(s, symmetric=frozenset(symmetric) | ({x.name} if vech else set()), vech=vech) for s in full]
         except InternalError:
             full = []
         full = [sizing for sizing in full if _cost(sizing, order).fits]
@@ -213,6 +217,12 @@ def _check_at_point(sizing: _Sizing, layout: Layout, order: int, rng: np.random.
     else:
         expected, floor = _hessian(sizing, values)
         rtol = HESSIAN_RTOL
+    if sizing.vech:  # by vech(X): vec(dX) = D_n vech(dX)
+        d = duplication_matrix(values[sizing.x.name].shape[0])
+        if order == 2:
+            expected = d.T @ expected @ d
+        else:
+            expected = numeric @ d if layout == "numerator" else (numeric @ d).T
 
     evaluator = Evaluator(values, sizing.bindings, mode="check")
     with np.errstate(all="ignore"):
@@ -353,6 +363,8 @@ def _leaf_dims(node: Node) -> Iterator[Dim]:
         elif isinstance(leaf, Commutation):
             yield leaf.m
             yield leaf.n
+        elif isinstance(leaf, Duplication):
+            yield leaf.n
 
 
 def _resolve(name: str, dims: Mapping[str, object], names: set[str]) -> int | str:
@@ -473,6 +485,8 @@ def _map_dims(node: Node, fn: Callable[[Dim], Dim]) -> Node:
         return replace(node, nrows=fn(node.nrows), ncols=fn(node.ncols))
     if isinstance(node, Commutation):
         return replace(node, m=fn(node.m), n=fn(node.n))
+    if isinstance(node, Duplication):
+        return replace(node, n=fn(node.n))
     kids = node.children()
     if not kids:
         return node

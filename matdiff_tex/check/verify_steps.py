@@ -25,11 +25,11 @@ import numpy as np
 
 from ..derivation import Step, chains
 from ..errors import InternalError, MatdiffError
-from ..expr.dims import Dim
-from ..expr.nodes import Add, Colored, Differential, Infinity, Integral, Node, Num, Partial, Sum, Sym, Vec, Zero
+from ..expr.dims import Dim, half_square_base
+from ..expr.nodes import Add, Colored, Differential, Infinity, Integral, Node, Num, Partial, Sum, Sym, Vec, Vech, Zero
 from ..expr.writer import to_latex
 from .budget import Cost, estimate
-from .numeric import Evaluator, OutOfDomain, evaluate_node, satisfy_assumptions, symbols_of
+from .numeric import Evaluator, OutOfDomain, duplication_matrix, evaluate_node, satisfy_assumptions, symbols_of
 
 STEP = 1e-20
 RTOL = 1e-8
@@ -170,8 +170,15 @@ def _partial(node: Partial, x: Sym, values: dict, sizes: dict[str, int], layout:
                 step = (step + step.T) / 2
             ahead, back = ({**values, "__wrt": values[x.name] + sign * step} for sign in (1, -1))
             columns.append((_jacobian(num, ahead, sizes) - _jacobian(num, back, sizes))[0] / (2 * FD_STEP))
-        return np.array(columns).T
+        hessian = np.array(columns).T
+        if isinstance(node.den, Vech):  # by vech(X): D^T H D
+            d = duplication_matrix(values[x.name].shape[0])
+            return d.T @ hessian @ d
+        return hessian
     jacobian = _jacobian(num, {**values, "__wrt": values[x.name]}, sizes)  # vec num by (vec X)^T
+    if isinstance(node.den, Vech):  # by vech(X): vec(dX) = D vech(dX)
+        by_vech = jacobian @ duplication_matrix(values[x.name].shape[0])
+        return by_vech if layout == "numerator" else by_vech.T
     if x.is_scalar:  # dF/dt has F's shape; in denominator layout a column vector's is a row
         shape = num.shape
         derivative = jacobian.reshape((shape[0].value(sizes), shape[1].value(sizes)), order="F")
@@ -285,7 +292,7 @@ def _small_sizes(steps: Sequence[Step], x: Sym) -> dict[str, int] | None:
             for dim in _dims(node):
                 if dim.coeff > LARGEST_SIZE:
                     return None
-                names.update(dim.names)
+                names.update(name for name in dim.names if half_square_base(name) is None)  # n(n+1)/2 follows n
     x_names = set(x.rows.names) | set(x.cols.names)
     ordered = sorted(names, key=lambda name: (name not in x_names, name))
     for distinct in (len(ordered), 3, 2):

@@ -11,6 +11,13 @@ import re
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?")
+_HALF_SQUARE = re.compile(r"(.+)\(\1\+1\)/2")  # the name "n(n+1)/2": the size of vech(X) for an n x n X
+
+
+def half_square_base(name: str) -> str | None:
+    """``n`` for the size name ``n(n+1)/2`` (see :func:`half_square`), else None."""
+    match = _HALF_SQUARE.fullmatch(name)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -55,14 +62,22 @@ class Dim:
         """The integer size, with ``bindings`` for the names."""
         total = self.coeff
         for name in self.names:
+            base = half_square_base(name)
+            if base is not None and bindings is not None and base in bindings:  # n(n+1)/2 follows n
+                total *= bindings[base] * (bindings[base] + 1) // 2
+                continue
             if bindings is None or name not in bindings:
-                raise KeyError(name)
+                raise KeyError(base or name)
             total *= bindings[name]
         return total
 
     def substitute(self, bindings: dict[str, "Dim"]) -> "Dim":
         result = Dim(self.coeff)
         for name in self.names:
+            base = half_square_base(name)
+            if base is not None and base in bindings and bindings[base].is_atom:
+                result = result * half_square(bindings[base])
+                continue
             result = result * bindings.get(name, Dim(1, (name,)))
         return result
 
@@ -83,6 +98,16 @@ class Dim:
 
 
 ONE = Dim(1)
+
+
+def half_square(n: Dim) -> Dim:
+    """``n(n+1)/2``, the number of entries on and below the diagonal of an n x n matrix (the size of
+    vech(X)): a number, or the size name ``n(n+1)/2`` whose value follows n's."""
+    if n.is_int:
+        return Dim(n.coeff * (n.coeff + 1) // 2)
+    if not n.is_atom:
+        raise ValueError(f"vech needs a square matrix with a single size name, not {n.latex()} x {n.latex()}")
+    return Dim(1, (f"{n.names[0]}({n.names[0]}+1)/2",))
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (ONE, ONE)
 

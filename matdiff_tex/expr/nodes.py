@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Callable, Iterator, Literal
 
 from ..errors import ShapeError
-from .dims import ONE, SCALAR, Dim, Shape, shape_text
+from .dims import ONE, SCALAR, Dim, Shape, half_square, shape_text
 
 Span = tuple[int, int] | None
 Kind = Literal["matrix", "vector", "scalar"]
@@ -172,6 +172,18 @@ class Commutation(Node):
     def _shape(self) -> Shape:
         size = self.m * self.n
         return (size, size)
+
+
+@dataclass(frozen=True, slots=True)
+class Duplication(Node):
+    """The duplication matrix ``D_n`` (n^2 x n(n+1)/2): ``D_n vech(S) = vec(S)`` for a symmetric n x n S."""
+
+    n: Dim
+    style: str = field(default="boldsymbol", compare=False)  # notation only
+    shape: Shape = field(init=False, compare=False, repr=False)
+
+    def _shape(self) -> Shape:
+        return (self.n * self.n, half_square(self.n))
 
 
 # ---------------------------------------------------------------- algebra
@@ -523,6 +535,19 @@ class Vec(Node):
 
     def _shape(self) -> Shape:
         return (self.arg.rows * self.arg.cols, ONE)
+
+
+@dataclass(frozen=True, slots=True)
+class Vech(Node):
+    """``vech(X)``: the entries of a square X on and below the diagonal, column by column."""
+
+    arg: Node
+    shape: Shape = field(init=False, compare=False, repr=False)
+    _child_fields = ("arg",)
+
+    def _shape(self) -> Shape:
+        _require(self.arg.is_square, lambda: f"vech needs a square matrix, got {shape_text(self.arg.shape)}")
+        return (half_square(self.arg.rows), ONE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,13 @@ inside it joins the surrounding product; parentheses keep their product nested.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Mapping
 
 from ..errors import Field, LatexSyntaxError, MatdiffError, UnsupportedError
 from .functions import FUNCTION_MACROS, FUNCTIONS
+from .dims import half_square_base
 from .lexer import Tok
 from .raw import DimSpec, Kind, Raw, SymRef, negate, num
 
@@ -45,6 +47,10 @@ GREEK_LOWER = frozenset(
 )
 GREEK_UPPER = frozenset("Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
 
+#: While set (by evaluate(), which reads what derive() writes), ``\boldsymbol{D}_{n}`` is the duplication
+#: matrix D_n; in the F of a directive ``\boldsymbol{D}_{n}`` stays the author's own symbol.
+RESULT_NOTATION: ContextVar[bool] = ContextVar("matdiff_result_notation", default=False)
+
 #: Macros that put a style on the letters of their argument.
 STYLE_MACROS = {"boldsymbol": "boldsymbol", "mathbf": "mathbf", "bm": "bm", "vec": "vec", "pmb": "boldsymbol"}
 #: Macros whose argument is an upright word (``\operatorname{tr}``) or letter (``\mathrm{d}``).
@@ -56,7 +62,7 @@ ARG_COUNTS = {**{m: 1 for m in STYLE_MACROS}, **{m: 1 for m in WORD_MACROS},
 #: Words after ``\operatorname`` (or ``\mathrm``, ``\text``) and what they are.
 FUNCTION_WORDS: dict[str, tuple[str, str | None]] = {
     "tr": ("tr", None), "Tr": ("tr", None), "trace": ("tr", None),
-    "det": ("det", None), "vec": ("vec", None), "diag": ("diag", None),
+    "det": ("det", None), "vec": ("vec", None), "vech": ("vech", None), "diag": ("diag", None),
     "softmax": ("softmax", None), "expm": ("expm", None), "sech": ("sech", None), "sigmoid": ("func", "sigma"),
     **{name: ("func", name) for name in ("exp", "log", "ln", "sin", "cos", "tanh", "sqrt", "sign")},
     "sgn": ("func", "sign"),
@@ -575,6 +581,9 @@ class Parser:
         if node.op == "sym" and "_" not in node.value.name and not node.grouped:
             ref: SymRef = node.value
             compact = "".join(text.split())
+            if ref.name == "D" and ref.kind == "matrix" and RESULT_NOTATION.get() and \
+                    re.fullmatch(r"[A-Za-z]|[1-9][0-9]*", compact):
+                return Raw("dup", (), whole, (ref.style, self.dim_spec(compact, span)))
             if ref.name == "K" and ref.kind == "matrix" and ("," in compact or re.fullmatch(r"[A-Za-z]{2}", compact)):
                 m, n = self.commutation_sizes(compact, span)
                 return Raw("comm", (), whole, (ref.style, m, n))
@@ -620,6 +629,9 @@ class Parser:
         parts = [part.strip() for part in text.split("\\cdot")]
         for part in parts:
             compact = "".join(part.split())
+            if half_square_base(compact) is not None and _DIM_NAME.fullmatch(half_square_base(compact) or ""):
+                names.append(compact)  # n(n+1)/2, the size of vech(X): the solver ties it to n
+                continue
             match = _DIM_PART.fullmatch(compact)
             if not compact or match is None:
                 raise self.err(f"cannot read the size {self.text(span)}: write a number or a name such as n, mn, n_1",

@@ -45,6 +45,7 @@ from .nodes import (
     Add,
     Applied,
     Commutation,
+    Duplication,
     Det,
     Diag,
     Differential,
@@ -74,9 +75,10 @@ from .nodes import (
     Trace,
     Transpose,
     Vec,
+    Vech,
     Zero,
 )
-from .parser import parse_tokens
+from .parser import RESULT_NOTATION, parse_tokens
 from .raw import Raw, SymRef
 from .shapes import (
     ONE,
@@ -235,7 +237,11 @@ def read_expression(
     ``\\boldsymbol{0}_{p \\times q}``) are bound from the sizes by inference, or from
     ``dims``; a name that stays unbound is a :class:`ShapeError` naming it.
     """
-    raw = read_raw(latex, field, functions)
+    token = RESULT_NOTATION.set(True)  # D_n is the duplication matrix in what derive() writes
+    try:
+        raw = read_raw(latex, field, functions)
+    finally:
+        RESULT_NOTATION.reset(token)
     context = _Context({field: latex}, normalize_shapes(shapes), evaluating=True)
     for name, value in (dims or {}).items():
         context.solver.unify(
@@ -473,6 +479,10 @@ class _Builder:
     def finite_sum(self, node: Raw, kids: list[Node]) -> Node:
         return Sum(Sym(node.value, "scalar", style="plain"), kids[0], kids[1], kids[2])
 
+    def duplication(self, node: Raw, kids: list[Node]) -> Node:
+        style, spec = node.value
+        return Duplication(self.dim(self.context.solver.spec(spec, Origin("", None, None))), style)
+
     def commutation(self, node: Raw, kids: list[Node]) -> Node:
         style, m, n = node.value
         solver = self.context.solver  # the labels exist since inference: spec() finds them
@@ -522,6 +532,7 @@ BUILDERS: dict[str, Build] = {
     "ones": lambda b, n, k: Ones(_shape_of(b, n)[0], n.value[0]),
     "zero": lambda b, n, k: Zero(*_shape_of(b, n), n.value[0]),
     "comm": _Builder.commutation,
+    "dup": _Builder.duplication,
     "mul": lambda b, n, k: Mul(tuple(k)),
     "add": lambda b, n, k: Add(tuple(k)),
     "neg": lambda b, n, k: Mul((Num(Fraction(-1)), k[0])),
@@ -544,6 +555,7 @@ BUILDERS: dict[str, Build] = {
     "expm": lambda b, n, k: Expm(k[0], "expm"),
     "epow": _Builder.epow,
     "vec": lambda b, n, k: Vec(k[0]),
+    "vech": lambda b, n, k: Vech(k[0]),
     "diag": lambda b, n, k: Diag(k[0]),
     "int": _Builder.integral,
     "spow": _Builder.symbolic_power,

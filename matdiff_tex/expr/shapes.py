@@ -29,6 +29,7 @@ from math import gcd
 from typing import Any, Callable, Mapping
 
 from ..errors import Field, MatdiffError, ShapeError, UnsupportedError
+from .dims import half_square_base
 from .parser import MAX_SIZE, dim_name
 from .raw import DimSpec, Raw
 
@@ -64,6 +65,7 @@ class Solver:
         self.bound: dict[int, Term] = {}
         self.by_label: dict[str, int] = {}
         self.deferred: list[tuple[Term, Term, Fail, Fail]] = []
+        self.half_squares: list[tuple[Term, Term]] = []  # (k, n) with k = n(n+1)/2: vech(X), D_n
 
     # ------------------------------------------------------------ variables
 
@@ -83,7 +85,11 @@ class Solver:
         coeff, names = spec
         term: Term = (coeff, ())
         for name in names:
-            term = mul(term, self.labeled(name, Origin(name, origin.field, origin.span)))
+            factor = self.labeled(name, Origin(name, origin.field, origin.span))
+            base = half_square_base(name)
+            if base is not None and (factor, self.labeled(base, origin)) not in self.half_squares:
+                self.half_squares.append((factor, self.labeled(base, Origin(base, origin.field, origin.span))))
+            term = mul(term, factor)
         return term
 
     def find(self, v: int) -> int:
@@ -183,6 +189,10 @@ class Solver:
     def settle(self) -> None:
         """Retry the constraints that waited; solve what is left factor by factor, or report it."""
         self._retry()
+        for k, n in self.half_squares:  # n(n+1)/2 is no product of sizes: bound once n is a number
+            coeff, free = self.norm(n)
+            if not free and self.norm(k)[1]:
+                self._bind(self.norm(k)[1][0], (coeff * (coeff + 1) // 2, ()))
         for a, b, fail, stuck in list(self.deferred):
             na, nb = self.norm(a), self.norm(b)
             if (na[0], sorted(na[1])) == (nb[0], sorted(nb[1])):
@@ -653,6 +663,20 @@ class Inference:
             )
             self.unify(arg.shape[0], arg.shape[1], fail, node)
         return arg.shape
+
+    def _dup(self, node: Raw) -> TermShape:
+        """D_n: n^2 x n(n+1)/2 (the columns are a size of their own here; the node computes n(n+1)/2)."""
+        style, spec = node.value
+        n = self.solver.spec(spec, self.origin(self.text(node), node))
+        k = self.solver.var(self.origin(self.text(node), node))
+        self.solver.half_squares.append((k, n))
+        return (mul(n, n), k)
+
+    def _vech(self, node: Raw) -> TermShape:
+        self.square(node, node.kids[0], "vech")
+        k = self.solver.var(self.origin(self.text(node), node))
+        self.solver.half_squares.append((k, node.kids[0].shape[0]))
+        return (k, ONE)
 
     def _vec(self, node: Raw) -> TermShape:
         rows, cols = node.kids[0].shape

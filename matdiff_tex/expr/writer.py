@@ -24,6 +24,7 @@ from .nodes import (
     Det,
     Diag,
     Differential,
+    Duplication,
     Expm,
     Frac,
     Func,
@@ -53,6 +54,7 @@ from .nodes import (
     SymbolicPower,
     Trace,
     Transpose,
+    Vech,
     Vec,
     Zero,
 )
@@ -196,7 +198,7 @@ def precedence(node: Node) -> int:
 
 
 def _is_plain_atom(node: Node) -> bool:
-    return isinstance(node, (Sym, Identity, Zero, Ones, Commutation, Named))
+    return isinstance(node, (Sym, Identity, Zero, Ones, Commutation, Duplication, Named))
 
 
 def _wrap(node: Node, minimum: int) -> str:
@@ -265,6 +267,11 @@ def _(node: Commutation) -> str:
     m, n = node.m.latex(), node.n.latex()
     single = len(m) == 1 and len(n) == 1 and m.isalpha() and n.isalpha()
     return _styled("K", node.style) + _sub(m + n if single else f"{m},{n}")
+
+
+@_write.register
+def _(node: Duplication) -> str:
+    return _styled("D", node.style) + _sub(node.n.latex())
 
 
 @_write.register
@@ -491,6 +498,11 @@ def _(node: Expm) -> str:
 @_write.register
 def _(node: Vec) -> str:
     return f"\\text{{vec}}({_write(node.arg)})"
+
+
+@_write.register
+def _(node: Vech) -> str:
+    return f"\\text{{vech}}({_write(node.arg)})"
 
 
 @_write.register

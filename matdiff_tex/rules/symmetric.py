@@ -8,6 +8,9 @@ dX.  The often-quoted ``G + G^T - diag(G)`` is the vector of partial derivatives
 entries ``x_ij`` (i >= j), not a gradient for that inner product: with it, ``tr(G^T dX)`` counts
 every off-diagonal change twice.  For vector or matrix F the Jacobian is restricted the same way:
 ``d vec F / d (vec X)^T`` times the projection ``(I + K_{nn}) / 2`` onto symmetric directions.
+With ``vech=true`` the derivative is by the free entries ``vech(X)`` instead: ``J D_n`` with the
+duplication matrix (``vec(X) = D_n vech(X)``); for a scalar f that is ``D_n^T vec(G)``, the
+partial derivatives by x_ij (i >= j) that ``G + G^T - diag(G)`` lists.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import AbstractSet
 from ..expr.nodes import (
     Add,
     Commutation,
+    Duplication,
     Expm,
     Hadamard,
     Identity,
@@ -28,6 +32,7 @@ from ..expr.nodes import (
     Power,
     Sym,
     Transpose,
+    Vec,
     Zero,
 )
 from .build import add, mul, transpose
@@ -103,3 +108,46 @@ def restrict_to_symmetric(jacobian: Node, x: Sym) -> Node:
     """J_s = J (I + K_{nn}) / 2: the Jacobian along symmetric directions (numerator layout)"""
     n = x.rows
     return mul(Num(Fraction(1, 2)), jacobian, add(Identity(n * n, x.style), Commutation(n, n, x.style)))
+
+
+@register("symmetric", note="vech_jacobian")
+def by_vech(jacobian: Node, x: Sym) -> Node:
+    """d vec F / d vech(X)^T = J D_n, since vec(dX) = D_n vech(dX) for a symmetric X (numerator layout)"""
+    return mul(jacobian, Duplication(x.rows, x.style))
+
+
+def gradient_row(gradient: Node) -> Node:
+    """vec(G)^T: a scalar's derivative by vec(X) (numerator layout) from its gradient G."""
+    return transpose(Vec(gradient))
+
+
+@register("symmetric", note="vech_hessian")
+def hessian_by_vech(hessian: Node, x: Sym) -> Node:
+    """d^2 f / d vech(X) d vech(X)^T = D_n^T H D_n"""
+    d = Duplication(x.rows, x.style)
+    return mul(transpose(d), hessian, d)
+
+
+def absorb_projection(node: Node) -> Node:
+    """(I + K_{nn}) D_n = 2 D_n and D_n^T (I + K_{nn}) = 2 D_n^T: K D_n = D_n, as D_n's columns are symmetric"""
+    kids = node.children()
+    if kids:
+        new = [absorb_projection(kid) for kid in kids]
+        if any(a is not b for a, b in zip(new, kids)):
+            node = node.with_children(new)
+    if not isinstance(node, Mul):
+        return node
+    factors = list(node.factors)
+    for i in range(len(factors) - 1):
+        a, b = factors[i], factors[i + 1]
+        if _is_i_plus_k(a) and isinstance(b, Duplication) and a.rows == b.rows:
+            return absorb_projection(mul(*factors[:i], Num(Fraction(2)), b, *factors[i + 2 :]))
+        if isinstance(a, Transpose) and isinstance(a.arg, Duplication) and _is_i_plus_k(b) and a.cols == b.rows:
+            return absorb_projection(mul(*factors[:i], Num(Fraction(2)), a, *factors[i + 2 :]))
+    return node
+
+
+def _is_i_plus_k(node: Node) -> bool:
+    return isinstance(node, Add) and len(node.terms) == 2 and \
+        {type(t) for t in node.terms} == {Identity, Commutation} and \
+        all(not isinstance(t, Commutation) or t.m == t.n for t in node.terms)
