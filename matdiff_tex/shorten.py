@@ -272,13 +272,13 @@ def drop_repeated_rows(steps: Sequence[Step]) -> list[Step]:
     A row with its own left-hand side always stays (it says something new: ``∂f/∂X = G`` after
     ``&= G``); a dropped row's names ("记 s = ...") move to the row that stays."""
     out: list[Step] = []
-    last = ""  # how the last row kept prints (each row is written once)
+    previous = None
     for step in steps:
         text = to_latex(step.expr)
-        if out and step.lhs is None and text == last:
+        if out and step.lhs is None and text == previous:
             if step.defines:
                 out[-1] = replace(out[-1], defines=out[-1].defines + step.defines)
             continue
         out.append(step)
-        last = text
+        previous = text
     return out
