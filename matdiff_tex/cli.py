@@ -157,6 +157,9 @@ def _option_flags(func: Any) -> Any:
                      help="Language of the step notes (default: zh)."),
         click.option("--steps", type=click.Choice(CHOICES["steps"]), default=None,
                      help="How many steps to show (default: full)."),
+        click.option("--method", type=click.Choice(CHOICES["method"]), default=None,
+                     help="How e^{X} is differentiated: the integral rule, or seed 000's power series "
+                          "(default: integral)."),
         click.option("--number/--no-number", "number", default=None,
                      help="Number the display equations (default: --number)."),
         click.option("--width", default=None, metavar="CHARS|PXpx", callback=_width_callback,
@@ -227,10 +230,11 @@ def _settings(
     *,
     number: bool | None = None,
     width: int | None = None,
+    method: str | None = None,
 ) -> Settings:
     """Collect the flags that were given (None and empty mean: not given)."""
     given = {"layout": layout, "lang": lang, "steps": steps, "templates_dir": templates_dir,
-             "number": number, "width": width}
+             "number": number, "width": width, "method": method}
     flags: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if shapes:
         flags["shapes"] = shapes
@@ -348,6 +352,7 @@ def render(
     layout: str | None,
     lang: str | None,
     steps: str | None,
+    method: str | None,
     number: bool | None,
     width: int | None,
     shapes: dict[str, Any],
@@ -367,7 +372,7 @@ def render(
     if force and mode not in ("in-place", "check"):
         raise click.UsageError("--force only applies to --in-place (and --check)")
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
-                         number=number, width=width)
+                         number=number, width=width, method=method)
     settings.flags.update({key: value for key, value in (("markdown", markdown_mode), ("flavor", flavor),
                                                          ("solutions", solutions)) if value is not None})
     settings.force, settings.strict = force, strict
@@ -656,6 +661,7 @@ def derive(
     layout: str | None,
     lang: str | None,
     steps: str | None,
+    method: str | None,
     number: bool | None,
     width: int | None,
     shapes: dict[str, Any],
@@ -673,7 +679,7 @@ def derive(
     (a formula starting with '-' is read as F; '--' before F makes that explicit)
     """
     settings = _settings(layout, lang, steps, shapes, templates_dir, config_path, no_config, symmetric,
-                         number=number, width=width)
+                         number=number, width=width, method=method)
     options = settings.options_for(Path.cwd())
     derivation = _derive_or_exit(f, x, options, order=2 if hessian else 1)
     for warning in derivation.warnings:
@@ -695,7 +701,7 @@ def _derive_or_exit(f: str, x: str, options: dict[str, Any], order: int) -> Any:
         return derive_expression(
             f, x, layout=options.get("layout", "numerator"),
             shapes=options.get("shapes") or None, order=order, symmetric=options.get("symmetric", ()),
-            functions=dict(options.get("functions", ())) or None,
+            functions=dict(options.get("functions", ())) or None, method=options.get("method", "integral"),
         )
     except MatdiffError as exc:
         _report(locate_in_argument(exc, f, x))

@@ -231,7 +231,12 @@ class _Run:
 
     @staticmethod
     def _error_offset(directive: Directive, error: MatdiffError) -> int:
-        """Where an engine error points: inside F or X when it says so, else the directive."""
+        """Where an engine error points: inside F or X when it says so, at the value of the option it
+        names (``where=``), else the directive."""
+        option = error.option
+        item = next((item for item in directive.options if item.key == option), None) if option else None
+        if item is not None:
+            return item.value_offset
         if error.field in ("F", "X", "R") and error.span is not None:
             base, content = {"F": (directive.f_start, directive.f), "X": (directive.x_start, directive.x),
                              "R": (directive.answer_start, directive.answer)}[error.field]
@@ -634,7 +639,8 @@ def _failure_stored(error: MatdiffError) -> str:
     import json
 
     return _FAILURE + json.dumps([type(error).__name__, error.message, error.field,
-                                  list(error.span) if error.span is not None else None], ensure_ascii=False)
+                                  list(error.span) if error.span is not None else None, error.option],
+                                 ensure_ascii=False)
 
 
 def _failure_restored(stored: str) -> MatdiffError | None:
@@ -644,11 +650,13 @@ def _failure_restored(stored: str) -> MatdiffError | None:
     from . import errors
 
     try:
-        kind, message, field_, span = json.loads(stored[len(_FAILURE):])
+        kind, message, field_, span, *option = json.loads(stored[len(_FAILURE):])
         error_class = getattr(errors, kind)
         if not (isinstance(error_class, type) and issubclass(error_class, MatdiffError)):
             raise TypeError(kind)
-        return error_class(message, field=field_, span=tuple(span) if span is not None else None)
+        error = error_class(message, field=field_, span=tuple(span) if span is not None else None)
+        error.option = option[0] if option else None
+        return error
     except (ValueError, TypeError, AttributeError):
         return None
 

@@ -113,7 +113,7 @@ class Lines:
 
     x: Sym
     steps: list[Step] = field(default_factory=list)
-    method: str = "integral"  # how e^{X} is differentiated: the integral rule, or seed 000's series
+    method: str = "integral"  # how dF of F = e^{X} is written: the integral rule, or seed 000's series
 
     def add(self, expr: Node, rule: str, note: str | None = None, *, lhs: Node | None = None, var: bool = False,
             args: tuple[tuple[str, Node], ...] = ()) -> None:
@@ -655,10 +655,6 @@ def derive_nodes(
             "repeated factors as a power (X^{k}, X^{\\circ k}) or name a part with a letter", field="F")
     if method not in METHODS:
         raise MatdiffError(f"unknown method {method!r}: use {' or '.join(METHODS)}")
-    if method == "series" and not (isinstance(f, Expm) and f.arg == x and order == 1 and x.name not in symmetric):
-        raise UnsupportedError("method=series is seed 000's power-series derivation of \\deriv<e^{\\boldsymbol{X}}>"
-                               "<\\boldsymbol{X}> (the exponential of the variable itself, first derivative); "
-                               "leave method out otherwise", field="F")
     lines = Lines(x, method=method)
     if x.is_scalar or order == 2 or x.name in symmetric or not (
             power_of_variable(f, x) or (isinstance(f, Trace) and power_of_variable(f.arg, x))):
@@ -734,19 +730,24 @@ def derive_nodes(
 
 def read_assumptions(texts: list[str], x: str, parsed: Any, shapes: Mapping[str, Any] | None,
                      symmetric: frozenset[str], functions: Mapping[str, str]) -> list[Assumption]:
-    """``L = R`` texts read with the sizes F gave its symbols, and classified."""
+    """``L = R`` texts read with the sizes F gave its symbols, and classified; an error is located at
+    a directive's ``where=`` option (``exc.option``, see :mod:`matdiff_tex.document`)."""
     from .expr.reader import read_derivative_input
 
     sizes = {name: f"{sym.nrows.latex()} x {sym.ncols.latex()}" for name, sym in parsed.symbols.items()
              if all(d.is_int or d.is_atom for d in sym.shape)}
     out = []
-    for text in texts:
-        sides = text.split("=")
-        if len(sides) != 2 or not all(side.strip() for side in sides):
-            raise UnsupportedError(f"where: write an equation L = R, got {text.strip()}", field="F")
-        read = [read_derivative_input(side, x, {**sizes, **(shapes or {})}, symmetric, functions).f
-                for side in sides]
-        out.append(classify(read[0], read[1], text.strip(), parsed.x.name))
+    try:
+        for text in texts:
+            sides = text.split("=")
+            if len(sides) != 2 or not all(side.strip() for side in sides):
+                raise UnsupportedError(f"where: write an equation L = R, got {text.strip()}", field="F")
+            read = [read_derivative_input(side, x, {**sizes, **(shapes or {})}, symmetric, functions).f
+                    for side in sides]
+            out.append(classify(read[0], read[1], text.strip(), parsed.x.name))
+    except MatdiffError as exc:
+        exc.option = "where"
+        raise
     return out
 
 

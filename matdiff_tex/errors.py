@@ -58,6 +58,7 @@ class MatdiffError(Exception):
         self.line = line
         self.col = col
         self.source_line = source_line
+        self.option: str | None = None  # the directive option the error is about (where=): located there
 
     def located(
         self,

@@ -593,6 +593,20 @@ def test_where_in_a_directive() -> None:
     assert "use the stated value of $" in out and rf"(\operatorname{{softmax}}({B}{{W}} {B}{{x}}) - {B}{{y}}) {B}{{x}}^{{\top}}" in out
 
 
+def test_an_assumption_not_understood_points_at_the_where_option() -> None:
+    """path:line:col of the where= value, also when the failure comes back from the cache."""
+    from matdiff_tex.document import process_document
+
+    text = ("Text\n\n" + rf"\deriv[lang=en, where={{{B}{{y}}^{{\top}}{B}{{y}} = 1}}]"
+            rf"<{B}{{y}}^{{\top}}{B}{{X}}{B}{{y}}><{B}{{X}}>" + "\n")
+    column = text.splitlines()[2].index("where=") + len("where=") + 1
+    for _ in range(2):
+        result = process_document(text, "markdown", path="note.md")
+        assert [e.format().splitlines()[0] for e in result.errors] == [
+            f"note.md:3:{column}: error: where: cannot use {B}{{y}}^{{\\top}}{B}{{y}} = 1; understood are "
+            "1^T y = c, A^T = A, Q^T Q = I and Q Q^T = I"]
+
+
 # ----------------------------------------------------------------------------- item 7: structures declined before
 
 DECLINED = [

@@ -71,6 +71,10 @@ def test_stray_dollar_before_a_latex_display_directive() -> None:
 # The marker of a math region that starts its line is an HTML block: a tab-indented line after it
 # must not become an indented code block that hides the closing marker on the next run.
 @example("\n\n\n\n$US$5\n\t $y = " + DIRECTIVES[0] + "$ ok\n\n")
+# A tab-indented `<!--` continues the paragraph (four columns: never an HTML block); once the line
+# above is an expansion (an HTML block) it is an indented code block: both runs must read the
+# directive after it alike.
+@example(" $y = " + DIRECTIVES[0] + "$ ok\n\t<!--\n\n $y = " + DIRECTIVES[0] + "$ ok\n\n")
 def test_markdown_in_place_twice_changes_nothing_and_loses_no_text(text: str) -> None:
     once = in_place(text, "markdown")
     if once.errors:  # a malformed directive: nothing is written

@@ -206,11 +206,14 @@ def test_series_method_result_matches_finite_differences(layout: str) -> None:
     series = derive(r"e^{\boldsymbol{A}}", r"\boldsymbol{A}", layout=layout, method="series")
     integral = derive(r"e^{\boldsymbol{A}}", r"\boldsymbol{A}", layout=layout)
     assert series.result_latex == integral.result_latex
+    seed = r"\int_0^1 e^{s \boldsymbol{A}^{\top}} \otimes e^{(1-s) \boldsymbol{A}} \, \mathrm{d}s"  # seed 000's (12)
     rng = np.random.default_rng(23)
     for size in (2, 3, 4):
         a = 0.6 * rng.standard_normal((size, size))
         want = _fd(_expm_by_eig, a, layout)
         assert_close(_evaluate(series.result_latex, {"A": a}), want, 1e-6, f"e^A by A, {size}x{size}, {layout}")
+        seed_value = _evaluate(seed, {"A": a})
+        assert_close(seed_value if layout == "numerator" else seed_value.T, want, 1e-6, "seed 000's result")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -263,11 +266,11 @@ def test_the_reindexed_series_is_the_integral() -> None:
 @pytest.mark.parametrize("f, x, kwargs", [
     (r"e^{\boldsymbol{A}\boldsymbol{X}}", r"\boldsymbol{X}", {}),
     (r"\operatorname{tr}(e^{\boldsymbol{X}})", r"\boldsymbol{X}", {}),
-    (r"e^{\boldsymbol{X}}", r"\boldsymbol{X}", {"symmetric": {"X"}}),
+    (r"\boldsymbol{A}\boldsymbol{X}\boldsymbol{B}", r"\boldsymbol{X}", {"layout": "denominator"}),
 ])
-def test_series_method_elsewhere_is_declined(f: str, x: str, kwargs: dict) -> None:
-    with pytest.raises(UnsupportedError, match="method=series"):
-        derive(f, x, method="series", **kwargs)
+def test_series_method_elsewhere_changes_nothing(f: str, x: str, kwargs: dict) -> None:
+    """A document-wide method=series (front matter, --method) leaves every other derivation as it is."""
+    assert derive(f, x, method="series", **kwargs).steps == derive(f, x, **kwargs).steps
 
 
 def test_series_method_as_a_directive_option() -> None:
@@ -278,3 +281,25 @@ def test_series_method_as_a_directive_option() -> None:
     assert r"\int_{0}^{1} e^{(1 - s) \boldsymbol{X}^{\top}} \otimes e^{s \boldsymbol{X}}" in out.replace("} }", "}}")
     with pytest.raises(matdiff_tex.MatdiffError, match="method"):
         render_text("\\deriv[method=taylor]<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n")
+    with pytest.raises(matdiff_tex.MatdiffError, match="method"):
+        derive(r"e^{\boldsymbol{X}}", r"\boldsymbol{X}", method="taylor")
+
+
+def test_series_method_on_the_command_line() -> None:
+    from click.testing import CliRunner
+
+    from matdiff_tex.cli import main
+
+    result = CliRunner().invoke(main, ["derive", r"e^{\boldsymbol{X}}", r"\boldsymbol{X}", "--method", "series",
+                                       "--lang", "en", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert r"\frac{1}{(p + q + 1)!}" in result.output and "Beta integral" in result.output
+
+
+def test_series_method_from_front_matter_leaves_other_directives_alone() -> None:
+    from matdiff_tex import render_text
+
+    out = render_text("---\nmatdiff:\n  method: series\n  lang: en\n---\n\n"
+                      "\\deriv<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n\n\\deriv<\\boldsymbol{A}\\boldsymbol{X}><\\boldsymbol{X}>\n")
+    assert out.count("Beta integral") == 1 and out.count(r"\begin{aligned}") == 2
+

@@ -39,6 +39,7 @@ from ..expr.nodes import (
     Ones,
     Power,
     Softmax,
+    Sum,
     Sym,
     Trace,
     Transpose,
@@ -420,25 +421,26 @@ def bound_names(node: Node) -> frozenset[str]:
     for n in node.walk():
         if isinstance(n, Sym):
             names.add(n.name)
-        elif isinstance(n, Integral):
+        elif isinstance(n, (Integral, Sum)):
             names.add(n.var.name)
     return frozenset(names)
 
 
-def fresh_scalar(node: Node, taken: frozenset[str]) -> Sym:
-    """An integration variable named like none of ``taken`` or the symbols of ``node``.
+def fresh_scalar(node: Node, taken: frozenset[str], names: tuple[str, ...] = ("s", "t", "u", "v", "r")) -> Sym:
+    """An integration variable (or summation index) named like none of ``taken`` or the symbols of
+    ``node``: the first free one of ``names``, else ``names[0]`` with a subscript.
 
     The author may integrate over ``s`` already (``\\int_0^1 e^{s A} \\, ds``): the rule's
     own variable must not capture theirs.
     """
     used = taken | bound_names(node)
-    for name in ("s", "t", "u", "v", "r"):
+    for name in names:
         if name not in used:
             return Sym(name, "scalar", style="plain")
     k = 1
-    while f"s_{k}" in used:
+    while f"{names[0]}_{k}" in used:
         k += 1
-    return Sym(f"s_{k}", "scalar", style="plain")
+    return Sym(f"{names[0]}_{k}", "scalar", style="plain")
 
 
 @differential_rule(Vec, note="linearity")

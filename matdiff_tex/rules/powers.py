@@ -19,7 +19,7 @@ from fractions import Fraction
 from ..expr.nodes import (Add, Differential, Factorial, Frac, Infinity, Integral, Kron, Mul, Node, Num, Power, Sum, Sym,
                           SymbolicPower, Trace, Transpose)
 from .build import is_zero, mul, num, transpose, zero_like
-from .differential import D, differential_rule
+from .differential import D, differential_rule, fresh_scalar
 from .registry import register
 
 Linear = tuple[tuple[tuple[str, int], ...], int]
@@ -94,14 +94,7 @@ def power(base: Node, exponent: Node) -> Node:
 
 def fresh_index(node: Node) -> Sym:
     """A summation index named like no symbol of ``node`` (``k`` first)."""
-    used = {n.name for n in node.walk() if isinstance(n, Sym)} | {n.var.name for n in node.walk() if isinstance(n, Sum)}
-    for name in _INDEX_NAMES:
-        if name not in used:
-            return Sym(name, "scalar", style="plain")
-    k = 1
-    while f"k_{k}" in used:
-        k += 1
-    return Sym(f"k_{k}", "scalar", style="plain")
+    return fresh_scalar(node, frozenset(), _INDEX_NAMES)
 
 
 def upto(exponent: Node, index: Sym, body: Node) -> Sum:
@@ -188,8 +181,7 @@ def series_rows(x: Node, dx: Node, taken: Node) -> list[tuple[Node, str]]:
     """Seed 000's derivation of d e^{X} from the power series, each row with its note key:
     Σ_n d(X^n)/n!, re-indexed to Σ_p Σ_q X^p dX X^q/(p+q+1)!, the Beta integral, the sums
     taken inside the integral, ∫_0^1 e^{sX} dX e^{(1-s)X} ds."""
-    used = {n.name for n in taken.walk() if isinstance(n, Sym)}
-    n, k, p, q, s = (Sym(_free(name, used), "scalar", style="plain") for name in "nkpqs")
+    n, k, p, q, s = (fresh_scalar(taken, frozenset(), (name,)) for name in "nkpqs")
     one_minus_s = Add((num(1), mul(num(-1), s)))
     rows: list[tuple[Node, str]] = [(Differential(exponential_series(x, n)), "expm_series")]
     inner = mul(inverse_factorial(n), power(x, k), dx, power(x, shifted(n, -1, minus=k)))
@@ -206,11 +198,3 @@ def series_rows(x: Node, dx: Node, taken: Node) -> list[tuple[Node, str]]:
     rows.append((Integral(s, mul(left, dx, right)), "swap_sum_integral"))
     return rows
 
-
-def _free(name: str, used: set[str]) -> str:
-    if name not in used:
-        return name
-    k = 1
-    while f"{name}_{k}" in used:
-        k += 1
-    return f"{name}_{k}"

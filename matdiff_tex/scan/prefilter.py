@@ -32,6 +32,8 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 _BLOCK_START = re.compile(r"\n[ \t]*(?:[-*+>#=|_]|\d+[.)])")
 _MATH_OR_TAG = re.compile(r"\$|\\\(|\\\[|\\begin|<")
 _TICKS_OR_ESCAPE = re.compile(r"\\[\s\S]|`+")
+# What display math is made of, read paragraph by paragraph (a blank line ends a paragraph).
+_MATH_TOKEN = re.compile(r"(\n[ \t]*\r?\n)|\\(?:begin|end)\{|\\[\[\]]|\\[\s\S]|\$\$|\$|`")
 
 
 def no_live_directive(text: str) -> bool:
@@ -52,9 +54,12 @@ def code_mentions(text: str) -> list[int] | None:
     if fences is None:
         return None
     fence_starts = [start for start, _ in fences]
+    triggers = list(_TRIGGER.finditer(text))
+    if triggers and _math_may_cross_paragraphs(text, front_end, triggers[-1].start(), fences, fence_starts):
+        return None  # display math may reach over a blank line into a mention's paragraph
     blanks = [m.span() for m in _BLANK_LINE.finditer(text, front_end)]
     blank_starts, blank_ends = [start for start, _ in blanks], [end for _, end in blanks]
-    for match in _TRIGGER.finditer(text):
+    for match in triggers:
         at = match.start()
         if at < front_end:
             return None
@@ -70,6 +75,48 @@ def code_mentions(text: str) -> list[int] | None:
         if text[start:start + 1] in (" ", "\t") or not _in_code_span(text[start:stop], at - start):
             return None  # an indented paragraph (a code block, or a container's body), or live text
     return [match.start() for match in DIRECTIVE_START.finditer(text, front_end)]
+
+
+def _math_may_cross_paragraphs(text: str, start: int, stop: int, fences: list[tuple[int, int]],
+                               fence_starts: list[int]) -> bool:
+    """True unless every paragraph between ``start`` and ``stop`` (outside fenced code) plainly
+    closes the math it opens: the scanner lets ``$$``, ``\\[`` and environments run over blank
+    lines, so a paragraph that leaves one open (or mixes math with backticks, whose reading this
+    module does not follow) puts later mentions out of reach of a proof."""
+    state = ""  # "", "$" (inline), "$$" (display)
+    depth = 0  # \\[ and \\begin{...} minus their closers
+    has_display = has_ticks = False
+
+    def left_open() -> bool:
+        # An unclosed inline $ is literal text and cannot leave its paragraph, unless display
+        # math in the same paragraph makes the reading uncertain.
+        return bool(depth or state == "$$" or (state and has_display) or (has_display and has_ticks))
+
+    for token in _MATH_TOKEN.finditer(text, start, stop):
+        at = token.start()
+        fence = bisect.bisect_right(fence_starts, at) - 1
+        if fence >= 0 and at < fences[fence][1]:
+            continue
+        word = token.group(0)
+        if token.group(1) is not None:  # a blank line: the paragraph ends
+            if left_open():
+                return True
+            state, depth, has_display, has_ticks = "", 0, False, False
+            continue
+        if word == "`":
+            has_ticks = True
+        elif word in ("$$", "$"):
+            has_display = has_display or word == "$$"
+            if not state:
+                state = word
+            elif state == "$" or word == "$$":
+                state = ""
+        elif word in ("\\[", "\\begin{"):
+            has_display = True
+            depth += 1
+        elif word in ("\\]", "\\end{"):
+            depth -= 1
+    return left_open()
 
 
 def _fenced_spans(padded: str, start: int) -> list[tuple[int, int]] | None:

@@ -17,7 +17,7 @@ from ..errors import DirectiveError
 from . import markers
 from .directive import DIRECTIVE_START, Problem, error_of, read_directive
 from .model import Directive, MarkerBlock, MarkerStyle, Placement
-from .text import is_prefix_only, line_end, rest_is_blank
+from .text import is_prefix_only, line_end, line_start, rest_is_blank
 from .walk import Ctx, Table, Walker
 
 ALIGN_ENVS = frozenset(
@@ -325,6 +325,15 @@ def _backticks(text: str, start: int, limit: int, width: int) -> int:
     return -1 if close is None else close.end()
 
 
+def _indented_four(text: str, i: int) -> bool:
+    """True when only white space stands before ``i`` on its line and it spans four columns or more
+    (tabs to the next multiple of four, as CommonMark counts them)."""
+    head = text[line_start(text, i):i]
+    if head.strip(" \t"):
+        return False  # a container prefix: leave it to the conservative reading
+    return len(head.expandtabs(4)) >= 4
+
+
 def html_comment(w: Walker, i: int, ctx: Ctx) -> int | None:
     """``<!-- ... -->`` (also ``<!-->``)."""
     if not w.text.startswith("<!--", i):
@@ -332,8 +341,11 @@ def html_comment(w: Walker, i: int, ctx: Ctx) -> int | None:
     close = remembered(w, ("comment", ctx.limit), i + 2, lambda: w.text.find("-->", i + 2, ctx.limit))
     if close < 0:
         # Opening a line, an unclosed comment is an HTML block that hides the rest of the note
-        # (CommonMark); inside a line it is literal text.
-        return ctx.limit if w.fmt == "markdown" and is_prefix_only(w.text, i, w.fmt) else None
+        # (CommonMark); inside a line it is literal text, and so it is on a line indented by four
+        # columns or more (a paragraph's continuation, or an indented code block).
+        opens_block = (w.fmt == "markdown" and is_prefix_only(w.text, i, w.fmt)
+                       and not _indented_four(w.text, i))
+        return ctx.limit if opens_block else None
     if holds_foreign_marker(w, i, close + 3):
         return None
     return close + 3
