@@ -59,6 +59,8 @@ class RowView:
     rhs: str
     note: str | None
     lines: tuple[str, ...] = ()
+    #: a note too long for one line, cut into lines (the last row's layout tag included); else ()
+    note_lines: tuple[str, ...] = ()
 
 
 #: How wide a row may be by default, in rough math glyphs (see :func:`visual_width`), before it
@@ -165,6 +167,57 @@ def note_width(note: str | None) -> int:
     return 4 + round(_text_width(_TOKEN.findall(note)))
 
 
+def _note_words(note: str) -> list[str]:
+    """A note's text cut where a line may end: after a space, before a bracket (never in ``$...$``)."""
+    words, current, math = [], "", False
+    for ch in note:
+        if ch == "$":
+            math = not math
+        if not math and ch in "（(" and current.strip():
+            words.append(current)
+            current = ""
+        current += ch
+        if not math and ch == " ":
+            words.append(current)
+            current = ""
+    return [word for word in [*words, current] if word]
+
+
+def note_parts(note: str, lead: int, width: int = WRAP_WIDTH) -> tuple[str, ...]:
+    """A note on a line of its own, cut into as few lines as fit ``width`` after ``lead`` (the first
+    follows ``\\quad \\Longrightarrow``, the others ``\\quad \\phantom{\\Longrightarrow}``), of
+    widths as even as possible (in two lines, cut before a closing bracket such as the layout tag when
+    it fits).  A word (or a formula) is never cut, so a line may still be too wide."""
+    room = width - lead - 4 - 4  # the \quad indent and the arrow (or its phantom) with its spaces
+    words = _note_words(note)
+    count = len(words)
+
+    def size(start: int, end: int) -> int:
+        return round(_text_width(_TOKEN.findall("".join(words[start:end]).strip())))
+
+    lines, first = 1, 0  # the fewest lines: greedy filling
+    for at in range(count):
+        if at > first and size(first, at + 1) > room:
+            lines, first = lines + 1, at
+    bracket = max((at for at, word in enumerate(words) if at and word.startswith(("（", "("))), default=0)
+    if lines == 2 and bracket and size(0, bracket) <= room and size(bracket, count) <= room:
+        return "".join(words[:bracket]).strip(), "".join(words[bracket:]).strip()  # the bracket (a layout tag) moves
+    # the most even cut into that many lines: widest[k][end] = (its widest line, where its last line starts)
+    widest = [[(0 if end == 0 else 1 << 30, 0) for end in range(count + 1)]]
+    for k in range(1, lines + 1):
+        row = [(1 << 30, 0)] * (count + 1)
+        for end in range(1, count + 1):
+            row[end] = min(((max(widest[k - 1][start][0], size(start, end)), start) for start in range(end)),
+                           default=(1 << 30, 0))
+        widest.append(row)
+    cuts, end = [], count
+    for k in range(lines, 0, -1):
+        start = widest[k][end][1]
+        cuts.append((start, end))
+        end = start
+    return tuple("".join(words[a:b]).strip() for a, b in reversed(cuts) if b > a)
+
+
 def wrap_terms(terms: Sequence[str], lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
     """Group a sum's terms into lines (see :func:`wrap_row`; each term may start a line)."""
     from .expr.writer import BREAK
@@ -206,7 +259,9 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH,
     lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width, keep_products)
     if cost and note:
         alone, alone_cost = _pack(pieces, marks, sizes, lead, 0, width, keep_products)  # the note on a line of its own
-        alone_cost += BREAK_COST + max(0, lead + 4 + note_width(note) - width) * OVERFLOW_COST
+        parts = note_parts(note, lead, width)  # the note's own lines
+        alone_cost += BREAK_COST * len(parts) + OVERFLOW_COST * sum(
+            max(0, lead + 8 + round(_text_width(_TOKEN.findall(part))) - width) for part in parts)
         if alone_cost < cost:
             return (*alone, "")
     return lines
@@ -417,7 +472,11 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
             shorter[at] = loose
     if extra <= 0:  # only when that brings the derivation within the budget
         wrapped = [shorter.get(at, lines) for at, lines in enumerate(wrapped)]
-    rows = [RowView(row.lhs, row.rhs, style.note(note), lines) for row, note, lines in zip(selected, notes, wrapped)]
+    rows = []
+    for row, note, size, lines in zip(selected, notes, measured, wrapped):
+        parts = note_parts(size, lead, options.width) if size and lines[-1] == "" else ()
+        rows.append(RowView(row.lhs, row.rhs, style.note(note), lines,
+                            tuple(map(style.note, parts)) if len(parts) > 1 else ()))
     return _fill(derivation, rows, derivation.result_latex, options, placement, fmt, kind)
 
 

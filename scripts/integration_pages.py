@@ -147,13 +147,17 @@ def build_hexo(root: Path, python: str = sys.executable) -> Path:
     return public
 
 
-def build_mkdocs(root: Path, python: str = sys.executable) -> Path:
-    """``mkdocs build`` of the Material site with MKDOCS_PAGE; the folder to serve."""
+def build_mkdocs(root: Path, python: str = sys.executable, page: str = MKDOCS_PAGE, script: str | None = None) -> Path:
+    """``mkdocs build`` of the Material site with ``page`` (MKDOCS_PAGE) and, when given, one more
+    ``script`` run after MathJax's; the folder to serve."""
     site = root / "mkdocs"
     (site / "docs" / "js").mkdir(parents=True)
     (site / "docs" / "css").mkdir()
-    (site / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
-    (site / "docs" / "index.md").write_text(MKDOCS_PAGE, encoding="utf-8")
+    yml = MKDOCS_YML if script is None else MKDOCS_YML.replace("extra_css:", "  - js/extra.js\nextra_css:")
+    (site / "mkdocs.yml").write_text(yml, encoding="utf-8")
+    (site / "docs" / "index.md").write_text(page, encoding="utf-8")
+    if script is not None:
+        (site / "docs" / "js" / "extra.js").write_text(script, encoding="utf-8")
     (site / "docs" / "js" / "mathjax-config.js").write_text(MATHJAX_CONFIG, encoding="utf-8")
     (site / "docs" / "css" / "narrow.css").write_text(NARROW_CSS + "\n", encoding="utf-8")
     shutil.copytree(JS / "mathjax-full" / "es5", site / "docs" / "js" / "mathjax",
@@ -218,7 +222,7 @@ def main() -> None:
             screenshot(f"{base}/post/", REPO / "docs" / "hexo-marked.png", 900, 520)
         mkdocs = build_mkdocs(Path(tmp))
         with serve(mkdocs) as base:
-            screenshot(f"{base}/", REPO / "docs" / "mkdocs-material.png", 1100, 1060)
+            screenshot(f"{base}/", REPO / "docs" / "mkdocs-material.png", 1280, 1160)  # desktop: both sidebars
     print("wrote docs/hexo-marked.png and docs/mkdocs-material.png")
 
 

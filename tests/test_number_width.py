@@ -139,6 +139,6 @@ def test_broken_rows_are_the_checked_rows_cut_into_lines(width: int) -> None:
         rows = re.split(r" \\\\\n(?!&\\quad )", block)
         assert len(rows) == len(derivation.rows())
         for text, row in zip(rows, derivation.rows()):
-            text = re.sub(r" \\Longrightarrow \\text\{.*\}$| \\qquad \\text\{.*\}$", "", text)
+            text = re.sub(r" \\Longrightarrow \\text\{.*\}$| \\qquad \\text\{.*\}$", "", text, flags=re.S)
             rhs = text.split("&= ", 1)[1].replace(" \\\\\n&\\quad ", " ").rstrip()
             assert rhs == _safe(row.rhs)

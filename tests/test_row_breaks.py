@@ -12,6 +12,7 @@ products in the rows nearest its result when that saves lines (the softmax cross
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -163,3 +164,23 @@ def test_over_the_row_budget_a_product_may_be_cut_to_save_a_line() -> None:
     for layout in ("numerator", "denominator"):
         block = render_text(hessian + "\n", fmt="markdown", layout=layout)
         assert block.count("\\\\") + 1 <= rendering.ROW_BUDGET, block
+
+
+def test_a_note_too_long_for_a_line_of_its_own_is_continued_on_the_next() -> None:
+    """``K_{nm} ⟹ read the derivative off the differential (denominator layout)`` was one line of 61
+    glyphs (745 px in MathJax, wider than MkDocs Material's 688 px column): the note now takes lines of
+    its own, cut between words, each within the width; its text is unchanged."""
+    text = render_text(r"\deriv[lang=en, layout=denominator]<\boldsymbol{X}^{\top}><\boldsymbol{X}>" + "\n")
+    rows = text.split("\\begin{aligned}")[1].split("\\end{aligned}")[0].strip().split(" \\\\\n")
+    lead = max(rendering.visual_width(row.split("&", 1)[0]) for row in rows)
+    assert all(lead + rendering.visual_width(row.split("&", 1)[1]) <= rendering.WRAP_WIDTH for row in rows), rows
+    continued = [row.strip() for row in rows if "\\phantom{\\Longrightarrow}" in row]
+    assert continued and rows[-len(continued) - 1].strip().startswith("&\\quad  \\Longrightarrow \\text{read")
+    words = re.findall(r"\\text\{([^{}]*)\}", " ".join(rows[-len(continued) - 1:]))
+    assert " ".join(words) == "read the derivative off the differential (denominator layout)"
+    parts = rendering.note_parts("read the derivative off the differential (denominator layout)", 7, 52)
+    assert parts == ("read the derivative off the differential", "(denominator layout)")  # the tag moves
+    parts = rendering.note_parts(r"product rule: differentiate each $\boldsymbol{X}$ in turn and collect", 27, 52)
+    assert len(parts) == 3 and "$\\boldsymbol{X}$" in " ".join(parts)  # a formula is never cut
+    widths = [rendering.note_width(part) for part in parts]
+    assert max(widths) - min(widths) <= 6 and max(widths) <= 52 - 27 - 4  # lines as even as the words allow

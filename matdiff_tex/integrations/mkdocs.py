@@ -9,6 +9,7 @@ matter ``matdiff:`` and each directive's ``[options]`` override them)::
           layout: denominator        # numerator | denominator
           steps: full                # full | brief | none
           lang: en                   # zh | en
+          width: 48                  # line width (glyphs, or 600px); Material's default: 48
           solutions: hide            # show (default) | hide: questions and blank space, no solutions
           shapes: {A: 3x4}           # optional
           templates: my-templates    # optional folder, relative to mkdocs.yml
@@ -52,6 +53,13 @@ log = get_plugin_logger("matdiff-tex")
 #: Python-Markdown extensions whose containers hold indented Markdown, not code.
 CONTAINER_EXTENSIONS = frozenset({"admonition", "pymdownx.details", "pymdownx.tabbed"})
 
+#: The line width (in the glyphs of :func:`matdiff_tex.render.visual_width`) on a MkDocs Material
+#: site that sets none: Material's content column is 688 CSS px on a desktop screen (both sidebars
+#: shown; 34.4 em of its 16 px text, and as many em from 100 em up), and MathJax 3 set up as the
+#: README says (arithmatex, no equation numbers) draws a glyph of the width model in up to 14 px
+#: there, matching the page font's x-height (measured in headless Chromium: tests/test_mathjax_material.py).
+MATERIAL_WIDTH = 48
+
 __all__ = ["MatdiffConfig", "MatdiffPlugin"]
 
 
@@ -90,6 +98,8 @@ class MatdiffPlugin(BasePlugin[MatdiffConfig]):
         """Check the site options once, before any page is read."""
         options = {key: self.config[key]
                    for key in ("layout", "steps", "lang", "number", "width", "shapes", "solutions")}
+        if options["width"] is None and _theme_name(config) == "material":
+            options["width"] = MATERIAL_WIDTH
         templates = self.config["templates"]
         options["templates_dir"] = os.path.abspath(templates) if templates else None
         if CONTAINER_EXTENSIONS & set(_extension_names(config.get("markdown_extensions"))):
@@ -263,3 +273,9 @@ def _merge(site: dict[str, Any], front: Any) -> dict[str, Any]:
     if "shapes" in site and "shapes" in layer:
         merged["shapes"] = {**dict(site["shapes"]), **dict(layer["shapes"])}
     return merged
+
+
+def _theme_name(config: Any) -> str | None:
+    """The name of the site's theme (``material``), if it has one."""
+    theme = config.get("theme") if hasattr(config, "get") else None
+    return getattr(theme, "name", None) or (theme.get("name") if isinstance(theme, Mapping) else None)
