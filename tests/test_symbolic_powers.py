@@ -16,7 +16,7 @@ from matdiff_tex import derive
 from matdiff_tex.errors import UnsupportedError
 
 from derive_cases import fd_jacobian
-from test_derive_table import arrange, assert_close
+from test_derive_table import arrange, assert_close, dim_bindings
 
 LAYOUTS = ("numerator", "denominator")
 NS = (1, 2, 3, 5)
@@ -303,3 +303,16 @@ def test_series_method_from_front_matter_leaves_other_directives_alone() -> None
                       "\\deriv<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n\n\\deriv<\\boldsymbol{A}\\boldsymbol{X}><\\boldsymbol{X}>\n")
     assert out.count("Beta integral") == 1 and out.count(r"\begin{aligned}") == 2
 
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_symbolic_power_of_a_constant(layout: str) -> None:
+    """A^n is a constant when the variable is another matrix: the usual rules, checked at every n."""
+    rng = np.random.default_rng(41)
+    d = derive(r"\boldsymbol{Y}^{\top}\boldsymbol{A}^{n}\boldsymbol{Y}", r"\boldsymbol{Y}", layout=layout)
+    for n in NS:
+        a, y = _square(rng, 3), rng.standard_normal((3, 2))
+        jac, f_shape = fd_jacobian(lambda v: v["Y"].T @ np.linalg.matrix_power(a, n) @ v["Y"], {"Y": y}, "Y")
+        want = arrange(jac, f_shape, y.shape, layout)
+        sizes = dim_bindings(d, {"A": a, "Y": y})  # the sizes I_p and K_{pm} stand for
+        assert_close(_evaluate(d.result_latex, {"A": a, "Y": y, "n": n}, sizes), want, 1e-6, f"Y^T A^n Y, n = {n}")
