@@ -242,6 +242,15 @@ def test_in_place_never_keeps_a_hidden_answer_in_a_marker(tmp_path: Path) -> Non
     twice = process_document(once.text, "markdown", markers=True, options={"solutions": "hide", "lang": "en"})
     assert twice.text == once.text
 
+    # a teacher's note kept current with --in-place (markers holding each \answer), then the student copy
+    # written with -o: the markers and what they keep are gone with the solutions
+    note = "Q1\n\n" + with_answer + "\nQ2 $" + with_answer.strip() + "$ ok\n\n" + only_deriv
+    kept = process_document(note, "markdown", markers=True, options={"lang": "en"})
+    assert not kept.errors and kept.text.count("<!-- matdiff-tex") == 3 and kept.text.count(r"\checkmark") == 2
+    student = process_document(kept.text, "markdown", options={"solutions": "hide", "lang": "en"})
+    assert not student.errors and "<!--" not in student.text and "\\answer" not in student.text
+    _assert_only_questions(note, student.text)
+
 
 def test_a_warm_cache_never_hands_a_solution_to_the_student_copy(tmp_path: Path) -> None:
     """The same note rendered with the solutions, then hidden, through one cache folder."""
