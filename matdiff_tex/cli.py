@@ -21,7 +21,7 @@ import click
 
 from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
-from .options import DOCUMENT_CHOICES, parse_width, symmetric_value
+from .options import DEFAULT_WIDTH, DOCUMENT_CHOICES, parse_width, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
 from .fsio import ReadError, SourceText, WriteError, decode, read_limited, read_source, write_atomic
 
@@ -163,7 +163,7 @@ def _option_flags(func: Any) -> Any:
         click.option("--number/--no-number", "number", default=None,
                      help="Number the display equations (default: --number)."),
         click.option("--width", default=None, metavar="CHARS|PXpx", callback=_width_callback,
-                     help="Line width: characters (e.g. 48) or the column size (e.g. 600px); default 56."),
+                     help=f"Line width: characters (e.g. 48) or the column size (e.g. 600px); default {DEFAULT_WIDTH}."),
         click.option("--shape", "shapes", multiple=True, metavar="NAME=RxC",
                      callback=_shape_callback,
                      help="Fix a symbol's size, e.g. --shape A=3x4 (repeatable)."),

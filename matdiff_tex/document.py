@@ -55,7 +55,7 @@ from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site
 from .scan import markers as marker_text
 from .scan.directive import DIRECTIVE_START
 from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
-from .scan.text import BOM, LineIndex, continuation, line_prefix, line_start, newline_at, rest_is_blank
+from .scan.text import BOM, LineIndex, continuation, line_end, line_prefix, line_start, newline_at, rest_is_blank
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cache import Cache
@@ -370,6 +370,32 @@ def _unindent_after_line_start_marker(run: _Run, start: int, body: str) -> str:
                                body)
 
 
+def _line_after_becomes_code(run: _Run, unit: _Unit) -> int | None:
+    """The offset of the line after ``unit`` when markers would turn it into an indented code block.
+
+    An opening HTML marker that starts its line is an HTML block (CommonMark), so the next line no
+    longer continues the paragraph: a line indented four columns deeper than the marker's would
+    be read as code from then on (shown as code, and its directives no longer seen by the next
+    run).  The author's line is not ours to re-indent, so the directive is refused instead.
+    """
+    if run.fmt != "markdown":
+        return None
+    head = run.text[line_start(run.text, unit.start):unit.start]
+    if head.strip(" \t"):
+        return None
+    after = run.text.find("\n", unit.end)
+    if after < 0:
+        return None
+    nxt = after + 1
+    line = run.text[nxt:line_end(run.text, nxt)]
+    if not line.strip():
+        return None
+    lead = line[:len(line) - len(line.lstrip(" \t"))]
+    if len(lead.expandtabs(4)) >= len(head.expandtabs(4)) + 4:
+        return nxt
+    return None
+
+
 def _marked(run: _Run, unit: _Unit) -> str | None:
     """What ``unit`` becomes with markers around it (``--in-place``)."""
     for directive in unit.directives:
@@ -379,6 +405,14 @@ def _marked(run: _Run, unit: _Unit) -> str | None:
                 "directive's source), where a student can read it: write the student's copy with -o instead"))
             return None
     source = _source(run, unit)
+    html = unit.region is not None or _style(run.fmt, unit.directives[0].placement) is MarkerStyle.HTML
+    code_after = _line_after_becomes_code(run, unit) if html and unit.marker is None else None
+    if code_after is not None:
+        run.fail(code_after, DirectiveError(
+            "this line continues the paragraph of the directive above and is indented four columns or more: "
+            "after the directive's marker (--in-place) it would read as an indented code block; put a blank "
+            "line before it or indent it less"))
+        return None
     if "-->" in source and (unit.region is not None or _style(run.fmt, unit.directives[0].placement)
                             is MarkerStyle.HTML):
         run.fail(unit.start + source.index("-->") if unit.marker is None else unit.marker.source_start,

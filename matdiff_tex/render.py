@@ -218,6 +218,25 @@ def note_parts(note: str, lead: int, width: int = WRAP_WIDTH) -> tuple[str, ...]
     return tuple("".join(words[a:b]).strip() for a, b in reversed(cuts) if b > a)
 
 
+def note_after(note: str, used: int, lead: int, width: int = WRAP_WIDTH) -> tuple[str, ...] | None:
+    """A long note begun after an expression line that already takes ``used`` glyphs and continued
+    on lines of its own (``\\quad \\phantom{\\Longrightarrow}``), when that fits; else None."""
+    words = _note_words(note)
+    first = 0
+    while first < len(words) and used + 4 + round(_text_width(_TOKEN.findall("".join(words[: first + 1]).rstrip()))) <= width:
+        first += 1
+    opened = [at for at in range(first) if words[at].startswith(("（", "(")) and not any(
+        close in "".join(words[at:first]) for close in "）)")]
+    if opened:  # never inside a bracket (the layout tag): it moves to the next line whole
+        first = opened[0]
+    if first == 0 or first == len(words):
+        return None
+    rest = note_parts("".join(words[first:]), lead, width)
+    if any(lead + 8 + round(_text_width(_TOKEN.findall(part))) > width for part in rest):
+        return None
+    return ("".join(words[:first]).strip(), *rest)
+
+
 def wrap_terms(terms: Sequence[str], lead: int, note: str | None, width: int = WRAP_WIDTH) -> tuple[str, ...]:
     """Group a sum's terms into lines (see :func:`wrap_row`; each term may start a line)."""
     from .expr.writer import BREAK
@@ -475,6 +494,11 @@ def render_derivation(derivation: "Derivation", options: ResolvedOptions, placem
     rows = []
     for row, note, size, lines in zip(selected, notes, measured, wrapped):
         parts = note_parts(size, lead, options.width) if size and lines[-1] == "" else ()
+        if len(parts) > 1:  # begun on the expression's last line, the note may need a line less
+            used = lead + (4 if len(lines) > 2 else 0) + visual_width(lines[-2])
+            after = note_after(size, used, lead, options.width)
+            if after is not None and len(after) <= len(parts):
+                lines, parts = lines[:-1], after
         rows.append(RowView(row.lhs, row.rhs, style.note(note), lines,
                             tuple(map(style.note, parts)) if len(parts) > 1 else ()))
     return _fill(derivation, rows, derivation.result_latex, options, placement, fmt, kind)

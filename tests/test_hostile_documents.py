@@ -75,6 +75,9 @@ def test_stray_dollar_before_a_latex_display_directive() -> None:
 # above is an expansion (an HTML block) it is an indented code block: both runs must read the
 # directive after it alike.
 @example(" $y = " + DIRECTIVES[0] + "$ ok\n\t<!--\n\n $y = " + DIRECTIVES[0] + "$ ok\n\n")
+# A display directive whose paragraph goes on in a tab-indented line: after the closing marker
+# that line would be an indented code block (and its own marker unseen by the next run).
+@example("\n\n" + DIRECTIVES[0] + "\n\tUS$5\n $y = " + DIRECTIVES[0] + "$ ok\n\n")
 def test_markdown_in_place_twice_changes_nothing_and_loses_no_text(text: str) -> None:
     once = in_place(text, "markdown")
     if once.errors:  # a malformed directive: nothing is written
@@ -196,3 +199,22 @@ def test_errors_per_file_are_capped_and_long_lines_are_cut(tmp_path) -> None:  #
     assert "matdiff-tex: 500 errors in 1 file" in done.stderr  # the summary counts them all
     assert max(len(line) for line in done.stderr.splitlines()) < 300
     assert len(done.stderr) < 30_000
+
+
+@pytest.mark.parametrize("text, line", [
+    ("Intro\n\n" + DIRECTIVES[0] + "\n\tcontinued words\n", 4),
+    ("Intro\r\n\r\n $y = " + DIRECTIVES[0] + "$ ok\r\n     more $z$ words\r\n", 4),
+])
+def test_a_line_that_markers_would_turn_into_code_is_refused_at_its_place(text: str, line: int) -> None:
+    once = in_place(text, "markdown")
+    assert once.text == text
+    [error] = once.errors
+    assert (error.line, error.col) == (line, 1)
+    assert "would read as an indented code block" in error.message
+
+
+def test_a_line_after_a_blank_or_less_indented_is_kept_as_before() -> None:
+    for text in ("Intro\n\n" + DIRECTIVES[0] + "\n\n\tcode after a blank line\n",
+                 "Intro\n\n" + DIRECTIVES[0] + "\n   three spaces go on\n"):
+        once = in_place(text, "markdown")
+        assert once.errors == [] and once.changed

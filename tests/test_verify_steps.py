@@ -11,6 +11,7 @@ from matdiff_tex.errors import InternalError
 from matdiff_tex.expr.nodes import Differential, Partial
 from matdiff_tex.rules.build import mul, num
 from matdiff_tex.check.verify_steps import check_steps
+from matdiff_tex.derivation import chains
 
 B = r"\boldsymbol"
 CASES = [
@@ -58,7 +59,42 @@ def test_a_wrong_display_never_reaches_a_document(monkeypatch):
         derive(rf"\operatorname{{tr}}({B}{{A}}{B}{{X}}{B}{{B}})", rf"{B}{{X}}")
 
 
-def _variable(d):
+def _variable(d, shapes=None):
     from matdiff_tex.expr.reader import read_derivative_input
 
-    return read_derivative_input(d.f_latex, d.x_latex, None).x
+    return read_derivative_input(d.f_latex, d.x_latex, shapes).x
+
+
+# Sizes the author gave: vec(AXB) of a 2x3 A, 3x4 X and 4x5 B is 10 long and the Jacobian 10x12.
+# The rows must be checked all the same (a cut-off on every derived size once let them pass unchecked).
+SIZED = [
+    (rf"{B}{{A}}{B}{{X}}{B}{{B}}", rf"{B}{{X}}", 1,
+     {"A": (2, 3), "X": (3, 4), "B": (4, 5)}),
+    (rf"\operatorname{{tr}}({B}{{A}}{B}{{X}}{B}{{B}}{B}{{X}})", rf"{B}{{X}}", 1,
+     {"A": (5, 3), "X": (3, 5), "B": (5, 3)}),
+    (rf"{B}{{X}}^{{\top}}{B}{{X}}", rf"{B}{{X}}", 1, {"X": (4, 3)}),
+    (r"\log(1 + \exp(\boldsymbol{x}^{\top}\boldsymbol{w}))", rf"{B}{{w}}", 2, {"x": (7, 1), "w": (7, 1)}),
+]
+
+
+@pytest.mark.parametrize("f, x, order, shapes", SIZED)
+def test_rows_with_given_sizes_are_all_compared(f, x, order, shapes):
+    d = derive(f, x, order=order, shapes=shapes)
+    chains_of_two = sum(1 for chain in chains(d.steps) if len(chain) + (chain[0].lhs is not None) >= 2)
+    assert chains_of_two > 0
+    assert check_steps(d.steps, _variable(d, shapes)) == chains_of_two
+
+
+@pytest.mark.parametrize("f, x, order, shapes", SIZED)
+def test_a_changed_line_with_given_sizes_is_caught(f, x, order, shapes):
+    d = derive(f, x, order=order, shapes=shapes)
+    changed = 0
+    for i, step in enumerate(d.steps):
+        if step.lhs is not None or not any(isinstance(n, (Differential, Partial)) for n in step.expr.walk()):
+            continue
+        steps = list(d.steps)
+        steps[i] = replace(step, expr=mul(num(2), step.expr))
+        with pytest.raises(InternalError, match="line check failed"):
+            check_steps(steps, _variable(d, shapes))
+        changed += 1
+    assert changed > 0

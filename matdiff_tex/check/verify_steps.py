@@ -35,7 +35,7 @@ STEP = 1e-20
 RTOL = 1e-8
 FD_STEP = 1e-5  # central differences (of a partial derivative's value)
 FD_RTOL = 1e-6
-LARGEST_SIZE = 8  # given sizes above this are not worth a line-by-line check (the result still is)
+LARGEST_SIZE = 8  # a symbol given a side above this is not worth a line-by-line check (the result still is)
 
 
 def check_steps(steps: Sequence[Step], x: Sym, seed: int = 1, *, layout: str = "numerator",
@@ -290,9 +290,12 @@ def _small_sizes(steps: Sequence[Step], x: Sym) -> dict[str, int] | None:
             if node is None:
                 continue
             for dim in _dims(node):
-                if dim.coeff > LARGEST_SIZE:
-                    return None
+                # Only a symbol's own given size counts: vec(X) of a 3x4 X is 12 long, and the
+                # work of what is derived from the sizes is bounded by the budget below.
                 names.update(name for name in dim.names if half_square_base(name) is None)  # n(n+1)/2 follows n
+    if any(dim.coeff > LARGEST_SIZE for step in steps for node in (step.expr, step.lhs) if node is not None
+           for sym in node.walk() if isinstance(sym, Sym) for dim in (sym.nrows, sym.ncols)):
+        return None
     x_names = set(x.rows.names) | set(x.cols.names)
     ordered = sorted(names, key=lambda name: (name not in x_names, name))
     for distinct in (len(ordered), 3, 2):
