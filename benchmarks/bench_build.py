@@ -7,15 +7,16 @@ What it does, all in a temporary folder (nothing touches the user's cache):
 1. generates a corpus: ``--posts`` Markdown posts holding ``--directives`` directives drawn from the
    derivative table (``tests/derive_cases.py``) with varied options (layout, steps, lang), placements
    (display, running text, inline math) and sizes given or not, plus about 2 MB of directive-free
-   prose (paragraphs, inline math, lists, code spans and fences);
+   prose (paragraphs, inline math, lists, code spans and fences); ``--failing`` notes (default 5)
+   also hold a directive that fails (a shape error, a syntax error, a refused variable ...);
 2. times, each as its own ``matdiff-tex`` process: a cold build (empty cache) with ``-j 1`` and
    ``-j 2``, a warm build (cache filled), ``render --check`` on an ``--in-place`` site whose cache is
    warm, a 2 MB note with no directive and one whose only mention of ``\\deriv`` is in a code span,
    next to a bare ``python -c "import click, jinja2"`` of the same run (median of 5), in wall time
    and CPU time (the process's user + system time, children included; on a shared machine CPU
    time is the steadier figure);
-3. checks that the warm build imports neither sympy nor numpy, and that -j 2 writes the same bytes
-   as -j 1;
+3. checks that the warm build imports neither sympy nor numpy, reports the same errors at the same
+   file:line:col as the cold builds, and that -j 2 writes the same bytes as -j 1;
 4. times ``derive()`` on every directive of the corpus in one process (p50, p95, max);
 5. times the worst families as they grow, each case in its own process (CPU time, peak memory):
    Kronecker chains, Hessians of long products, Hadamard chains, A ⊗ X ⊗ B.
@@ -90,8 +91,21 @@ def _directive(rng: random.Random, case) -> tuple[str, str]:
     return f"In math $y = {text}$ as well.\n\n", placement
 
 
-def make_corpus(folder: Path, posts: int, directives: int, prose_bytes: int, seed: int = 0) -> list[tuple[str, str, dict]]:
-    """Write the posts; return the directives' (F, X, derive keywords) for the derive timing."""
+#: Directives that fail on purpose (a shape error, a syntax error, a refused size): a site under
+#: edit has some, and a warm build must report them again without the engine.
+FAILING = (
+    rf"\deriv[shapes={{A: 2x3, X: 4x4}}]<{B}{{A}}{B}{{X}}><{B}{{X}}>",
+    rf"\deriv<{B}{{X}} + ><{B}{{X}}>",
+    rf"\deriv<\operatorname{{tr}}({B}{{X}}><{B}{{X}}>",
+    rf"\hessian<{B}{{X}}{B}{{A}}><{B}{{X}}>",
+    rf"\deriv[shapes={{x: 3x1}}]<{B}{{A}}{B}{{x}}><{B}{{x}}^{{\top}}>",
+)
+
+
+def make_corpus(folder: Path, posts: int, directives: int, prose_bytes: int, seed: int = 0,
+                failing: int = 0) -> list[tuple[str, str, dict]]:
+    """Write the posts (``failing`` of them also hold a directive that fails, on a line of its own
+    after the first paragraph); return the working directives' (F, X, derive keywords)."""
     rng = random.Random(seed)
     usable = [case for case in CASES if "skip_bench" not in case.tags]
     folder.mkdir(parents=True)
@@ -112,6 +126,8 @@ def make_corpus(folder: Path, posts: int, directives: int, prose_bytes: int, see
             shapes = case.derive_shapes() if "shapes=" in text else None
             made.append((case.f, case.x, {"layout": layout, "shapes": shapes, "order": case.order}))
         parts.append(_prose(rng, prose_bytes // posts // (count + 1)))
+        if failing and index % max(posts // failing, 1) == 0 and index // max(posts // failing, 1) < failing:
+            parts.insert(2, "\n" + FAILING[index // max(posts // failing, 1) % len(FAILING)] + "\n\n")
         (folder / f"post-{index:03d}.md").write_text("".join(parts), encoding="utf-8")
     return made
 
@@ -156,13 +172,13 @@ def same_tree(a: Path, b: Path) -> bool:
 def builds(work: Path, args: argparse.Namespace) -> dict:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("MATDIFF_TEX_")}
     corpus = work / "corpus"
-    made = make_corpus(corpus, args.posts, args.directives, args.prose)
+    made = make_corpus(corpus, args.posts, args.directives, args.prose, failing=args.failing)
     size = sum(p.stat().st_size for p in corpus.glob("*.md"))
 
     def env(cache: str) -> dict[str, str]:
         return dict(base_env, MATDIFF_TEX_CACHE_DIR=str(work / cache))
 
-    out: dict = {"posts": args.posts, "directives": len(made), "corpus_bytes": size}
+    out: dict = {"posts": args.posts, "directives": len(made), "corpus_bytes": size, "failing": args.failing}
     out["bare"] = bare(base_env, work)
     out["cold_j1"] = run(cli("render", "corpus", "-o", "out1", "-j", "1", "-q"), env("cache1"), work)
     out["cold_j2"] = run(cli("render", "corpus", "-o", "out2", "-j", "2", "-q"), env("cache2"), work)
@@ -170,13 +186,14 @@ def builds(work: Path, args: argparse.Namespace) -> dict:
     warm = run([PY, "-c", PROBE, "render", "corpus", "-o", "out3", "-q"], env("cache2"), work)
     out["warm"] = warm
     out["warm_heavy_imports"] = json.loads(warm["stderr"].split("HEAVY=")[-1])
+    out["same_errors_warm"] = warm["failed"] == out["cold_j1"]["failed"] == out["cold_j2"]["failed"]
     out["identical_warm"] = same_tree(work / "out1", work / "out3")
     shutil.copytree(corpus, work / "site")
     run(cli("render", "--in-place", "site", "-q"), env("cache2"), work)
     check = run([PY, "-c", PROBE, "render", "--check", "site", "-q"], env("cache2"), work)
     out["check"] = check
     out["check_heavy_imports"] = json.loads(check["stderr"].split("HEAVY=")[-1])
-    # the same two runs without the notes whose directives failed (those are computed every time)
+    # the same two runs without the notes whose directives fail
     failing = {line.split(":")[0] for line in out["cold_j1"]["failed"]}
     shutil.copytree(corpus, work / "corpus-ok")
     shutil.copytree(corpus, work / "site-ok")
@@ -200,10 +217,12 @@ def builds(work: Path, args: argparse.Namespace) -> dict:
 def derive_times(made: list[tuple[str, str, dict]]) -> dict:
     """derive() on every directive of the corpus, in this process, after one warm-up call."""
     from matdiff_tex import derive
+    from matdiff_tex.expr.reader import forget_readings
 
     derive(r"\boldsymbol{X}", r"\boldsymbol{X}")  # imports
     times = []
     for f, x, keywords in made:
+        forget_readings()  # each directive read as if it were the first (the reader remembers readings)
         start = time.process_time()
         try:
             derive(f, x, **keywords)
@@ -247,7 +266,7 @@ def families() -> list[dict]:
     for k in (3, 5, 7):
         body = "".join(rf"{B}{{A}}_{{{i}}}{X}" for i in range(k))
         cases.append(("Hessian of a long product", f"tr(A1 X ... A{k} X)", rf"\operatorname{{tr}}({body})", X, 2, None))
-    for k in (5, 10, 20, 40):
+    for k in (5, 10, 20, 40, 80):
         cases.append(("Hadamard chain", f"tr(X⊙…⊙X), {k} factors", r"\operatorname{tr}(" + r" \odot ".join([X] * k) + ")",
                       X, 1, None))
     for family, label, f, x, order, shapes in cases:
@@ -278,29 +297,32 @@ def report(result: dict, rows: list[dict], command: str) -> str:
         f"- load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())} (the machine is shared "
         "with other work: CPU time is the steadier figure, wall time is shown too)",
         "",
-        f"Corpus: {result['posts']} posts, {result['directives']} directives, "
+        f"Corpus: {result['posts']} posts, {result['directives']} directives (and {result['failing']} that fail on "
+        "purpose, one in each of as many posts), "
         f"{result['corpus_bytes'] / 1e6:.1f} MB. Bare start-up (`python -c \"import click, jinja2\"`, "
         f"median of 5): {b['wall'] * 1000:.0f} ms wall, {b['cpu'] * 1000:.0f} ms CPU.",
         "",
-        "| run | wall s | CPU s | wall / bare | CPU / bare | per directive (wall) |",
+        "| run | wall s | CPU s | wall / bare | CPU / bare | per directive (wall; CPU) |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     n = result["directives"]
     for key, label in [("cold_j1", "cold build, -j 1"), ("cold_j2", "cold build, -j 2"),
                        ("warm", "warm (cached) build"), ("check", "--check on a cached --in-place site"),
-                       ("warm_ok", "warm build, without the notes whose directive fails"),
-                       ("check_ok", "--check, without the notes whose directive fails"),
+                       ("warm_ok", "warm build, without the notes with a failing directive"),
+                       ("check_ok", "--check, without the notes with a failing directive"),
                        ("no_directive_2mb", "2 MB note, no directive"),
                        ("code_span_2mb", "2 MB note, \\deriv only in a code span")]:
         r = result[key]
-        per = f"{r['wall'] / n * 1000:.1f} ms" if key.startswith("cold") else ""
+        per = f"{r['wall'] / n * 1000:.1f} ms; {r['cpu'] / n * 1000:.1f} ms" if key.startswith("cold") else ""
         lines.append(f"| {label} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['wall'] / b['wall']:.1f}x | "
                      f"{r['cpu'] / b['cpu']:.1f}x | {per} |")
     failed = result["cold_j1"]["failed"]
     if failed:
-        lines += ["", f"{len(failed)} directive(s) of the corpus failed in the cold build (their notes are not "
-                  "written, so the warm build and --check compute those notes again):", ""]
-        lines += [f"- `{line.split(': ', 1)[1][:220]}`" for line in failed]
+        lines += ["", f"{len(failed)} directive(s) of the corpus fail ({result['failing_notes']} notes; "
+                  f"{result['failing']} placed on purpose, the rest would be engine failures); the warm build "
+                  f"reports the same messages at the same file:line:col as the cold builds: "
+                  f"{result['same_errors_warm']}:", ""]
+        lines += [f"- `{line[:220]}`" for line in failed]
     d = result["derive"]
     lines += [
         "",
@@ -329,6 +351,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--directives", type=int, default=1000)
     parser.add_argument("--prose", type=int, default=2_000_000, help="bytes of directive-free prose")
+    parser.add_argument("--failing", type=int, default=5, help="notes that also hold a directive that fails")
     parser.add_argument("--no-families", action="store_true")
     parser.add_argument("--write", action="store_true", help="write the figures into benchmarks/README.md")
     args = parser.parse_args()

@@ -80,7 +80,15 @@ class Derivation:
         return to_latex(self.result)
 
     def rows(self) -> list[Row]:
-        """Every step as LaTeX: what the templates iterate over."""
+        """Every step as LaTeX: what the templates iterate over (written once per derivation: a
+        derivation shown in several forms is written out again from these rows)."""
+        written = self.__dict__.get("_rows")
+        if written is None:
+            written = tuple(self._written_rows())
+            object.__setattr__(self, "_rows", written)  # a cache beside the fields, not a field
+        return list(written)
+
+    def _written_rows(self) -> list[Row]:
         from .expr.writer import to_latex, to_latex_breakable
 
         return [

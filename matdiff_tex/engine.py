@@ -26,6 +26,7 @@ from .errors import MatdiffError, UnsupportedError
 from .shorten import drop_repeated_rows, merge_trivial_steps, name_function, name_repeats
 from .expr.dims import Dim
 from .expr.nodes import (
+    Hadamard,
     Identity,
     Colored,
     Differential,
@@ -598,6 +599,18 @@ def _numerator_shape(f: Node, x: Sym) -> tuple[Dim, Dim]:
 MAX_VARIABLE_COPIES = 24
 
 
+def variable_copies(f: Node, x: Sym) -> int:
+    """How many times X occurs in F, a factor repeated in one ⊙ chain counted once (the product
+    rule takes it as U^{∘k}: one term, see :func:`matdiff_tex.rules.differential.d_hadamard`)."""
+    from .rules.differential import hadamard_factors
+
+    if isinstance(f, Sym):
+        return int(f.name == x.name)
+    if isinstance(f, Hadamard):
+        return sum(variable_copies(factor, x) for factor in dict.fromkeys(hadamard_factors(f)))
+    return sum(variable_copies(kid, x) for kid in f.children())
+
+
 def derive_nodes(
     f: Node,
     x: Sym,
@@ -632,7 +645,7 @@ def derive_nodes(
         raise MatdiffError(f"order must be 1 (derivative) or 2 (Hessian), got {order!r}")
     if order == 2 and not f.is_scalar:
         raise UnsupportedError("a Hessian needs a scalar function f; this F is not 1x1", field="F")
-    copies = sum(1 for node in f.walk() if isinstance(node, Sym) and node.name == x.name)
+    copies = variable_copies(f, x)
     if copies > MAX_VARIABLE_COPIES:
         # The product rule gives n terms of n factors on each of about 2n lines: time and output
         # grow with the cube of n, so a long chain would run for minutes and print megabytes.

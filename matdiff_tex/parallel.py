@@ -4,8 +4,9 @@ The parent reads every note and answers what it can without the engine (no direc
 mentions in code, a cached result: :func:`matdiff_tex.document.quick_result`); the rest go to
 the workers.  Results come back in file order (``Executor.map``), so the output and the error
 messages are exactly those of ``-j 1``.  Each worker's BLAS is held to one thread
-(``OPENBLAS_NUM_THREADS`` and friends, set before numpy is imported in it): N workers on N cores
-otherwise fight over the cores.
+(``OPENBLAS_NUM_THREADS`` and friends, set before numpy is imported in it; when the parent had
+already loaded numpy, a forked worker inherits its pool, which threadpoolctl resizes to one thread):
+N workers on N cores otherwise fight over the cores.
 """
 
 from __future__ import annotations
@@ -90,6 +91,18 @@ _WORKER_CACHE: Any = None
 def _start_worker(cache_dir: str | None) -> None:
     global _WORKER_CACHE
     _WORKER_CACHE = _open(cache_dir)
+    if "numpy" in sys.modules:  # forked from a parent that had loaded numpy (MkDocs, a notebook, a
+        # test): its BLAS read the variables long ago, so its pool is resized here
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+
+
+def blas_threads() -> list[int]:
+    """The thread count of every BLAS/OpenMP pool loaded in this process (for tests and benchmarks)."""
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info()]
 
 
 def _work(task: Task) -> Outcome:

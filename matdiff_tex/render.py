@@ -272,10 +272,7 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH,
     for it, it gets one (the last line is then empty); a short expression is never cut.  A piece too
     wide for any line stays whole.  ``keep_products=False`` prices every cut in a product alike
     (PRODUCT_COST), for a derivation over its ROW_BUDGET."""
-    from .expr.writer import break_points
-
-    pieces, marks = break_points(marked)
-    sizes = [visual_width(piece) for piece in pieces]
+    pieces, marks, sizes = (list(part) for part in _measured(marked))
     if sum(sizes) <= SHORT_ROW:  # a short expression is never cut: the note moves instead
         pieces, marks, sizes = [" ".join(pieces)], [], [sum(sizes)]
     lines, cost = _pack(pieces, marks, sizes, lead, note_width(note), width, keep_products)
@@ -287,6 +284,16 @@ def wrap_row(marked: str, lead: int, note: str | None, width: int = WRAP_WIDTH,
         if alone_cost < cost:
             return (*alone, "")
     return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _measured(marked: str) -> tuple[tuple[str, ...], tuple[tuple[int, bool], ...], tuple[int, ...]]:
+    """A marked row's pieces, break marks and piece widths (measured once per process: a derivation
+    shown in several forms writes the same rows with other notes and lead widths)."""
+    from .expr.writer import break_points
+
+    pieces, marks = break_points(marked)
+    return tuple(pieces), tuple(marks), tuple(visual_width(piece) for piece in pieces)
 
 
 def product_sides(marks: Sequence[tuple[int, bool]], sizes: Sequence[int]) -> list[int]:
@@ -555,12 +562,8 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
     """Derive and write out one directive: the unit a cache can key on its (hashable) arguments.
 
     An ``\\answer`` (``options.claimed`` holds its R) is graded first: a wrong R is an error."""
-    from .engine import derive
-
-    derivation = derive(f, x, layout=options.layout, shapes=options.shapes_dict(),
-                        order=2 if kind == "hessian" else 1, symmetric=options.symmetric,
-                        functions=dict(options.functions) or None, where=options.where, vech=options.vech,
-                        method=options.method)
+    derivation = derived(2 if kind == "hessian" else 1, f, x, options.layout, options.shapes, options.symmetric,
+                         options.functions, options.where, options.method, options.vech)
     if kind == "answer":
         from .check.answer import grade_answer
 
@@ -572,3 +575,17 @@ def expand(kind: str, f: str, x: str, options: ResolvedOptions, placement: Place
     if kind == "answer":
         return render_answer(derivation, options.claimed or "", options, placement, fmt)
     return render_derivation(derivation, options, placement, fmt, kind)
+
+
+@functools.lru_cache(maxsize=256)
+def derived(order: int, f: str, x: str, layout: str, shapes: tuple[Any, ...], symmetric: tuple[str, ...],
+            functions: tuple[tuple[str, str], ...], where: tuple[str, ...], method: str,
+            vech: Any) -> "Derivation":
+    """The checked derivation of a directive, computed once per process for all the directives that
+    differ only in how it is written out (steps, lang, placement, label, templates, an answer or a
+    hidden solution): a note or a site that shows one derivative in several forms derives and checks
+    it once.  A failure is not remembered (it is raised again, and reported at each directive)."""
+    from .engine import derive
+
+    return derive(f, x, layout=layout, shapes=dict(shapes) or None, order=order, symmetric=symmetric,
+                  functions=dict(functions) or None, where=where, vech=vech, method=method)

@@ -96,9 +96,14 @@ def test_render_reports_a_located_error_and_goes_on(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "b.md").exists() and not (tmp_path / "out" / "a.md").exists()
 
 
+#: Slow on purpose: the second derivative of a product holding X 16 times (the Hessian's lines
+#: grow with the cube of the copies; a ⊙ chain of copies of X no longer does, see d_hadamard).
+_SLOW = r"\operatorname{tr}(" + "".join(rf"\boldsymbol{{A}}_{{{i}}}{X}" for i in range(16)) + ")"
+
+
 def test_time_limit_stops_a_directive_with_a_located_error(tmp_path: Path) -> None:
-    slow = r"\operatorname{tr}(" + r" \odot ".join([X] * 24) + ")"  # the most copies F may hold: ~2 s of CPU
-    (tmp_path / "a.md").write_text(f"Title\n\nSlow \\deriv<{slow}><{X}>\n", encoding="utf-8")
+    slow = _SLOW  # a Hessian of a product holding X 16 times: about 4 s of CPU
+    (tmp_path / "a.md").write_text(f"Title\n\nSlow \\hessian<{slow}><{X}>\n", encoding="utf-8")
     (tmp_path / "b.md").write_text(f"Fine \\deriv<{X}^{{\\top}}><{X}>\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "matdiff_tex", "render", "a.md", "b.md", "-o", "out", "-j", "1",
                            "--time-limit", "1", "--no-cache"],
@@ -112,8 +117,8 @@ def test_time_limit_stops_a_directive_with_a_located_error(tmp_path: Path) -> No
 def test_a_limit_shorter_than_the_engine_s_imports_never_breaks_the_next_directive(tmp_path: Path) -> None:
     """The limit is armed after numpy and sympy are loaded: a timer firing inside their import left a
     half-initialised extension module behind, and every later directive failed with an ImportError."""
-    slow = r"\operatorname{tr}(" + r" \odot ".join([X] * 24) + ")"
-    (tmp_path / "a.md").write_text(f"Slow \\deriv<{slow}><{X}>\n", encoding="utf-8")
+    slow = _SLOW
+    (tmp_path / "a.md").write_text(f"Slow \\hessian<{slow}><{X}>\n", encoding="utf-8")
     (tmp_path / "b.md").write_text(f"Fine \\deriv<{X}^{{\\top}}><{X}>\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "matdiff_tex", "render", "a.md", "b.md", "-o", "out", "-j", "1",
                            "--time-limit", "0.15", "--no-cache"],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 X = r"\boldsymbol{X}"
 BODIES = [
@@ -42,17 +45,42 @@ def test_jobs_output_is_byte_identical_and_errors_in_file_order(tmp_path: Path) 
         assert (tmp_path / "out1" / rel).read_bytes() == (tmp_path / "out2" / rel).read_bytes()
 
 
-def test_workers_hold_blas_to_one_thread() -> None:
-    from matdiff_tex.parallel import BLAS_THREADS
+_BLAS_PROBE = """
+import json, os, sys
+{preload}
+from matdiff_tex import parallel
+from matdiff_tex.parallel import Task, render_all
 
-    code = (
-        "import os, sys\n"
-        "from matdiff_tex.parallel import Task, render_all\n"
-        "tasks = [Task('\\\\deriv<\\\\boldsymbol{X}><\\\\boldsymbol{X}>\\n', 'markdown', f'n{i}', {}, False, False) for i in range(3)]\n"
-        "list(render_all(tasks, 2, None))\n"
-        "print(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
-    )
+def probe(task, cache):  # runs in the worker: numpy loaded as the engine loads it, then its pools
+    import numpy  # noqa: F401
+    from matdiff_tex.document import default_expander
+    default_expander()
+    info = {{"threads": parallel.blas_threads(), "pid": os.getpid(),
+             "env": os.environ.get("OPENBLAS_NUM_THREADS")}}
+    return json.dumps(info), [], [], []
+
+parallel._render = probe
+tasks = [Task('\\\\deriv<\\\\boldsymbol{{X}}><\\\\boldsymbol{{X}}>\\n', 'markdown', f'n{{i}}', {{}}, False, False)
+         for i in range(4)]
+print(json.dumps({{"parent": os.getpid(), "workers": [json.loads(out[0]) for out in render_all(tasks, 2, None)]}}))
+"""
+
+
+@pytest.mark.parametrize("preload", ["", "import numpy"], ids=["parent-without-numpy", "parent-with-numpy"])
+def test_workers_really_run_one_blas_thread(preload: str) -> None:
+    """Inside each worker process, with numpy loaded, every BLAS pool that threadpoolctl finds has
+    one thread: also when the parent had loaded numpy (and its BLAS pool) before forking (MkDocs,
+    a notebook), where the environment variables come too late."""
+    from matdiff_tex.parallel import BLAS_THREADS, blas_threads
+
     env = {k: v for k, v in os.environ.items() if k not in BLAS_THREADS}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    own = subprocess.run([sys.executable, "-c", "import numpy; from matdiff_tex.parallel import blas_threads; "
+                          "print(max(blas_threads()))"], env=env, capture_output=True, text=True, timeout=120)
+    assert own.returncode == 0, own.stderr
+    out = subprocess.run([sys.executable, "-c", _BLAS_PROBE.format(preload=preload)], env=env,
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "1"  # set in the parent before the workers start, so they inherit it
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    workers = found["workers"]
+    assert len(workers) == 4 and all(w["pid"] != found["parent"] for w in workers)  # really in workers
+    assert all(w["threads"] and set(w["threads"]) == {1} for w in workers), (workers, "unlimited:", own.stdout)

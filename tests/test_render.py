@@ -281,3 +281,33 @@ def test_wrapped_rows_render_as_quad_lines():
     assert continued, text
     assert all(line.startswith(("        &\\quad + ", "        &\\quad  \\Longrightarrow")) for line in continued)
     assert any(line.startswith("        &\\quad + ") for line in continued)
+
+
+def test_a_derivation_written_in_several_forms_is_derived_once(monkeypatch) -> None:
+    """Directives that differ only in how the derivation is written out (steps, lang, placement)
+    share one checked derivation per process; each is written exactly as it is on its own."""
+    from matdiff_tex import engine, render_text
+    from matdiff_tex import render as render_module
+
+    directive = "\\deriv[{}]<\\boldsymbol{{A}}\\boldsymbol{{X}}\\boldsymbol{{B}}><\\boldsymbol{{X}}>"
+    forms = [directive.format(o) for o in ("steps=full", "steps=none", "steps=brief, lang=en")]
+    notes = [f"{forms[0]}\n", f"Inline {forms[1]} here.\n", f"$$\n{forms[2]}\n$$\n"]
+    render_module.derived.cache_clear()
+    alone = []
+    for note in notes:
+        render_module.derived.cache_clear()
+        alone.append(render_text(note, "markdown"))
+    calls: list[str] = []
+    original = engine.derive
+
+    def counting(f, x, **kwargs):
+        calls.append(kwargs["layout"])
+        return original(f, x, **kwargs)
+
+    monkeypatch.setattr(engine, "derive", counting)
+    render_module.derived.cache_clear()
+    together = render_text("\n".join(notes), "markdown")
+    assert together == "\n".join(alone)
+    assert calls == ["numerator"]
+    render_text(directive.format("layout=denominator") + "\n", "markdown")  # another derivative: derived
+    assert calls == ["numerator", "denominator"]

@@ -29,7 +29,7 @@ from ..expr.dims import Dim, half_square_base
 from ..expr.nodes import Add, Colored, Differential, Infinity, Integral, Node, Num, Partial, Sum, Sym, Vec, Vech, Zero
 from ..expr.writer import to_latex
 from .budget import Cost, estimate
-from .numeric import OutOfDomain, duplication_matrix, evaluate_node, satisfy_assumptions, symbols_of
+from .numeric import Evaluator, OutOfDomain, duplication_matrix, evaluate_node, satisfy_assumptions, symbols_of
 
 STEP = 1e-20
 RTOL = 1e-8
@@ -190,17 +190,57 @@ def _partial(node: Partial, x: Sym, values: dict, sizes: dict[str, int], layout:
 
 
 def _jacobian(num: Node, values: dict, sizes: dict[str, int]) -> np.ndarray:
-    """d vec(num) / d (vec __wrt)^T by the complex step, one column per entry."""
+    """d vec(num) / d (vec __wrt)^T by the complex step, one column per entry.
+
+    All entries are stepped in one batched walk of ``num`` (as the result's own check does); its
+    first column is computed again on its own and must agree, else the columns are computed one
+    by one (a node whose evaluation would not batch cannot change a value unnoticed)."""
     base = values["__wrt"]
-    columns = []
-    for k in range(base.size):
-        unit = _unit(base.shape, k)
-        if values.get("__symmetric"):  # along symmetric directions: J (I + K) / 2
-            unit = (unit + unit.T) / 2
-        shifted = {**values, "__wrt": base + 1j * STEP * unit}
-        value = evaluate_node(num, shifted, sizes, dtype=complex, mode="check")
-        columns.append(np.imag(value).reshape(-1, order="F") / STEP)
-    return np.array(columns).T
+    units = _units(base.shape)
+    if values.get("__symmetric"):  # along symmetric directions: J (I + K) / 2
+        units = (units + units.transpose(0, 2, 1)) / 2
+    first = _column(num, {**values, "__wrt": base + 1j * STEP * units[0]}, sizes)
+    try:
+        batched = _batched_value(num, {**values, "__wrt": base + 1j * STEP * units}, sizes)
+    except (MatdiffError, ValueError, IndexError):
+        batched = None
+    if batched is not None:
+        count, rows, cols = batched.shape
+        columns = np.imag(batched).transpose(0, 2, 1).reshape(count, rows * cols) / STEP
+        if np.array_equal(columns[0], first) or np.allclose(columns[0], first, rtol=1e-12, atol=1e-12):
+            return columns.T
+    rest = [_column(num, {**values, "__wrt": base + 1j * STEP * unit}, sizes) for unit in units[1:]]
+    return np.array([first, *rest]).T
+
+
+def _column(num: Node, shifted: dict, sizes: dict[str, int]) -> np.ndarray:
+    value = evaluate_node(num, shifted, sizes, dtype=complex, mode="check")
+    return np.imag(value).reshape(-1, order="F") / STEP
+
+
+def _batched_value(node: Node, values: dict, sizes: dict[str, int]) -> np.ndarray:
+    """``node`` at every point of the batch ``values["__wrt"]`` (k, rows, cols): (k, p, q)."""
+    batch = values["__wrt"].shape[0]
+    arrays: dict[str, np.ndarray] = {}
+    for name, sym in symbols_of(node).items():
+        if name not in values:
+            raise MatdiffError(f"no value given for the symbol {name}")
+        array = np.asarray(values[name], dtype=complex)
+        if array.ndim < 2:
+            array = array.reshape(1, 1) if array.ndim == 0 else array.reshape(-1, 1)
+        if array.shape[-2:] != (sym.nrows.value(sizes), sym.ncols.value(sizes)):
+            raise MatdiffError(f"the value of {name} does not have its shape")
+        arrays[name] = array
+    evaluator = Evaluator(arrays, dict(sizes), mode="check")
+    with np.errstate(all="ignore"):
+        out = evaluator.run(node)
+    return np.broadcast_to(out, (batch, evaluator.size(node.rows), evaluator.size(node.cols)))
+
+
+def _units(shape: tuple[int, int]) -> np.ndarray:
+    """Every ``_unit(shape, k)``, k in vec (column-major) order: (rows * cols, rows, cols)."""
+    rows, cols = shape
+    return np.eye(rows * cols).reshape(rows * cols, cols, rows).transpose(0, 2, 1)
 
 
 def _unit(shape: tuple[int, ...], k: int) -> np.ndarray:

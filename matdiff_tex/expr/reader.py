@@ -137,7 +137,7 @@ def read_derivative_input(f: str, x: str, shapes: Mapping[str, Any] | None = Non
 
 
 _READINGS: dict[tuple[Any, ...], "ReadResult"] = {}
-_READINGS_KEPT = 64
+_READINGS_KEPT = 512
 
 
 def forget_readings() -> None:

@@ -267,10 +267,57 @@ def d_log_sum_exp(node: Func, d: D) -> Node:
 
 @differential_rule(Hadamard, note="product_rule", example=(r"\boldsymbol{X} \odot \boldsymbol{A}\boldsymbol{X}", r"\boldsymbol{X}"))
 def d_hadamard(node: Hadamard, d: D) -> Node:
-    """d(A ⊙ B) = dA ⊙ B + A ⊙ dB"""
-    left, right = d(node.left), d(node.right)
-    result = add(_hadamard(left, node.right), _hadamard(node.left, right))
-    return result if not (is_zero(left) or is_zero(right)) else (result, "linearity")
+    """d(A ⊙ B) = dA ⊙ B + A ⊙ dB
+
+    A chain of three or more factors is differentiated at once (one term per varying factor, not
+    one nested product rule per factor); a varying factor repeated k times in it is U^{∘k} (⊙
+    commutes), whose differential is k U^{∘(k-1)} ⊙ dU: X ⊙ X ⊙ ... ⊙ X gives one term, not k
+    terms of k factors (which grew with the cube of k over the lines that follow)."""
+    factors = hadamard_factors(node)
+    if len(factors) == 2:
+        left, right = d(node.left), d(node.right)
+        result = add(_hadamard(left, node.right), _hadamard(node.left, right))
+        return result if not (is_zero(left) or is_zero(right)) else (result, "linearity")
+    distinct: list[Node] = []
+    counts: dict[Node, int] = {}
+    for factor in factors:
+        if factor not in counts:
+            distinct.append(factor)
+        counts[factor] = counts.get(factor, 0) + 1
+    repeated = any(counts[f] > 1 and not is_zero(d(f)) for f in distinct)
+    if not repeated:  # the factors as written, one term per varying factor
+        terms = [_hadamard_chain([*factors[:i], df, *factors[i + 1:]])
+                 for i, factor in enumerate(factors) if not is_zero(df := d(factor))]
+    else:
+        powered = [f if counts[f] == 1 else HadamardPower(f, counts[f]) for f in distinct]
+        terms = []
+        for i, factor in enumerate(distinct):
+            df = d(factor)
+            if is_zero(df):
+                continue
+            k = counts[factor]
+            if k == 1:
+                terms.append(_hadamard_chain([*powered[:i], df, *powered[i + 1:]]))
+                continue
+            base = factor if k == 2 else HadamardPower(factor, k - 1)
+            terms.append(mul(num(k), _hadamard_chain([*powered[:i], base, df, *powered[i + 1:]])))
+    if not terms:
+        return zero_like(node), "linearity"
+    return add(*terms) if len(terms) > 1 or repeated else (terms[0], "linearity")
+
+
+def hadamard_factors(node: Node) -> list[Node]:
+    """The factors of a chain of ⊙ products, in order."""
+    if isinstance(node, Hadamard):
+        return hadamard_factors(node.left) + hadamard_factors(node.right)
+    return [node]
+
+
+def _hadamard_chain(factors: list[Node]) -> Node:
+    out = factors[0]
+    for factor in factors[1:]:
+        out = _hadamard(out, factor)
+    return out
 
 
 @differential_rule(Kron, note="product_rule", example=(r"\boldsymbol{A} \otimes \boldsymbol{X}", r"\boldsymbol{X}"))
