@@ -93,8 +93,10 @@ def _start_worker(cache_dir: str | None) -> None:
     _WORKER_CACHE = _open(cache_dir)
     if "numpy" in sys.modules:  # forked from a parent that had loaded numpy (MkDocs, a notebook, a
         # test): its BLAS read the variables long ago, so its pool is resized here
-        from threadpoolctl import threadpool_limits
-
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # a declared dependency; without it the workers still run, only slower
+            return
         threadpool_limits(1)
 
 
