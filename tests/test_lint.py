@@ -317,6 +317,13 @@ def test_lint_of_render_s_own_output_is_clean(tmp_path: Path, repo_root: Path) -
     summary = json.loads(linted.stdout)
     assert linted.exit_code == 0 and summary["wrong"] == 0, summary["findings"]
     assert summary["checked"] > 50
+    # the notation fixture: symmetric=, where=, derivatives by a scalar (their rows cite the assumption)
+    fixture = repo_root / "tests" / "fixtures" / "notation" / "coverage.in.md"
+    assert CliRunner().invoke(main, ["render", str(fixture), "-o", str(tmp_path / "coverage.md"), "-q"]).exit_code == 0
+    linted = CliRunner().invoke(main, ["lint", "--format", "json", str(tmp_path / "coverage.md")])
+    summary = json.loads(linted.stdout)
+    assert linted.exit_code == 0 and summary["wrong"] == 0, summary["findings"]
+    assert summary["checked"] > 50
     for layout in ("numerator", "denominator"):
         rendered = [f"---\nmatdiff: {{layout: {layout}}}\n---\n"]
         for case in CASES:  # every case of the table renders; a refusal fails the test

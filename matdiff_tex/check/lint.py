@@ -41,7 +41,7 @@ from .lint_claims import (
 )
 from .lint_source import Chain, Fact, Page, Piece, read_page, symbol_name
 from .numeric import OutOfDomain, commutation_matrix, evaluate_node, symbols_of
-from .verify import _hessian, _jacobian, _square, _Sizing
+from .verify import _arrange, _hessian, _jacobian, _square, _Sizing
 from .verify_steps import _dims, _value
 
 RTOL = 1e-7
@@ -240,11 +240,9 @@ class _Numbers:
         m, n = self.shapes[self.x.name]
         if layout == BLOCK:
             return block_arrangement(jac, self.f_shape, (m, n))
-        if self.f.rows.value(self.sizes) == 1 == self.f.cols.value(self.sizes) and not vec_x:
-            numerator = jac.reshape(n, m)
-        else:
-            numerator = jac
-        return numerator if layout == "numerator" else numerator.T
+        if vec_x:  # by vec(X): the Jacobian as it is
+            return jac if layout == "numerator" else jac.T
+        return _arrange(jac, sizing, layout)  # as the engine lays it out (by a scalar: F's shape)
 
     # -- the author's expressions
 
@@ -351,9 +349,12 @@ class _Linter:
 
     # -- facts in force at an offset
 
-    def _context(self, offset: int) -> tuple[dict[str, Any], set[str]]:
+    def _context(self, offset: int, chain: Chain | None = None) -> tuple[dict[str, Any], set[str]]:
+        """Sizes and symmetric matrices in force at ``offset``; a matrix said to be symmetric in the
+        notes of ``chain`` itself ("$X$ symmetric: ...", as render writes it) is symmetric for it."""
         shapes: dict[str, Any] = {}
-        symmetric: set[str] = set()
+        symmetric: set[str] = {fact.name for fact in self.page.facts if chain is not None
+                               and fact.kind == "symmetric" and chain.head.start <= fact.offset < chain.end}
         fresh = 0
         for fact in self.page.facts:
             if fact.offset > offset:
@@ -432,7 +433,7 @@ class _Linter:
     def _derivative(self, chain: Chain, claim: Derivative, as_words: bool = False) -> None:
         f_text, def_args = self._defined(normalise(claim.f))
         x_text = self._variable(f_text, normalise(claim.x), def_args)
-        shapes, symmetric = self._context(chain.head.start)
+        shapes, symmetric = self._context(chain.head.start, chain)
         layout = claim.layout or chain.layout or self.layout
         if layout == "mixed":
             layout = None  # decided below, once F's shape is known: gradients denominator, Jacobians numerator
@@ -459,10 +460,22 @@ class _Linter:
                 except Skip as skip:
                     last_skip.setdefault(k, str(skip))
                     continue
+                if verdict is False and any(self._cites_assumption(chain, j) for j in range(k + 1)):
+                    last_skip.setdefault(k, "it rests on an assumption a note of the chain states (a symmetric "
+                                            "matrix, a stated value), which the page does not give lint")
+                    continue
                 if verdict is True or k not in verdicts or verdicts[k][0] is None:
                     verdicts[k] = (verdict, message)
                     checker.record(k, verdict)
         self._report_chain(chain, verdicts, last_skip, as_words)
+
+    def _cites_assumption(self, chain: Chain, k: int) -> bool:
+        """Whether the annotation of member ``k``'s row (``\\Longrightarrow \\text{...}``, on its line or the
+        continuation lines up to the next member) calls on an assumption: symmetry, or a stated value."""
+        piece = chain.members[k][0]
+        start = piece.start + len(piece.text)
+        stop = chain.members[k + 1][0].start if k + 1 < len(chain.members) else (chain.end or len(self.text))
+        return _ASSUMPTION_NOTE.search(self.text, start, max(start, stop)) is not None
 
     def _block_layout(self, chain: Chain, claim: Derivative, numbers: _Numbers, members: list[str]) -> str:
         """When the page defined ∂Y/∂X of matrices as [∂Y_kl/∂X] before this claim (by matrices, in no
@@ -527,7 +540,7 @@ class _Linter:
                 f_head = substitute(f_head, name, text, True)
         if re.search(r"\\nabla|\\partial", f_head):
             raise Skip("the differential of something the page does not define")
-        shapes, symmetric = self._context(chain.head.start)
+        shapes, symmetric = self._context(chain.head.start, chain)
         numbers = _Numbers(f_head, x_text, shapes, symmetric)
         if not _depends(numbers.f, numbers.x):
             raise Skip(f"{chain.head.text} does not depend on {x_text}: is it defined on the page?")
@@ -555,7 +568,7 @@ class _Linter:
         if not head_symbols:
             return
         members = [normalise(m.text) for m, _ in chain.members]
-        shapes, symmetric = self._context(chain.head.start)
+        shapes, symmetric = self._context(chain.head.start, chain)
         verdicts: dict[int, tuple[bool | None, str | None]] = {}
         skips: dict[int, str] = {}
         considered = False
@@ -593,6 +606,11 @@ class _Linter:
                          chain.head_row, chain.display, chain.region)
             index = {old: new for new, old in enumerate(k for k in range(len(chain.members)) if k in verdicts or k in skips)}
             self._report_chain(kept, {index[k]: v for k, v in verdicts.items()}, {index[k]: v for k, v in skips.items()})
+
+
+#: Words of a row's note that call on an assumption (render writes "$X$ symmetric: ...", "a symmetric
+#: matrix equals its transpose", "use the stated value of $y$", and the same in Chinese).
+_ASSUMPTION_NOTE = re.compile(r"symmetric|stated value|assum|given that|对称|已知条件|假设")
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
