@@ -33,6 +33,7 @@ _BLOCK_START = re.compile(r"\n[ \t]*(?:[-*+>#=|_]|\d+[.)])")
 _MATH_OR_TAG = re.compile(r"\$|\\\(|\\\[|\\begin|<")
 _TICKS_OR_ESCAPE = re.compile(r"\\[\s\S]|`+")
 # What display math is made of, read paragraph by paragraph (a blank line ends a paragraph).
+_DISPLAY_OPENER = re.compile(r"\$\$|\\\[|\\begin\{")
 _MATH_TOKEN = re.compile(r"(\n[ \t]*\r?\n)|\\(?:begin|end)\{|\\[\[\]]|\\[\s\S]|\$\$|\$|`")
 
 
@@ -55,10 +56,11 @@ def code_mentions(text: str) -> list[int] | None:
         return None
     fence_starts = [start for start, _ in fences]
     triggers = list(_TRIGGER.finditer(text))
-    if triggers and _math_may_cross_paragraphs(text, front_end, triggers[-1].start(), fences, fence_starts):
-        return None  # display math may reach over a blank line into a mention's paragraph
     blanks = [m.span() for m in _BLANK_LINE.finditer(text, front_end)]
     blank_starts, blank_ends = [start for start, _ in blanks], [end for _, end in blanks]
+    if triggers and _math_may_cross_paragraphs(text, front_end, triggers[-1].start(), fences, fence_starts,
+                                               blank_starts, blank_ends):
+        return None  # display math may reach over a blank line into a mention's paragraph
     for match in triggers:
         at = match.start()
         if at < front_end:
@@ -78,11 +80,32 @@ def code_mentions(text: str) -> list[int] | None:
 
 
 def _math_may_cross_paragraphs(text: str, start: int, stop: int, fences: list[tuple[int, int]],
-                               fence_starts: list[int]) -> bool:
+                               fence_starts: list[int], blank_starts: list[int], blank_ends: list[int]) -> bool:
     """True unless every paragraph between ``start`` and ``stop`` (outside fenced code) plainly
-    closes the math it opens: the scanner lets ``$$``, ``\\[`` and environments run over blank
-    lines, so a paragraph that leaves one open (or mixes math with backticks, whose reading this
-    module does not follow) puts later mentions out of reach of a proof."""
+    closes the display math it opens: the scanner lets ``$$``, ``\\[`` and environments run over
+    blank lines, so a paragraph that leaves one open (or mixes it with backticks, whose reading this
+    module does not follow) puts later mentions out of reach of a proof.  Only paragraphs holding a
+    display opener are read token by token."""
+    done: set[int] = set()
+    for opener in _DISPLAY_OPENER.finditer(text, start, stop):
+        at = opener.start()
+        fence = bisect.bisect_right(fence_starts, at) - 1
+        if fence >= 0 and at < fences[fence][1]:
+            continue
+        before = bisect.bisect_right(blank_ends, at) - 1
+        first = max(start, blank_ends[before] if before >= 0 else start)
+        if first in done:
+            continue
+        done.add(first)
+        after = bisect.bisect_right(blank_starts, at)
+        last = min(stop, blank_starts[after] if after < len(blank_starts) else len(text))
+        if _left_open(text, first, last, fences, fence_starts):
+            return True
+    return False
+
+
+def _left_open(text: str, start: int, stop: int, fences: list[tuple[int, int]], fence_starts: list[int]) -> bool:
+    """Whether the paragraph ``text[start:stop]`` may leave display math open at its end."""
     state = ""  # "", "$" (inline), "$$" (display)
     depth = 0  # \\[ and \\begin{...} minus their closers
     has_display = has_ticks = False
