@@ -58,9 +58,6 @@ def code_mentions(text: str) -> list[int] | None:
     triggers = list(_TRIGGER.finditer(text))
     blanks = [m.span() for m in _BLANK_LINE.finditer(text, front_end)]
     blank_starts, blank_ends = [start for start, _ in blanks], [end for _, end in blanks]
-    if triggers and _math_may_cross_paragraphs(text, front_end, triggers[-1].start(), fences, fence_starts,
-                                               blank_starts, blank_ends):
-        return None  # display math may reach over a blank line into a mention's paragraph
     for match in triggers:
         at = match.start()
         if at < front_end:
@@ -76,6 +73,9 @@ def code_mentions(text: str) -> list[int] | None:
                    fence_starts[fence + 1] if fence + 1 < len(fences) else len(text))
         if text[start:start + 1] in (" ", "\t") or not _in_code_span(text[start:stop], at - start):
             return None  # an indented paragraph (a code block, or a container's body), or live text
+    if triggers and _math_may_cross_paragraphs(text, front_end, triggers[-1].start(), fences, fence_starts,
+                                               blank_starts, blank_ends):
+        return None  # display math may reach over a blank line into a mention's paragraph
     return [match.start() for match in DIRECTIVE_START.finditer(text, front_end)]
 
 
