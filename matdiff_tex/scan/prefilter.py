@@ -32,9 +32,9 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 _BLOCK_START = re.compile(r"\n[ \t]*(?:[-*+>#=|_]|\d+[.)])")
 _MATH_OR_TAG = re.compile(r"\$|\\\(|\\\[|\\begin|<")
 _TICKS_OR_ESCAPE = re.compile(r"\\[\s\S]|`+")
-# What display math is made of, read paragraph by paragraph (a blank line ends a paragraph).
+# What display math is made of, read within one paragraph.
 _DISPLAY_OPENER = re.compile(r"\$\$|\\\[|\\begin\{")
-_MATH_TOKEN = re.compile(r"(\n[ \t]*\r?\n)|\\(?:begin|end)\{|\\[\[\]]|\\[\s\S]|\$\$|\$|`")
+_MATH_TOKEN = re.compile(r"\\(?:begin|end)\{|\\[\[\]]|\\[\s\S]|\$\$|\$|`")
 
 
 def no_live_directive(text: str) -> bool:
@@ -110,22 +110,12 @@ def _left_open(text: str, start: int, stop: int, fences: list[tuple[int, int]], 
     depth = 0  # \\[ and \\begin{...} minus their closers
     has_display = has_ticks = False
 
-    def left_open() -> bool:
-        # An unclosed inline $ is literal text and cannot leave its paragraph, unless display
-        # math in the same paragraph makes the reading uncertain.
-        return bool(depth or state == "$$" or (state and has_display) or (has_display and has_ticks))
-
     for token in _MATH_TOKEN.finditer(text, start, stop):
         at = token.start()
         fence = bisect.bisect_right(fence_starts, at) - 1
         if fence >= 0 and at < fences[fence][1]:
             continue
         word = token.group(0)
-        if token.group(1) is not None:  # a blank line: the paragraph ends
-            if left_open():
-                return True
-            state, depth, has_display, has_ticks = "", 0, False, False
-            continue
         if word == "`":
             has_ticks = True
         elif word in ("$$", "$"):
@@ -139,7 +129,9 @@ def _left_open(text: str, start: int, stop: int, fences: list[tuple[int, int]], 
             depth += 1
         elif word in ("\\]", "\\end{"):
             depth -= 1
-    return left_open()
+    # An unclosed inline $ is literal text and cannot leave its paragraph, unless display math in
+    # the same paragraph makes the reading uncertain.
+    return bool(depth or state == "$$" or (state and has_display) or (has_display and has_ticks))
 
 
 def _fenced_spans(padded: str, start: int) -> list[tuple[int, int]] | None:
