@@ -12,9 +12,13 @@ What it does, all in a temporary folder (nothing touches the user's cache):
 2. times, each as its own ``matdiff-tex`` process: a cold build (empty cache) with ``-j 1`` and
    ``-j 2``, a warm build (cache filled), ``render --check`` on an ``--in-place`` site whose cache is
    warm, a 2 MB note with no directive and one whose only mention of ``\\deriv`` is in a code span,
-   next to a bare ``python -c "import click, jinja2"`` of the same run (median of 5), in wall time
-   and CPU time (the process's user + system time, children included; on a shared machine CPU
-   time is the steadier figure);
+   next to a bare ``python -c "import click, jinja2"`` of the same run, in wall time and CPU time
+   (the process's user + system time, children included; on a shared machine CPU time is the
+   steadier figure); the bare start-up and every short run (warm build, ``--check``, the 2 MB
+   notes) are the median of ``--repeat`` runs (default 5), the cold builds one run each; Python
+   reads compiled bytecode as it does from an installed package (``PYTHONPYCACHEPREFIX`` in the
+   temporary folder, ``PYTHONDONTWRITEBYTECODE`` unset, one untimed run of each kind first), so
+   neither side pays for compiling its sources;
 3. checks that the warm build imports neither sympy nor numpy, reports the same errors at the same
    file:line:col as the cold builds, and that -j 2 writes the same bytes as -j 1;
 4. times ``derive()`` on every directive of the corpus in one process (p50, p95, max);
@@ -149,9 +153,21 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
     return {"wall": wall, "cpu": cpu, "stderr": proc.stderr, "failed": failed}
 
 
+def median_run(args: list[str], env: dict[str, str], cwd: Path, repeat: int, clear: Path | None = None) -> dict:
+    """``repeat`` runs of one process after an untimed one; the median wall and CPU time (each on
+    its own), and the first timed run's output. ``clear``: a folder removed before every run."""
+    runs = []
+    for _ in range(repeat + 1):
+        if clear is not None:
+            shutil.rmtree(clear, ignore_errors=True)
+        runs.append(run(args, env, cwd))
+    timed = runs[1:]
+    return dict(timed[0], wall=statistics.median(r["wall"] for r in timed),
+                cpu=statistics.median(r["cpu"] for r in timed), runs=len(timed))
+
+
 def bare(env: dict[str, str], cwd: Path, repeat: int = 5) -> dict[str, float]:
-    runs = [run([PY, "-c", "import click, jinja2"], env, cwd) for _ in range(repeat)]
-    return {"wall": statistics.median(r["wall"] for r in runs), "cpu": statistics.median(r["cpu"] for r in runs)}
+    return median_run([PY, "-c", "import click, jinja2"], env, cwd, repeat)
 
 
 PROBE = ("import sys, json\nfrom matdiff_tex.cli import main\n"
@@ -170,7 +186,10 @@ def same_tree(a: Path, b: Path) -> bool:
 
 
 def builds(work: Path, args: argparse.Namespace) -> dict:
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MATDIFF_TEX_")}
+    base_env = {k: v for k, v in os.environ.items()
+                if not k.startswith("MATDIFF_TEX_") and k != "PYTHONDONTWRITEBYTECODE"}
+    base_env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")  # bytecode as from an installed package
+    repeat = args.repeat
     corpus = work / "corpus"
     made = make_corpus(corpus, args.posts, args.directives, args.prose, failing=args.failing)
     size = sum(p.stat().st_size for p in corpus.glob("*.md"))
@@ -179,18 +198,19 @@ def builds(work: Path, args: argparse.Namespace) -> dict:
         return dict(base_env, MATDIFF_TEX_CACHE_DIR=str(work / cache))
 
     out: dict = {"posts": args.posts, "directives": len(made), "corpus_bytes": size, "failing": args.failing}
-    out["bare"] = bare(base_env, work)
+    out["bare"] = bare(base_env, work, repeat)
     out["cold_j1"] = run(cli("render", "corpus", "-o", "out1", "-j", "1", "-q"), env("cache1"), work)
     out["cold_j2"] = run(cli("render", "corpus", "-o", "out2", "-j", "2", "-q"), env("cache2"), work)
     out["identical_j1_j2"] = same_tree(work / "out1", work / "out2")
-    warm = run([PY, "-c", PROBE, "render", "corpus", "-o", "out3", "-q"], env("cache2"), work)
+    warm = median_run([PY, "-c", PROBE, "render", "corpus", "-o", "out3", "-q"], env("cache2"), work, repeat,
+                      clear=work / "out3")
     out["warm"] = warm
     out["warm_heavy_imports"] = json.loads(warm["stderr"].split("HEAVY=")[-1])
     out["same_errors_warm"] = warm["failed"] == out["cold_j1"]["failed"] == out["cold_j2"]["failed"]
     out["identical_warm"] = same_tree(work / "out1", work / "out3")
     shutil.copytree(corpus, work / "site")
     run(cli("render", "--in-place", "site", "-q"), env("cache2"), work)
-    check = run([PY, "-c", PROBE, "render", "--check", "site", "-q"], env("cache2"), work)
+    check = median_run([PY, "-c", PROBE, "render", "--check", "site", "-q"], env("cache2"), work, repeat)
     out["check"] = check
     out["check_heavy_imports"] = json.loads(check["stderr"].split("HEAVY=")[-1])
     # the same two runs without the notes whose directives fail
@@ -201,15 +221,19 @@ def builds(work: Path, args: argparse.Namespace) -> dict:
         (work / "corpus-ok" / Path(name).name).unlink(missing_ok=True)
         (work / "site-ok" / Path(name).name).unlink(missing_ok=True)
     out["failing_notes"] = len(failing)
-    out["warm_ok"] = run([PY, "-c", PROBE, "render", "corpus-ok", "-o", "out4", "-q"], env("cache2"), work)
+    out["warm_ok"] = median_run([PY, "-c", PROBE, "render", "corpus-ok", "-o", "out4", "-q"], env("cache2"), work,
+                                repeat, clear=work / "out4")
     run(cli("render", "--in-place", "site-ok", "-q"), env("cache2"), work)
-    out["check_ok"] = run([PY, "-c", PROBE, "render", "--check", "site-ok", "-q"], env("cache2"), work)
+    out["check_ok"] = median_run([PY, "-c", PROBE, "render", "--check", "site-ok", "-q"], env("cache2"), work,
+                                 repeat)
     rng = random.Random(1)
     plain = _prose(rng, 2_000_000)
     (work / "plain.md").write_text(plain, encoding="utf-8")
     (work / "mention.md").write_text(plain + "Write `\\deriv<F><X>` for a derivative.\n", encoding="utf-8")
-    out["no_directive_2mb"] = run(cli("render", "plain.md", "-o", "plain.out.md"), env("cache4"), work)
-    out["code_span_2mb"] = run(cli("render", "mention.md", "-o", "mention.out.md"), env("cache5"), work)
+    out["no_directive_2mb"] = median_run(cli("render", "plain.md", "-o", "plain.out.md"), env("cache4"), work,
+                                         repeat)
+    out["code_span_2mb"] = median_run(cli("render", "mention.md", "-o", "mention.out.md"), env("cache5"), work,
+                                      repeat)
     out["derive"] = derive_times(made)
     return out
 
@@ -300,7 +324,9 @@ def report(result: dict, rows: list[dict], command: str) -> str:
         f"Corpus: {result['posts']} posts, {result['directives']} directives (and {result['failing']} that fail on "
         "purpose, one in each of as many posts), "
         f"{result['corpus_bytes'] / 1e6:.1f} MB. Bare start-up (`python -c \"import click, jinja2\"`, "
-        f"median of 5): {b['wall'] * 1000:.0f} ms wall, {b['cpu'] * 1000:.0f} ms CPU.",
+        f"median of {b['runs']}): {b['wall'] * 1000:.0f} ms wall, {b['cpu'] * 1000:.0f} ms CPU. "
+        f"The cold builds are one run each; every other row is the median of {b['runs']} runs (each "
+        "after an untimed one); bytecode is compiled once, as in an installed package.",
         "",
         "| run | wall s | CPU s | wall / bare | CPU / bare | per directive (wall; CPU) |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -352,6 +378,7 @@ def main() -> None:
     parser.add_argument("--directives", type=int, default=1000)
     parser.add_argument("--prose", type=int, default=2_000_000, help="bytes of directive-free prose")
     parser.add_argument("--failing", type=int, default=5, help="notes that also hold a directive that fails")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each short process (median)")
     parser.add_argument("--no-families", action="store_true")
     parser.add_argument("--write", action="store_true", help="write the figures into benchmarks/README.md")
     args = parser.parse_args()

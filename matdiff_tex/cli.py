@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
-import traceback
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from . import __version__
 from .config import CHOICES, Config, ConfigFinder, load_config, parse_shape_assignment
 from .options import DEFAULT_WIDTH, DOCUMENT_CHOICES, parse_width, symmetric_value
 from .errors import ConfigError, InternalError, MatdiffError
-from .fsio import ReadError, SourceText, WriteError, decode, read_limited, read_source, write_atomic
+from .fsio import ReadError, RealPaths, SourceText, WriteError, decode, read_limited, read_source, write_atomic
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
@@ -89,6 +89,8 @@ def _status_for(errors: Iterable[MatdiffError], check: bool) -> int:
 
 def _internal_error(exc: BaseException, where: str | None = None) -> InternalError:
     """Wrap an unexpected exception (a bug) as an :class:`InternalError` with its traceback."""
+    import traceback
+
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
     message = (
         f"unexpected {type(exc).__name__}: {exc}\n"
@@ -439,21 +441,25 @@ def _plan_jobs(
         if fmt is None:
             raise click.UsageError("standard input needs --format markdown or --format latex")
         return [Job(None, "<stdin>", fmt, None if output is None else Path(output))]
-    files = list(_expand_inputs(inputs, output))
+    real = RealPaths()
+    files = list(_expand_inputs(inputs, output, real))
     if not files:
         raise click.UsageError("no .md, .markdown or .tex files found in " + ", ".join(inputs))
     single = len(inputs) == 1 and not Path(inputs[0]).is_dir()
+    base = None if output is None or single else _common_base(inputs)
     jobs = []
     for path, display in files:
-        target = None if output is None else _target(path, output, inputs, single)
+        target = None if output is None else _target(path, output, base)
         root = None if output is None or target == Path(output) else Path(output)
         jobs.append(Job(path, display, fmt or FORMAT_BY_SUFFIX.get(path.suffix.lower()), target, root))
-    _refuse_overwriting_sources(jobs, mode)
+    _refuse_overwriting_sources(jobs, mode, real)
     return jobs
 
 
-def _expand_inputs(inputs: tuple[str, ...], output: str | None) -> Iterator[tuple[Path, str]]:
+def _expand_inputs(inputs: tuple[str, ...], output: str | None,
+                   real: RealPaths | None = None) -> Iterator[tuple[Path, str]]:
     """Each file as given, and each note found in a folder (sorted, output folder excluded)."""
+    real = real if real is not None else RealPaths()
     out_abs = os.path.realpath(output) if output is not None else None
     for name in inputs:
         path = Path(name)
@@ -461,7 +467,7 @@ def _expand_inputs(inputs: tuple[str, ...], output: str | None) -> Iterator[tupl
             yield path, name
             continue
         for found in sorted(_notes_in(path)):
-            if out_abs is not None and _is_within(os.path.realpath(found), out_abs):
+            if out_abs is not None and _is_within(real.of(found), out_abs):
                 continue
             yield found, str(found)
 
@@ -480,13 +486,15 @@ def _is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _target(path: Path, output: str, inputs: tuple[str, ...], single: bool) -> Path:
-    """Where the rendered note goes under ``-o`` (a name ending in / is a folder)."""
-    if single:
+def _target(path: Path, output: str, base: str | None) -> Path:
+    """Where the rendered note goes under ``-o`` (a name ending in / is a folder): the place of
+    ``path`` under ``base`` (:func:`_common_base`), or, for a single note (``base`` None), the
+    output itself."""
+    if base is None:
         if Path(output).is_dir() or output.endswith(("/", os.sep)):
             return Path(output) / path.name
         return Path(output)
-    return Path(output) / os.path.relpath(os.path.abspath(path), _common_base(inputs))
+    return Path(output) / os.path.relpath(os.path.abspath(path), base)
 
 
 def _common_base(inputs: tuple[str, ...]) -> str:
@@ -498,14 +506,14 @@ def _common_base(inputs: tuple[str, ...]) -> str:
     return os.path.commonpath(anchors)
 
 
-def _refuse_overwriting_sources(jobs: list[Job], mode: Mode) -> None:
+def _refuse_overwriting_sources(jobs: list[Job], mode: Mode, real: RealPaths) -> None:
     """-o must not reach one of the inputs, not even through a symbolic link: that is what
     --in-place is for."""
     if mode != "output":
         return
-    sources = {os.path.realpath(job.source) for job in jobs if job.source is not None}
+    sources = {real.of(job.source) for job in jobs if job.source is not None}
     for job in jobs:
-        if job.target is not None and os.path.realpath(job.target) in sources:
+        if job.target is not None and real.of(job.target) in sources:
             raise click.UsageError(
                 f"-o would overwrite the input {job.display}; use --in-place to rewrite notes"
             )
@@ -592,7 +600,9 @@ def _deliver(job: Job, mode: Mode, source: SourceText, text: str, state: RunStat
         stream.write(data)
         stream.flush()
     elif mode == "output":
-        write_atomic(job.target, data, within=job.root, display=str(job.target))
+        if not _is_current(job, source, text, data):  # an unchanged output keeps its time: a
+            # watcher, rsync or the site generator's own cache see nothing to redo
+            write_atomic(job.target, data, within=job.root, display=str(job.target), durable=False)
     elif mode == "in-place":
         if text != source.text:
             write_atomic(job.source, data, expected=source.stamp, display=job.display)
@@ -610,8 +620,9 @@ def _is_current(job: Job, source: SourceText, text: str, data: bytes) -> bool:
     """Does the note (or its -o output) already hold exactly this rendering?"""
     if job.target is None:
         return text == source.text
-    try:
-        return job.target.read_bytes() == data
+    try:  # only a regular file of the same size is read (a FIFO would block, a device never end)
+        info = os.stat(job.target)
+        return stat.S_ISREG(info.st_mode) and info.st_size == len(data) and job.target.read_bytes() == data
     except OSError:
         return False
 

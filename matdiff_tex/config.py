@@ -31,11 +31,6 @@ from .errors import ConfigError
 from . import options as option_choices
 from .options import check_value, symmetric_value
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 CONFIG_FILENAME = "matdiff-tex.toml"
 PYPROJECT_FILENAME = "pyproject.toml"
 TOOL_TABLE = "matdiff-tex"
@@ -139,10 +134,13 @@ class ConfigFinder:
 
     def __init__(self) -> None:
         self._by_path: dict[Path, Config] = {}
+        self._by_folder: dict[Path, Path | None] = {}
 
     def for_folder(self, folder: Path) -> Config:
         """The configuration for notes in ``folder`` (an empty one when there is no file)."""
-        found = find_config(folder.resolve())
+        if folder not in self._by_folder:  # a site's notes share a few folders: look each up once
+            self._by_folder[folder] = find_config(folder.resolve())
+        found = self._by_folder[folder]
         if found is None:
             return Config()
         if found not in self._by_path:
@@ -178,6 +176,10 @@ def load_config(path: Path) -> Config:
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     """Parse TOML, turning a syntax error into a located :class:`ConfigError`."""
+    if sys.version_info >= (3, 11):  # imported here: most builds find no configuration file
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

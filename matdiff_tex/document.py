@@ -45,41 +45,27 @@ import copy
 import re
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, DirectiveError, InternalError, LimitError, MatdiffError, Notice
+from .errors import ConfigError, DirectiveError, InternalError, LimitError, MatdiffError
 from .flavors import flavor
 from .limits import DirectiveTimeout, seconds, time_limit
 from .options import DIRECTIVE_KEYS, ResolvedOptions, check_items, resolve, site_options
 from .scan import markers as marker_text
-from .scan.directive import DIRECTIVE_START
 from .scan.model import Directive, MarkerBlock, MarkerStyle, Placement, ScanResult
 from .scan.text import BOM, LineIndex, continuation, line_end, line_prefix, line_start, newline_at, rest_is_blank
+from .results import FORMATS, DocumentResult, code_notices, quick_result, stored_result
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cache import Cache
 
 Expander = Callable[[str, str, str, ResolvedOptions, Placement, str], str]
-FORMATS = {"markdown": "markdown", "md": "markdown", "latex": "latex", "tex": "latex"}
 NOTEBOOK_FORMATS = ("notebook", "ipynb")  # Jupyter: the Markdown cells (matdiff_tex.notebook)
-TRIGGERS = ("\\deriv", "\\hessian", "\\answer", "matdiff-tex")
 _FORBIDDEN_PAIRS = ("{{", "}}", "{#", "{%")
 _BREAK_IN_QUOTE = re.compile(r"[ \t]*\r?\n[ \t>]*")
 #: Errors (and warnings) listed per file; the rest are counted in one more line.
 MAX_ERRORS_PER_FILE = 50
-
-
-@dataclass(frozen=True)
-class DocumentResult:
-    """The processed text (the input itself when there are errors) and what happened."""
-
-    text: str
-    errors: list[MatdiffError] = field(default_factory=list)
-    directives: int = 0
-    changed: bool = False
-    warnings: list[MatdiffError] = field(default_factory=list)  # guessed readings (errors with strict)
-    notices: list[MatdiffError] = field(default_factory=list)  # directives left alone in code
 
 
 def default_expander() -> Expander:
@@ -570,99 +556,21 @@ def process_document(
     if run.errors:
         located = run.located()
         if document_key is not None and not run.volatile:  # the same errors, file:line:col, next time
-            disk.put(document_key, _stored(run.count, text, guessed, notices, located))
+            disk.put(document_key, stored_result(run.count, text, guessed, notices, located))
         return DocumentResult(text, located, run.count, warnings=guessed, notices=notices)
     new_text = "".join(pieces)
     if document_key is not None:
-        disk.put(document_key, _stored(run.count, new_text, guessed, notices))
+        disk.put(document_key, stored_result(run.count, new_text, guessed, notices))
         if markers and new_text != text and not guessed and not notices:  # --in-place is idempotent:
             # the next --check of the written note finds it current (messages would sit elsewhere)
             disk.put(disk.document_key(new_text, fmt, site, markers, (force, strict)),
-                     _stored(run.count, new_text, guessed, notices))
+                     stored_result(run.count, new_text, guessed, notices))
     return DocumentResult(new_text, [], run.count, new_text != text, guessed, notices)
 
 
 def _skipped_notices(run: _Run, scanned: ScanResult) -> list[MatdiffError]:
     """A located note for every directive left alone because it stands in code."""
-    return _code_notices(run.text, run.path, run.index, scanned.skipped, scanned.in_container)
-
-
-def _code_notices(text: str, path: str | None, index: LineIndex, offsets: list[int],
-                  in_container: set[int] | frozenset[int] = frozenset()) -> list[MatdiffError]:
-    notices = []
-    for offset in offsets:
-        line, col, source = index.locate(offset)
-        head = DIRECTIVE_START.match(text, offset)
-        name = "\\" + (head.group(1) if head else "deriv")
-        message = f"{name} not expanded (inside code)"
-        if offset in in_container:
-            message += ("; it stands in the indented body of an admonition, details or tab, which "
-                        "CommonMark reads as code: for MkDocs set markdown: mkdocs (front matter, "
-                        "matdiff-tex.toml or --markdown mkdocs)")
-        notices.append(Notice(message).located(
-            path=path, line=line, col=col, source_line=source))
-    return notices
-
-
-def quick_result(text: str, fmt: str, *, path: str | None = None, options: Mapping[str, Any] | None = None,
-                 markers: bool = False, force: bool = False, strict: bool = False,
-                 cache: "Cache | None" = None) -> DocumentResult | None:
-    """The result of :func:`process_document` when it needs neither the scanner nor the engine:
-    a note that mentions no directive, or only inside code, or whose result is in ``cache``;
-    None otherwise (and for options that are not valid)."""
-    fmt = FORMATS.get(fmt, fmt)
-    if not any(trigger in text for trigger in TRIGGERS):
-        return DocumentResult(text)
-    if fmt == "markdown":
-        from .scan.prefilter import code_mentions
-
-        mentions = code_mentions(text)
-        if mentions is not None:
-            return DocumentResult(text, notices=_code_notices(text, path, LineIndex.of(text), mentions))
-    if cache is None:
-        return None
-    try:
-        site = site_options(options)
-    except ConfigError:
-        return None
-    stored = cache.get(cache.document_key(text, fmt, site, markers, (force, strict)))
-    return None if stored is None else _restored(stored, text, path)
-
-
-def _stored(count: int, text: str, warnings_: list[MatdiffError], notices: list[MatdiffError],
-            errors_: list[MatdiffError] = ()) -> str:  # type: ignore[assignment]
-    """A result as a cache entry (its messages without the path, which may differ); a note with
-    errors keeps its own text and its located errors."""
-    import json
-
-    def plain(items: list[MatdiffError]) -> list[list[Any]]:
-        return [[type(e).__name__, e.message, e.line, e.col, e.source_line] for e in items]
-
-    return json.dumps({"directives": count, "text": text, "warnings": plain(warnings_),
-                       "notices": plain(notices), "errors": plain(list(errors_))}, ensure_ascii=False)
-
-
-def _restored(stored: str, text: str, path: str | None) -> DocumentResult | None:
-    import json
-
-    from . import errors
-
-    try:
-        data = json.loads(stored)
-
-        def placed(items: list[list[Any]]) -> list[MatdiffError]:
-            return [getattr(errors, kind)(message).located(path=path, line=line, col=col, source_line=source)
-                    for kind, message, line, col, source in items]
-
-        new_text = data["text"]
-        failed = placed(data.get("errors", []))
-        if failed:
-            return DocumentResult(text, failed, int(data["directives"]), warnings=placed(data["warnings"]),
-                                  notices=placed(data["notices"]))
-        return DocumentResult(new_text, [], int(data["directives"]), new_text != text,
-                              placed(data["warnings"]), placed(data["notices"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
+    return code_notices(run.text, run.path, run.index, scanned.skipped, scanned.in_container)
 
 
 _FAILURE = "\0matdiff-tex failure\n"  # no expansion starts with a NUL character

@@ -6,7 +6,10 @@ the document layer sees the text (front matter must start at the first
 character) and put back when the text is written.  Files are written through a
 temporary file in the same folder and ``os.replace``: a reader sees the old
 file or the new one, never half of one, and the file keeps its mode, owner and
-group.
+group.  A rewritten note (``--in-place``) is also flushed to the disk (``fsync``)
+before it replaces the old one, so not even a power cut loses it; a rendered copy
+under ``-o`` (``durable=False``: made again by the next build) is not, which saves
+most of a cached site build's time.
 
 Safety rules (each failure is a :class:`ReadError` or :class:`WriteError`, one line):
 
@@ -25,10 +28,12 @@ Safety rules (each failure is a :class:`ReadError` or :class:`WriteError`, one l
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -159,19 +164,40 @@ def read_source(path: Path, display: str | None = None) -> SourceText:
     return SourceText(source.text, source.bom, stamp)
 
 
+class RealPaths:
+    """``os.path.realpath`` of many files, each folder resolved once: the real path of ``folder/name``
+    is the folder's real path joined with ``name`` unless ``name`` itself is a symbolic link (a
+    folder of n notes costs n ``lstat`` calls, not n times its depth).  For one planning pass: a
+    folder replaced by a link afterwards is not seen."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def of(self, path: str | os.PathLike[str]) -> str:
+        folder, name = os.path.split(os.fspath(path))  # not abspath: "link/.." is not "."
+        if name in ("", ".", ".."):
+            return os.path.realpath(path)
+        folder = folder or os.curdir
+        if folder not in self._folders:
+            self._folders[folder] = os.path.realpath(folder)
+        joined = os.path.join(self._folders[folder], name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
+
+
 def write_atomic(path: Path, data: bytes, *, within: Path | None = None, expected: Stamp | None = None,
-                 display: str | None = None) -> None:
+                 display: str | None = None, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` in one step, keeping the old file's mode, owner and group.
 
     A new file gets the permissions a plain ``open()`` would give it (0o666 less
     the umask).  Missing parent folders are created.  A symbolic link is written
     through: its target gets the new text and the link stays a link (but see
     ``within``).  ``expected``: the file must still be as it was read (see the
-    module docs).  Every refusal is a :class:`WriteError` naming ``display``.
+    module docs).  ``durable``: flush the new text to the disk before the
+    replacement.  Every refusal is a :class:`WriteError` naming ``display``.
     """
     name = display if display is not None else str(path)
     real = Path(os.path.realpath(path))
-    if within is not None and not _is_inside(real, Path(os.path.realpath(within))):
+    if within is not None and not _is_inside(real, Path(_real_folder(os.getcwd(), os.fspath(within)))):
         raise WriteError(f"not written: it leads out of the output folder {within} to {real} "
                          "(through a symbolic link)", path=name)
     old = _existing(real, name)
@@ -189,8 +215,9 @@ def write_atomic(path: Path, data: bytes, *, within: Path | None = None, expecte
     try:
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
+            if durable:
+                tmp.flush()
+                os.fsync(tmp.fileno())
         os.chmod(tmp_name, _target_mode(old))
         if old is not None:
             _keep_owner(tmp_name, old, name)
@@ -202,6 +229,13 @@ def write_atomic(path: Path, data: bytes, *, within: Path | None = None, expecte
         if isinstance(exc, OSError):
             raise WriteError(f"cannot write: {exc.strerror or exc}", path=name) from None
         raise
+
+
+@functools.lru_cache(maxsize=16)
+def _real_folder(cwd: str, folder: str) -> str:
+    """The real path of an output folder, looked up once per working folder (a folder later
+    replaced by a link to elsewhere makes the check above refuse, never pass)."""
+    return os.path.realpath(os.path.join(cwd, folder))
 
 
 def _is_inside(path: Path, folder: Path) -> bool:
@@ -268,15 +302,28 @@ def _target_mode(old: os.stat_result | None) -> int:
     return 0o666 & ~umask
 
 
+#: Folders whose stale temporary files this process removed, and when (``time.monotonic``).
+_swept: dict[str, float] = {}
+#: A folder is looked through again after this many seconds (a long-lived process: ``mkdocs serve``).
+SWEEP_EVERY = 30.0
+
+
 def _remove_stale_temporaries(real: Path) -> None:
-    """Delete temporary files for ``real`` left by a matdiff-tex that was killed (its process is gone)."""
-    prefix = f".{real.name}."
-    for entry in os.scandir(real.parent):
-        if not (entry.name.startswith(prefix) and entry.name.endswith(TMP_SUFFIX)):
+    """Delete the temporary files left in ``real``'s folder by a matdiff-tex that was killed (its
+    process is gone); each folder is looked through once per :data:`SWEEP_EVERY` seconds, not once
+    per file written (a folder of n notes would cost n^2 directory entries)."""
+    folder = str(real.parent)
+    now = time.monotonic()
+    if now - _swept.get(folder, -SWEEP_EVERY) < SWEEP_EVERY:
+        return
+    for entry in os.scandir(folder):
+        if not (entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX)):
             continue
-        pid = entry.name[len(prefix):].split(".", 1)[0]
+        parts = entry.name[:-len(TMP_SUFFIX)].rsplit(".", 2)  # [".NAME", PID, RANDOM]
+        pid = parts[1] if len(parts) == 3 else ""
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             _remove_quietly(entry.path)
+    _swept[folder] = now
 
 
 def _alive(pid: int) -> bool:

@@ -1,7 +1,7 @@
 """Rendering many notes at once: ``render -j N`` spreads the notes over N worker processes.
 
 The parent reads every note and answers what it can without the engine (no directive, only
-mentions in code, a cached result: :func:`matdiff_tex.document.quick_result`); the rest go to
+mentions in code, a cached result: :func:`matdiff_tex.results.quick_result`); the rest go to
 the workers.  Results come back in file order (``Executor.map``), so the output and the error
 messages are exactly those of ``-j 1``.  Each worker's BLAS is held to one thread
 (``OPENBLAS_NUM_THREADS`` and friends, set before numpy is imported in it; when the parent had
@@ -11,7 +11,6 @@ N workers on N cores otherwise fight over the cores.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ def default_jobs() -> int:
 def render_all(tasks: list[Task], jobs: int, cache_dir: str | None) -> Iterator[Outcome]:
     """``(text, errors, warnings, notices)`` for every task, in order; ``jobs`` worker processes when more than one
     task needs the engine."""
-    from .document import quick_result
+    from .results import quick_result
 
     cache = _open(cache_dir)
     quick = [quick_result(t.text, t.fmt, path=t.path, options=t.options, markers=t.markers, force=t.force,
@@ -64,6 +63,7 @@ def render_all(tasks: list[Task], jobs: int, cache_dir: str | None) -> Iterator[
         for name in BLAS_THREADS:
             os.environ.setdefault(name, "1")
         method = "fork" if sys.platform.startswith("linux") else "spawn"
+        import multiprocessing  # here: a build with nothing to compute never starts a worker
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(min(jobs, len(pending)), mp_context=multiprocessing.get_context(method),

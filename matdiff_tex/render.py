@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError, InternalError
 from .flavors import flavor
 from .options import DEFAULT_WIDTH, ResolvedOptions
+from .resources import templates_root
 from .scan.model import Placement
 
 if sys.version_info >= (3, 11):
@@ -43,12 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .derivation import Derivation, Row
 
 _FORBIDDEN = re.compile(r"\{(?=[{#%])|\}(?=\})")
-
-
-def templates_root() -> Path:
-    """The built-in templates: inside the installed package, else the repository's ``templates/``."""
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
 
 
 @dataclass(frozen=True, slots=True)

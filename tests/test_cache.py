@@ -16,7 +16,8 @@ NOTE = (
     "Inline: $y = \\deriv<\\boldsymbol{X}^{\\top}\\boldsymbol{a}><\\boldsymbol{X}>$ done.\n"
 )
 
-# Runs the CLI in this interpreter and reports which heavy modules it imported.
+# Runs the CLI in this interpreter and reports which heavy modules it imported (a warm build needs
+# neither the engine nor the scanner, renderer, document layer or worker processes).
 PROBE = (
     "import sys, json\n"
     "from matdiff_tex.cli import main\n"
@@ -24,7 +25,9 @@ PROBE = (
     "    main(sys.argv[1:], standalone_mode=False)\n"
     "except SystemExit:\n"
     "    pass\n"
-    "heavy = sorted(m for m in ('sympy', 'numpy', 'matdiff_tex.engine', 'markdown_it') if m in sys.modules)\n"
+    "heavy = sorted(m for m in ('sympy', 'numpy', 'matdiff_tex.engine', 'markdown_it', 'matdiff_tex.scan',\n"
+    "                           'matdiff_tex.render', 'matdiff_tex.document', 'multiprocessing', 'tomllib')\n"
+    "               if m in sys.modules)\n"
     "sys.stderr.write('HEAVY=' + json.dumps(heavy) + '\\n')\n"
 )
 

@@ -44,7 +44,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.utils.meta import get_data
 
-from ..document import TRIGGERS, process_body
+from ..document import process_body
+from ..results import TRIGGERS
 from ..errors import ConfigError, MatdiffError
 from ..options import CHOICES, parse_items, site_options
 from ..scan.frontmatter import FRONT_MATTER_KEYS as FRONT_KEYS
