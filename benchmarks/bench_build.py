@@ -10,9 +10,9 @@ What it does, all in a temporary folder (nothing touches the user's cache):
    prose (paragraphs, inline math, lists, code spans and fences); ``--failing`` notes (default 5)
    also hold a directive that fails (a shape error, a syntax error, a refused variable ...);
 2. times, each as its own ``matdiff-tex`` process: a cold build (empty cache) with ``-j 1`` and
-   ``-j 2``, a warm build (cache filled), ``render --check`` on an ``--in-place`` site whose cache is
-   warm, a 2 MB note with no directive and one whose only mention of ``\\deriv`` is in a code span,
-   next to a bare ``python -c "import click, jinja2"`` of the same run, in wall time and CPU time
+   ``-j 2``, a warm build (cache filled) into an empty folder and over its own earlier output,
+   ``render --check`` on an ``--in-place`` site whose cache is warm, a 2 MB note with no directive
+   and one whose only mention of ``\\deriv`` is in a code span, next to a bare ``python -c "import click, jinja2"`` of the same run, in wall time and CPU time
    (the process's user + system time, children included; on a shared machine CPU time is the
    steadier figure); the bare start-up and every short run (warm build, ``--check``, the 2 MB
    notes) are the median of ``--repeat`` runs (default 5), the cold builds one run each; Python
@@ -155,11 +155,14 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
 
 def median_run(args: list[str], env: dict[str, str], cwd: Path, repeat: int, clear: Path | None = None) -> dict:
     """``repeat`` runs of one process after an untimed one; the median wall and CPU time (each on
-    its own), and the first timed run's output. ``clear``: a folder removed before every run."""
+    its own), and the first timed run's output. ``clear``: the output (a folder or a file), removed
+    before every run so that each run writes it (an unchanged output is otherwise not rewritten)."""
     runs = []
     for _ in range(repeat + 1):
-        if clear is not None:
-            shutil.rmtree(clear, ignore_errors=True)
+        if clear is not None and clear.is_dir():
+            shutil.rmtree(clear)
+        elif clear is not None:
+            clear.unlink(missing_ok=True)
         runs.append(run(args, env, cwd))
     timed = runs[1:]
     return dict(timed[0], wall=statistics.median(r["wall"] for r in timed),
@@ -208,6 +211,8 @@ def builds(work: Path, args: argparse.Namespace) -> dict:
     out["warm_heavy_imports"] = json.loads(warm["stderr"].split("HEAVY=")[-1])
     out["same_errors_warm"] = warm["failed"] == out["cold_j1"]["failed"] == out["cold_j2"]["failed"]
     out["identical_warm"] = same_tree(work / "out1", work / "out3")
+    out["rebuild"] = median_run([PY, "-c", PROBE, "render", "corpus", "-o", "out3", "-q"], env("cache2"), work,
+                                repeat)  # over its own output: nothing is rewritten
     shutil.copytree(corpus, work / "site")
     run(cli("render", "--in-place", "site", "-q"), env("cache2"), work)
     check = median_run([PY, "-c", PROBE, "render", "--check", "site", "-q"], env("cache2"), work, repeat)
@@ -231,9 +236,9 @@ def builds(work: Path, args: argparse.Namespace) -> dict:
     (work / "plain.md").write_text(plain, encoding="utf-8")
     (work / "mention.md").write_text(plain + "Write `\\deriv<F><X>` for a derivative.\n", encoding="utf-8")
     out["no_directive_2mb"] = median_run(cli("render", "plain.md", "-o", "plain.out.md"), env("cache4"), work,
-                                         repeat)
+                                         repeat, clear=work / "plain.out.md")
     out["code_span_2mb"] = median_run(cli("render", "mention.md", "-o", "mention.out.md"), env("cache5"), work,
-                                      repeat)
+                                      repeat, clear=work / "mention.out.md")
     out["derive"] = derive_times(made)
     return out
 
@@ -333,7 +338,9 @@ def report(result: dict, rows: list[dict], command: str) -> str:
     ]
     n = result["directives"]
     for key, label in [("cold_j1", "cold build, -j 1"), ("cold_j2", "cold build, -j 2"),
-                       ("warm", "warm (cached) build"), ("check", "--check on a cached --in-place site"),
+                       ("warm", "warm (cached) build into an empty folder"),
+                       ("rebuild", "warm rebuild over its own output (unchanged files not rewritten)"),
+                       ("check", "--check on a cached --in-place site"),
                        ("warm_ok", "warm build, without the notes with a failing directive"),
                        ("check_ok", "--check, without the notes with a failing directive"),
                        ("no_directive_2mb", "2 MB note, no directive"),

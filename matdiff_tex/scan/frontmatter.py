@@ -26,11 +26,6 @@ from typing import Any, Callable
 from ..options import DIRECTIVE_KEYS, DOCUMENT_CHOICES, OptionItem, check_items, check_value, parse_items
 from .text import BOM
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 FRONT_MATTER_KEYS = (*(key for key in DIRECTIVE_KEYS if key != "label"), *DOCUMENT_CHOICES)
 
 _YAML_OPEN = re.compile(r"---[ \t]*\r?\n")
@@ -127,6 +122,10 @@ def _toml_options(text: str, start: int, end: int) -> tuple[dict[str, Any], list
     where = text.find("matdiff", start, end)
     if where < 0:
         return {}, []
+    if sys.version_info >= (3, 11):  # imported here: few notes have TOML front matter
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         table = tomllib.loads(text[start:end].replace("\r\n", "\n")).get("matdiff")
     except tomllib.TOMLDecodeError as exc:

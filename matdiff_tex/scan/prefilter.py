@@ -20,7 +20,8 @@ import re
 from .directive import DIRECTIVE_START
 from .frontmatter import markdown_front_matter
 
-_TRIGGER = re.compile(r"\\deriv|\\hessian|\\answer|matdiff-tex")
+# Searched as literals with str.find, several times faster over a long note than one alternation.
+_TRIGGERS = ("\\deriv", "\\hessian", "\\answer", "matdiff-tex")
 # Anything whose Markdown meaning this module does not follow: HTML blocks and comments, Hexo
 # tags, front matter options, MkDocs containers.  (Patterns that start with a line end run at C
 # speed over a text with one line end put in front.)
@@ -33,7 +34,7 @@ _BLOCK_START = re.compile(r"\n[ \t]*(?:[-*+>#=|_]|\d+[.)])")
 _MATH_OR_TAG = re.compile(r"\$|\\\(|\\\[|\\begin|<")
 _TICKS_OR_ESCAPE = re.compile(r"\\[\s\S]|`+")
 # What display math is made of, read within one paragraph.
-_DISPLAY_OPENER = re.compile(r"\$\$|\\\[|\\begin\{")
+_DISPLAY_OPENERS = ("$$", "\\[", "\\begin{")
 _MATH_TOKEN = re.compile(r"\\(?:begin|end)\{|\\[\[\]]|\\[\s\S]|\$\$|\$|`")
 
 
@@ -55,11 +56,10 @@ def code_mentions(text: str) -> list[int] | None:
     if fences is None:
         return None
     fence_starts = [start for start, _ in fences]
-    triggers = list(_TRIGGER.finditer(text))
+    triggers = _find_all(text, _TRIGGERS)
     blanks = [m.span() for m in _BLANK_LINE.finditer(text, front_end)]
     blank_starts, blank_ends = [start for start, _ in blanks], [end for _, end in blanks]
-    for match in triggers:
-        at = match.start()
+    for at in triggers:
         if at < front_end:
             return None
         fence = bisect.bisect_right(fence_starts, at) - 1
@@ -73,10 +73,24 @@ def code_mentions(text: str) -> list[int] | None:
                    fence_starts[fence + 1] if fence + 1 < len(fences) else len(text))
         if text[start:start + 1] in (" ", "\t") or not _in_code_span(text[start:stop], at - start):
             return None  # an indented paragraph (a code block, or a container's body), or live text
-    if triggers and _math_may_cross_paragraphs(text, front_end, triggers[-1].start(), fences, fence_starts,
+    if triggers and _math_may_cross_paragraphs(text, front_end, triggers[-1], fences, fence_starts,
                                                blank_starts, blank_ends):
         return None  # display math may reach over a blank line into a mention's paragraph
-    return [match.start() for match in DIRECTIVE_START.finditer(text, front_end)]
+    return [at for at in triggers if DIRECTIVE_START.match(text, at)]  # all past the front matter
+
+
+def _find_all(text: str, words: tuple[str, ...], start: int = 0, stop: int | None = None) -> list[int]:
+    """Sorted offsets in ``text[start:stop]`` where one of ``words`` begins (each word's matches do not
+    overlap, as with a regular expression; the words cannot overlap one another)."""
+    stop = len(text) if stop is None else stop
+    found = []
+    for word in words:
+        at = text.find(word, start, stop)
+        while at >= 0:
+            found.append(at)
+            at = text.find(word, at + len(word), stop)
+    found.sort()
+    return found
 
 
 def _math_may_cross_paragraphs(text: str, start: int, stop: int, fences: list[tuple[int, int]],
@@ -87,8 +101,7 @@ def _math_may_cross_paragraphs(text: str, start: int, stop: int, fences: list[tu
     module does not follow) puts later mentions out of reach of a proof.  Only paragraphs holding a
     display opener are read token by token."""
     done: set[int] = set()
-    for opener in _DISPLAY_OPENER.finditer(text, start, stop):
-        at = opener.start()
+    for at in _find_all(text, _DISPLAY_OPENERS, start, stop):
         fence = bisect.bisect_right(fence_starts, at) - 1
         if fence >= 0 and at < fences[fence][1]:
             continue
