@@ -14,8 +14,12 @@ What it does, all in a temporary folder (nothing touches the user's cache):
    ``render --check`` on an ``--in-place`` site whose cache is warm, a 2 MB note with no directive
    and one whose only mention of ``\\deriv`` is in a code span, next to a bare ``python -c "import click, jinja2"`` of the same run, in wall time and CPU time
    (the process's user + system time, children included; on a shared machine CPU time is the
-   steadier figure); the bare start-up and every short run (warm build, ``--check``, the 2 MB
-   notes) are the median of ``--repeat`` runs (default 5), the cold builds one run each; Python
+   steadier figure); every short run (warm build, ``--check``, the 2 MB notes) is the median of
+   ``--repeat`` runs (default 5), each run timed right after a bare start-up of its own and the
+   ratio taken to the median of those (the machine's speed drifts within minutes); the cold
+   builds are the median of ``--cold-repeat`` runs (default 3, output and cache emptied before
+   each), compared with a bare start-up timed at the beginning; every series starts after a
+   ``sync`` (the writes of the runs before it flushed to the disk); Python
    reads compiled bytecode as it does from an installed package (``PYTHONPYCACHEPREFIX`` in the
    temporary folder, ``PYTHONDONTWRITEBYTECODE`` unset, one untimed run of each kind first), so
    neither side pays for compiling its sources;
@@ -153,24 +157,39 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
     return {"wall": wall, "cpu": cpu, "stderr": proc.stderr, "failed": failed}
 
 
-def median_run(args: list[str], env: dict[str, str], cwd: Path, repeat: int, clear: Path | None = None) -> dict:
+BARE = [PY, "-c", "import click, jinja2"]
+
+
+def median_run(args: list[str], env: dict[str, str], cwd: Path, repeat: int, clear: tuple[Path, ...] = (),
+               paired: bool = False) -> dict:
     """``repeat`` runs of one process after an untimed one; the median wall and CPU time (each on
-    its own), and the first timed run's output. ``clear``: the output (a folder or a file), removed
-    before every run so that each run writes it (an unchanged output is otherwise not rewritten)."""
-    runs = []
+    its own), and the first timed run's output. ``clear``: outputs (folders or files) removed
+    before every run so that each run writes them (an unchanged output is otherwise not
+    rewritten), or caches emptied for a cold build. ``paired``: a bare start-up is timed just
+    before each run (``bare_wall``, ``bare_cpu``: their medians), so that the ratio compares runs
+    made under the same load (this machine's speed drifts by tens of percent within minutes)."""
+    os.sync()  # the cache entries and outputs of earlier runs reach the disk before this series
+    runs, bares = [], []
     for _ in range(repeat + 1):
-        if clear is not None and clear.is_dir():
-            shutil.rmtree(clear)
-        elif clear is not None:
-            clear.unlink(missing_ok=True)
+        for path in clear:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        if paired:
+            bares.append(run(BARE, env, cwd))
         runs.append(run(args, env, cwd))
     timed = runs[1:]
-    return dict(timed[0], wall=statistics.median(r["wall"] for r in timed),
-                cpu=statistics.median(r["cpu"] for r in timed), runs=len(timed))
+    result = dict(timed[0], wall=statistics.median(r["wall"] for r in timed),
+                  cpu=statistics.median(r["cpu"] for r in timed), runs=len(timed))
+    if paired:
+        result.update(bare_wall=statistics.median(r["wall"] for r in bares[1:]),
+                      bare_cpu=statistics.median(r["cpu"] for r in bares[1:]))
+    return result
 
 
 def bare(env: dict[str, str], cwd: Path, repeat: int = 5) -> dict[str, float]:
-    return median_run([PY, "-c", "import click, jinja2"], env, cwd, repeat)
+    return median_run(BARE, env, cwd, repeat)
 
 
 PROBE = ("import sys, json\nfrom matdiff_tex.cli import main\n"
@@ -202,20 +221,23 @@ def builds(work: Path, args: argparse.Namespace) -> dict:
 
     out: dict = {"posts": args.posts, "directives": len(made), "corpus_bytes": size, "failing": args.failing}
     out["bare"] = bare(base_env, work, repeat)
-    out["cold_j1"] = run(cli("render", "corpus", "-o", "out1", "-j", "1", "-q"), env("cache1"), work)
-    out["cold_j2"] = run(cli("render", "corpus", "-o", "out2", "-j", "2", "-q"), env("cache2"), work)
+    out["cold_j1"] = median_run(cli("render", "corpus", "-o", "out1", "-j", "1", "-q"), env("cache1"), work,
+                                args.cold_repeat, clear=(work / "out1", work / "cache1"))
+    out["cold_j2"] = median_run(cli("render", "corpus", "-o", "out2", "-j", "2", "-q"), env("cache2"), work,
+                                args.cold_repeat, clear=(work / "out2", work / "cache2"))
     out["identical_j1_j2"] = same_tree(work / "out1", work / "out2")
     warm = median_run([PY, "-c", PROBE, "render", "corpus", "-o", "out3", "-q"], env("cache2"), work, repeat,
-                      clear=work / "out3")
+                      clear=(work / "out3",), paired=True)
     out["warm"] = warm
     out["warm_heavy_imports"] = json.loads(warm["stderr"].split("HEAVY=")[-1])
     out["same_errors_warm"] = warm["failed"] == out["cold_j1"]["failed"] == out["cold_j2"]["failed"]
     out["identical_warm"] = same_tree(work / "out1", work / "out3")
     out["rebuild"] = median_run([PY, "-c", PROBE, "render", "corpus", "-o", "out3", "-q"], env("cache2"), work,
-                                repeat)  # over its own output: nothing is rewritten
+                                repeat, paired=True)  # over its own output: nothing is rewritten
     shutil.copytree(corpus, work / "site")
     run(cli("render", "--in-place", "site", "-q"), env("cache2"), work)
-    check = median_run([PY, "-c", PROBE, "render", "--check", "site", "-q"], env("cache2"), work, repeat)
+    check = median_run([PY, "-c", PROBE, "render", "--check", "site", "-q"], env("cache2"), work, repeat,
+                       paired=True)
     out["check"] = check
     out["check_heavy_imports"] = json.loads(check["stderr"].split("HEAVY=")[-1])
     # the same two runs without the notes whose directives fail
@@ -227,18 +249,18 @@ def builds(work: Path, args: argparse.Namespace) -> dict:
         (work / "site-ok" / Path(name).name).unlink(missing_ok=True)
     out["failing_notes"] = len(failing)
     out["warm_ok"] = median_run([PY, "-c", PROBE, "render", "corpus-ok", "-o", "out4", "-q"], env("cache2"), work,
-                                repeat, clear=work / "out4")
+                                repeat, clear=(work / "out4",), paired=True)
     run(cli("render", "--in-place", "site-ok", "-q"), env("cache2"), work)
     out["check_ok"] = median_run([PY, "-c", PROBE, "render", "--check", "site-ok", "-q"], env("cache2"), work,
-                                 repeat)
+                                 repeat, paired=True)
     rng = random.Random(1)
     plain = _prose(rng, 2_000_000)
     (work / "plain.md").write_text(plain, encoding="utf-8")
     (work / "mention.md").write_text(plain + "Write `\\deriv<F><X>` for a derivative.\n", encoding="utf-8")
     out["no_directive_2mb"] = median_run(cli("render", "plain.md", "-o", "plain.out.md"), env("cache4"), work,
-                                         repeat, clear=work / "plain.out.md")
+                                         repeat, clear=(work / "plain.out.md",), paired=True)
     out["code_span_2mb"] = median_run(cli("render", "mention.md", "-o", "mention.out.md"), env("cache5"), work,
-                                      repeat, clear=work / "mention.out.md")
+                                      repeat, clear=(work / "mention.out.md",), paired=True)
     out["derive"] = derive_times(made)
     return out
 
@@ -330,11 +352,14 @@ def report(result: dict, rows: list[dict], command: str) -> str:
         "purpose, one in each of as many posts), "
         f"{result['corpus_bytes'] / 1e6:.1f} MB. Bare start-up (`python -c \"import click, jinja2\"`, "
         f"median of {b['runs']}): {b['wall'] * 1000:.0f} ms wall, {b['cpu'] * 1000:.0f} ms CPU. "
-        f"The cold builds are one run each; every other row is the median of {b['runs']} runs (each "
-        "after an untimed one); bytecode is compiled once, as in an installed package.",
+        f"Each cold build is the median of {result['cold_j1']['runs']} runs (output and cache emptied "
+        f"before each), compared with that bare start-up; every other row is the median of {b['runs']} runs, "
+        "each run just after a bare start-up of its own, and compared with the median of those (the "
+        "\"bare\" column); each series starts with an untimed run; bytecode is compiled once, as in an "
+        "installed package.",
         "",
-        "| run | wall s | CPU s | wall / bare | CPU / bare | per directive (wall; CPU) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| run | wall s | CPU s | wall / bare | CPU / bare | bare (wall) | per directive (wall; CPU) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     n = result["directives"]
     for key, label in [("cold_j1", "cold build, -j 1"), ("cold_j2", "cold build, -j 2"),
@@ -347,8 +372,9 @@ def report(result: dict, rows: list[dict], command: str) -> str:
                        ("code_span_2mb", "2 MB note, \\deriv only in a code span")]:
         r = result[key]
         per = f"{r['wall'] / n * 1000:.1f} ms; {r['cpu'] / n * 1000:.1f} ms" if key.startswith("cold") else ""
-        lines.append(f"| {label} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['wall'] / b['wall']:.1f}x | "
-                     f"{r['cpu'] / b['cpu']:.1f}x | {per} |")
+        bare_wall, bare_cpu = r.get("bare_wall", b["wall"]), r.get("bare_cpu", b["cpu"])
+        lines.append(f"| {label} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['wall'] / bare_wall:.1f}x | "
+                     f"{r['cpu'] / bare_cpu:.1f}x | {bare_wall * 1000:.0f} ms | {per} |")
     failed = result["cold_j1"]["failed"]
     if failed:
         lines += ["", f"{len(failed)} directive(s) of the corpus fail ({result['failing_notes']} notes; "
@@ -386,6 +412,7 @@ def main() -> None:
     parser.add_argument("--prose", type=int, default=2_000_000, help="bytes of directive-free prose")
     parser.add_argument("--failing", type=int, default=5, help="notes that also hold a directive that fails")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each short process (median)")
+    parser.add_argument("--cold-repeat", type=int, default=3, help="runs of each cold build (median)")
     parser.add_argument("--no-families", action="store_true")
     parser.add_argument("--write", action="store_true", help="write the figures into benchmarks/README.md")
     args = parser.parse_args()

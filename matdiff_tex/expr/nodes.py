@@ -63,8 +63,12 @@ class Node:
         return tuple(kids)
 
     def with_children(self, kids: tuple["Node", ...] | list["Node"]) -> "Node":
-        """The same node with new children (in ``children()`` order)."""
+        """The same node with new children (in ``children()`` order); the node itself when they are
+        the very same objects (most rewrite passes change nothing below most nodes)."""
         kids = list(kids)
+        current = self.children()
+        if len(kids) == len(current) and all(new is old for new, old in zip(kids, current)):
+            return self
         changes: dict[str, object] = {}
         for name in self._child_fields:
             value = getattr(self, name)
