@@ -38,12 +38,12 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .fsio import temporary_file
 
 ENV_DIR = "MATDIFF_TEX_CACHE_DIR"
 ENV_MAX_MB = "MATDIFF_TEX_CACHE_MAX_MB"
@@ -102,8 +102,7 @@ class Cache:
         path = self._path(key)
         tmp = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            fd, tmp = temporary_file(path.parent, ".tmp-")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, path)

@@ -164,6 +164,16 @@ def read_source(path: Path, display: str | None = None) -> SourceText:
     return SourceText(source.text, source.bom, stamp)
 
 
+def temporary_file(folder: Path, prefix: str, suffix: str = "") -> tuple[int, str]:
+    """``tempfile.mkstemp`` in ``folder``, made (with its parents) only when it is missing: asking
+    for a folder that exists costs a failed ``mkdir`` per file, a good part of a build's writes."""
+    try:
+        return tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
+
+
 class RealPaths:
     """``os.path.realpath`` of many files, each folder resolved once: the real path of ``folder/name``
     is the folder's real path joined with ``name`` unless ``name`` itself is a symbolic link (a
@@ -207,9 +217,8 @@ def write_atomic(path: Path, data: bytes, *, within: Path | None = None, expecte
         raise WriteError("is read-only; not rewritten (make it writable to let matdiff-tex update it)",
                          path=name)
     try:
-        real.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = temporary_file(real.parent, f".{real.name}.{os.getpid()}.", TMP_SUFFIX)
         _remove_stale_temporaries(real)
-        fd, tmp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.{os.getpid()}.", suffix=TMP_SUFFIX)
     except OSError as exc:
         raise WriteError(f"cannot write: {exc.strerror or exc}", path=name) from None
     try:

@@ -156,3 +156,21 @@ def test_a_cached_note_is_answered_before_the_prefilter_reads_it(tmp_path, monke
     # without the entry, the prefilter is asked (and finds a live directive: no quick answer)
     assert quick_result(text.replace("Live", "Other"), "markdown", options={}, cache=store) is None
     assert len(read) == 1
+
+
+def test_folders_are_made_only_when_missing(tmp_path, monkeypatch) -> None:
+    made = counting(monkeypatch, os, "mkdir")
+    for i in range(10):
+        write_atomic(tmp_path / f"n{i}.md", b"x", durable=False)
+    store = cache_module.Cache(tmp_path / "cache")
+    for i in range(10):
+        store.put(f"{i:064x}", f"entry {i}")
+    assert [call for call in made if str(call[0]).startswith(str(tmp_path / "cache"))]  # the cache's own folders
+    made.clear()
+    for i in range(10):
+        write_atomic(tmp_path / f"n{i}.md", b"y", durable=False)
+        store.put(f"{i:064x}", f"entry {i} again")
+    assert made == []  # every folder was there: no failed mkdir per file
+    write_atomic(tmp_path / "new" / "deeper" / "n.md", b"z", durable=False)
+    assert (tmp_path / "new" / "deeper" / "n.md").read_bytes() == b"z"
+    assert [store.get(f"{i:064x}") for i in range(10)] == [f"entry {i} again" for i in range(10)]
