@@ -99,3 +99,16 @@ def test_identities(latex, want):
     out = engine_simplify(node)
     _same_value(latex, to_latex(out))
     assert to_latex(out) == want
+
+
+def test_the_remembered_simplification_keeps_each_directives_own_notation() -> None:
+    """Nodes compare equal however 1 is written; the simplifier's per-process memory must still
+    give each tree back in its own notation (\\mathbf{1} read first must not print in a later
+    directive that wrote \\boldsymbol{1})."""
+    printed = []
+    for one in (r"\mathbf{1}", r"\boldsymbol{1}", r"\mathbf{1}", r"\boldsymbol{1}"):
+        node = read_expression(rf"{B}{{u}} \odot {B}{{u}} - {B}{{u}} \odot {B}{{u}} + {one}", {"u": (4, 1)})
+        out = simplify_elementwise(node)
+        assert np.allclose(evaluate(to_latex(out), VALUES), np.ones((4, 1)))
+        printed.append(to_latex(out))
+    assert printed == [r"\mathbf{1}_{4}", r"\boldsymbol{1}_{4}"] * 2

@@ -271,8 +271,21 @@ def _exp_count(node: Node) -> int:
     return sum(1 for n in node.walk() if isinstance(n, Func) and n.name == "exp")
 
 
-@lru_cache(maxsize=4096)
 def _simplified(node: Node) -> Node | None:
+    """The shortest form sympy finds for ``node``, or None when it is not shorter; remembered per
+    process for the tree *and its notation* (nodes compare equal however the author wrote I, 1, 0
+    or the Hadamard product, and one directive's spelling must not leak into another's rows)."""
+    return _simplified_as_written(node, _notation(node))
+
+
+def _notation(node: Node) -> tuple[tuple[str, object, object, object], ...]:
+    """What the tree's equality leaves out: each node's style, Hadamard symbol and size display."""
+    return tuple((type(n).__name__, getattr(n, "style", None), getattr(n, "op", None), getattr(n, "sized", None))
+                 for n in node.walk())
+
+
+@lru_cache(maxsize=4096)
+def _simplified_as_written(node: Node, notation: tuple[tuple[str, object, object, object], ...]) -> Node | None:
     import sympy as sp
 
     ctx = _Context(sp, node.shape)
