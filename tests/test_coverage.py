@@ -209,21 +209,21 @@ def test_symmetric_from_directive_front_matter_and_config(tmp_path, cli) -> None
     directive = rf"\deriv[symmetric=X, lang=en]<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>"
     out = render_text(directive + "\n")
     out = re.sub(r"\} \\\\\n *&\\quad \\phantom\{\\Longrightarrow\} \\text\{", " ", out)  # a note continued on a line
-    assert "the gradient in the space of symmetric matrices" in out and r"\frac{1}{2}" in out
+    assert "symmetric gradient" in out and r"\frac{1}{2}" in out
     both = render_text(rf"\deriv[symmetric={{X, A}}, lang=en]<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>" + "\n")
-    assert "a symmetric matrix equals its transpose" in both
+    assert "a symmetric matrix is its own transpose" in both
     front = "---\nmatdiff:\n  lang: en\n  symmetric: [X, A]\n---\n\n" + \
         rf"\deriv<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>" + "\n"
-    assert render_text(front) .count("a symmetric matrix equals its transpose") == 1
+    assert render_text(front) .count("a symmetric matrix is its own transpose") == 1
     note = tmp_path / "n.md"
     note.write_text(rf"\deriv[lang=en]<\operatorname{{tr}}({B}{{A}}{B}{{X}})><{B}{{X}}>" + "\n")
     (tmp_path / "matdiff-tex.toml").write_text('symmetric = ["X", "A"]\n')
     res = cli("render", str(note), "--config", str(tmp_path / "matdiff-tex.toml"))
     assert res.exit_code == 0, res.stderr
-    assert "a symmetric matrix equals its transpose" in res.stdout
+    assert "a symmetric matrix is its own transpose" in res.stdout
     res = cli("derive", rf"\operatorname{{tr}}({B}{{A}}{B}{{X}})", rf"{B}{{X}}", "--symmetric", "X", "--lang", "en")
     joined = re.sub(r"\} \\\\\n *&\\quad \\phantom\{\\Longrightarrow\} \\text\{", " ", res.stdout)  # a continued note
-    assert res.exit_code == 0 and "space of symmetric matrices" in joined
+    assert res.exit_code == 0 and "symmetric gradient" in joined
 
 
 def test_checker_perturbs_along_symmetric_directions() -> None:

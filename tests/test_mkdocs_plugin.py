@@ -99,7 +99,7 @@ def test_example_site_builds_with_expansions(tmp_path: Path) -> None:
     # The example's front matter says lang: en; notes are English, layout denominator.
     # (the last note, too long for a line of its own here, may be continued on more lines)
     joined = re.sub(r"\} \\\\\s*&amp;\\quad \\phantom\{\\Longrightarrow\} \\text\{", " ", index)
-    assert "read the derivative off the differential (denominator layout)" in joined
+    assert "read off the derivative (denominator layout)" in joined
     if HAS_ARITHMATEX:
         assert 'class="arithmatex"' in index
 

@@ -60,7 +60,7 @@ def test_render_to_a_new_notebook_expands_markdown_cells_only(cli, tmp_path: Pat
     assert without_markdown_sources(after) == without_markdown_sources(before)
     first, third = ("".join(after["cells"][i]["source"]) for i in (0, 2))
     assert first.startswith("# Gradients\n\nOf a linear form:\n\n$$\n\\begin{equation}")
-    assert "linearity of the differential" in first and "\\deriv" not in first
+    assert "linearity of $\\mathrm{d}$" in first and "\\deriv" not in first
     assert re.fullmatch(r"So \$y = \\frac\{\\partial [^$]*\$\.\n中文也可以。\n", third)
     assert isinstance(after["cells"][2]["source"], list)  # a list of lines stays a list of lines
     assert source.read_text(encoding="utf-8") == json.dumps(before, sort_keys=True, indent=1,

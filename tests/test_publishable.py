@@ -255,3 +255,35 @@ def test_an_identity_factor_of_a_kronecker_product_keeps_its_size():
     rows = [row.rhs for row in d.rows()]
     assert any(r"\text{vec}(\boldsymbol{I} \boldsymbol{X} \boldsymbol{I}_{n})" in rhs for rhs in rows)  # inserted: sized
     assert any(r"\boldsymbol{I}_{n}^{\top} \otimes \boldsymbol{I}_{m}" in rhs for rhs in rows)
+
+
+# ---------------------------------------------------------------- English notes: short rows too
+
+#: English seed cases allowed more than 14 rows, with their count: the rows themselves fill the
+#: column (vec of the Hessian's differential, the result with softmax(Wx) written out), so every
+#: note goes to a line of its own whatever its length.
+LONG_IN_ENGLISH = {"001-ex5-hessian": 16}
+
+
+def test_english_notes_keep_the_seed_derivations_short() -> None:
+    """The seed worked examples in English stay within 14 rows, like the Chinese ones (the slow
+    KaTeX test measures their widths); with the old, longer English notes ("read the derivative
+    off the differential", "differentiate the gradient again", ...) six cases per layout took
+    15-19 rows."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_seed_widths import _BLOCK, FIXTURE, MAX_ROWS, case_ids, count_rows
+
+    from matdiff_tex import render_text
+
+    ids = case_ids()
+    for layout in LAYOUTS:
+        blocks = _BLOCK.findall(render_text(FIXTURE.read_text(encoding="utf-8"), fmt="markdown", layout=layout,
+                                            lang="en"))
+        assert len(blocks) == len(ids)
+        rows = {case: count_rows(block) for case, block in zip(ids, blocks)}
+        over = {case: count for case, count in rows.items() if count > MAX_ROWS}
+        assert all(count <= LONG_IN_ENGLISH.get(case, MAX_ROWS) for case, count in over.items()), (layout, over)
+        assert max(rows.values()) > 10  # the fixture's long cases are really there

@@ -167,20 +167,19 @@ def test_over_the_row_budget_a_product_may_be_cut_to_save_a_line() -> None:
 
 
 def test_a_note_too_long_for_a_line_of_its_own_is_continued_on_the_next() -> None:
-    """``K_{nm} ⟹ read the derivative off the differential (denominator layout)`` was one line of 61
-    glyphs (745 px in MathJax, wider than MkDocs Material's 688 px column): the note now takes lines of
-    its own, cut between words, each within the width; its text is unchanged."""
-    text = render_text(r"\deriv[lang=en, layout=denominator]<\boldsymbol{X}^{\top}><\boldsymbol{X}>" + "\n")
+    """A note that does not fit after its row takes lines of its own, cut between words, each
+    within the width, its text unchanged, the layout tag moved whole (``K_{nm} ⟹ read the
+    derivative off the differential (denominator layout)`` was once one line of 61 glyphs, 745 px
+    in MathJax, wider than MkDocs Material's 688 px column)."""
+    text = render_text(r"\hessian[lang=en, symmetric=X]<\log\det\boldsymbol{X}><\boldsymbol{X}>" + "\n")
     rows = text.split("\\begin{aligned}")[1].split("\\end{aligned}")[0].strip().split(" \\\\\n")
     lead = max(rendering.visual_width(row.split("&", 1)[0]) for row in rows)
     assert all(lead + rendering.visual_width(row.split("&", 1)[1]) <= rendering.WRAP_WIDTH for row in rows), rows
     continued = [row.strip() for row in rows if "\\phantom{\\Longrightarrow}" in row]
-    assert continued and "\\Longrightarrow \\text{read" in rows[-len(continued) - 1]
-    # begun after K_{nm} (a line less than a note on lines of its own), the layout tag moved whole
-    assert rows[-len(continued) - 1].strip().startswith("\\frac{\\partial")
-    assert continued == ["&\\quad \\phantom{\\Longrightarrow} \\text{(denominator layout)}"]
-    words = re.findall(r"\\text\{([^{}]*)\}", " ".join(rows[-len(continued) - 1:]))
-    assert " ".join(words) == "read the derivative off the differential (denominator layout)"
+    assert len(continued) >= 2
+    assert continued[-1] == "&\\quad \\phantom{\\Longrightarrow} \\text{(numerator layout)}"
+    words = re.findall(r"\\text\{([^{}]*)\}", " ".join(rows[-2:]))
+    assert " ".join(words) == "a symmetric matrix is its own transpose (numerator layout)"
     parts = rendering.note_parts("read the derivative off the differential (denominator layout)", 7, 52)
     assert parts == ("read the derivative off the differential", "(denominator layout)")  # the tag moves
     parts = rendering.note_parts(r"product rule: differentiate each $\boldsymbol{X}$ in turn and collect", 27, 52)

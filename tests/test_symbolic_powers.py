@@ -277,7 +277,7 @@ def test_series_method_as_a_directive_option() -> None:
     from matdiff_tex import render_text
 
     out = render_text("\\deriv[method=series, lang=en]<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n")
-    assert "Beta integral" in out and "truncated at convergence" in out
+    assert "Beta integral" in out and "checked numerically, to convergence" in out
     assert r"\int_{0}^{1} e^{(1 - s) \boldsymbol{X}^{\top}} \otimes e^{s \boldsymbol{X}}" in out.replace("} }", "}}")
     with pytest.raises(matdiff_tex.MatdiffError, match="method"):
         render_text("\\deriv[method=taylor]<e^{\\boldsymbol{X}}><\\boldsymbol{X}>\n")
