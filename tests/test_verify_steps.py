@@ -98,3 +98,28 @@ def test_a_changed_line_with_given_sizes_is_caught(f, x, order, shapes):
             check_steps(steps, _variable(d, shapes))
         changed += 1
     assert changed > 0
+
+
+def test_every_chain_of_the_derivative_table_is_compared() -> None:
+    """A chain that cannot be evaluated at any of its three random points is left out of the line
+    check without a word (the result itself is still checked): on the whole derivative table, in
+    each of its layouts, no chain is left out."""
+    import sys
+    from pathlib import Path
+
+    from matdiff_tex.expr.reader import read_derivative_input
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from derive_cases import CASES as TABLE
+
+    left_out, compared = [], 0
+    for case in TABLE:
+        for layout in case.layouts:
+            shapes = case.derive_shapes()
+            d = derive(case.f, case.x, layout=layout, shapes=shapes, order=case.order)
+            expected = sum(1 for chain in chains(d.steps) if len(chain) + (chain[0].lhs is not None) >= 2)
+            got = check_steps(d.steps, read_derivative_input(d.f_latex, d.x_latex, shapes).x, layout=layout)
+            compared += got
+            if got != expected:
+                left_out.append((case.id, layout, got, expected))
+    assert left_out == [] and compared > 600
