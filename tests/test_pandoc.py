@@ -100,7 +100,7 @@ def test_pandoc_html_reads_every_expansion_as_math(tmp_path: Path, method: str) 
     assert all("\\begin{aligned}" in d for d in displays)
     notes = [n for d in displays for n in re.findall(r"\\text\{([^{}]*)\}", d)]
     assert notes and all("\n" not in note for note in notes)
-    assert any("linearity\u00a0of\u00a0the\u00a0differential" in note for note in notes)
+    assert any("linearity\u00a0of\u00a0the\u00a0trace" in note for note in notes)
     regions = [MathRegion("pandoc", d, True) for d in displays] + [MathRegion("pandoc", i, False) for i in inlines]
     reports = render_in_node(regions)
     assert [(r["katex"], r["mathjax"]) for r in reports] == [(None, None)] * len(regions)
