@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -45,15 +43,24 @@ def test_common_code_mentions_are_proven() -> None:
         assert not no_live_directive(text), text
 
 
-def test_a_code_span_mention_in_a_large_note_costs_no_markdown_parse() -> None:
+def test_a_code_span_mention_in_a_large_note_costs_no_markdown_parse(monkeypatch) -> None:
+    """Counted, not timed (a timed ratio failed once in a full test run, the process's heap large
+    from earlier tests): neither the scanner nor the Markdown parser is called; the timings are in
+    benchmarks/bench_build.py (a 2 MB note with a code-span mention: 1.4-1.8x a bare start-up)."""
+    from matdiff_tex.scan import scanner
+
     prose = "Words and more words with $a_i$ math and `code` spans, in a paragraph.\n\n" * 14_000  # ~1 MB
     fenced = "```\n" + "code line\n" * 50 + "\\deriv<F><X>\n```\n\n"
+    calls: list[str] = []
+    for module, name in ((scanner, "code_blocks"), (scanner, "scan_markdown")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _name=name, _original=original, **k: calls.append(_name)
+                            or _original(*a, **k))
     for text in (prose + "Write `\\deriv<F><X>` for a derivative.\n", prose + fenced + prose):
-        start = time.process_time()
         result = process_document(text, "markdown", expander=lambda *a: "EXPANDED")
-        quick = time.process_time() - start
-        assert result.text == text
-        start = time.process_time()
-        scan(text, "markdown")
-        full = time.process_time() - start
-        assert quick * 5 < full, (quick, full)  # a ratio, not a wall-clock limit
+        assert result.text == text and result.directives == 0 and len(result.notices) == 1
+        assert calls == []
+    # the counter sees the parse when there is one: a live directive in the same large note
+    live = prose + "\\deriv<\\boldsymbol{X}><\\boldsymbol{X}>\n"
+    assert process_document(live, "markdown", expander=lambda *a: "EXPANDED").directives == 1
+    assert "code_blocks" in calls
