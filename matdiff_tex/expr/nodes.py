@@ -53,8 +53,12 @@ class Node:
         return self.shape[0] == self.shape[1]
 
     def children(self) -> tuple["Node", ...]:
+        names = self._child_fields
+        if len(names) == 1:  # most nodes: one child, or one tuple of them (called by the million)
+            value = getattr(self, names[0])
+            return value if type(value) is tuple else (value,)
         kids: list[Node] = []
-        for name in self._child_fields:
+        for name in names:
             value = getattr(self, name)
             if isinstance(value, tuple):
                 kids.extend(value)
@@ -80,10 +84,14 @@ class Node:
         return replace(self, **changes)
 
     def walk(self) -> Iterator["Node"]:
-        """This node and all its descendants, parents first."""
-        yield self
-        for kid in self.children():
-            yield from kid.walk()
+        """This node and all its descendants, parents first (children in order)."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            kids = node.children()
+            if kids:
+                stack.extend(reversed(kids))
 
     def contains(self, target: "Node") -> bool:
         return any(node == target for node in self.walk())
