@@ -665,6 +665,7 @@ def test_kronecker_inside_traces_and_inner_products(f, var, sizes, fn) -> None:
         got = evaluated(d.result_latex, latex_values, dim_bindings(d, latex_values))
         jac, f_shape = fd_jacobian(fn, values, var)
         assert_close(got, arrange(jac, f_shape, values[var].shape, layout), 1e-5, f"{f} ({layout}) = {d.result_latex}")
+        assert r"\operatorname{tr}(\boldsymbol{I}" not in d.result_latex  # tr(I_2) of a given size is 2
 
 
 def test_kronecker_quadratic_form_reads_as_a_trace() -> None:

@@ -441,9 +441,11 @@ def tidy_vec(node: Node) -> Node | None:
 
 @simplifier()
 def tidy_trace(node: Node) -> Node | None:
-    """tr(s) = s for a scalar"""
+    """tr(s) = s for a scalar; tr(I_n) = n for a given size n"""
     if isinstance(node, Trace) and node.arg.is_scalar:
         return node.arg
+    if isinstance(node, Trace) and isinstance(node.arg, Identity) and node.arg.n.is_int:
+        return num(node.arg.n.coeff)
     return None
 
 
